@@ -1,0 +1,30 @@
+// Postgres enums shared by several tables.
+import { pgEnum } from "drizzle-orm/pg-core";
+
+export const membershipRole = pgEnum("membership_role", ["member", "admin"]);
+
+export const creditEntryKind = pgEnum("credit_entry_kind", [
+  "purchase",
+  "subscription_grant",
+  "trial_grant",
+  "usage",
+  "refund_reversal",
+  "adjustment",
+  "bonus",
+  "expiry",
+]);
+
+export const purchaseStatus = pgEnum("purchase_status", ["pending", "succeeded", "failed", "canceled"]);
+
+export const redemptionStatus = pgEnum("coupon_redemption_status", ["held", "redeemed", "released"]);
+
+export const campaignStatus = pgEnum("campaign_status", [
+  "draft",
+  "approved",
+  "active",
+  "paused",
+  "completed",
+  "cancelled",
+]);
+
+export const pauseReason = pgEnum("campaign_pause_reason", ["insufficient_credits", "billing"]);
