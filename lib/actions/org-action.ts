@@ -1,0 +1,49 @@
+// The wrapper every organisation-scoped server action goes through: parse with zod, authorise
+// from the session against the organisation named in the input, run the service, and turn
+// errors into a result the form can show. Authorisation is decided here, once.
+import { z } from "zod";
+import { getDb, type Db } from "@/db/client";
+import { AppError, GENERIC_ERROR_MESSAGE, type ErrorCode } from "../errors";
+import { requireOrgAccess, type OrgAccess, type SessionUser } from "../auth/access";
+import type { OrgRole } from "../auth/roles";
+
+export type ActionResult<T> =
+  | { ok: true; data: T }
+  | { ok: false; code: ErrorCode | "internal"; error: string; fieldErrors?: Record<string, string[]> };
+
+export const orgSlugField = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "Unknown organisation.");
+
+export type OrgActionDef<S extends z.ZodObject<{ orgSlug: typeof orgSlugField }>, T> = {
+  name: string;
+  schema: S;
+  role: OrgRole | "read";
+  handler: (ctx: { db: Db; access: OrgAccess; input: z.infer<S> }) => Promise<T>;
+};
+
+export function defineOrgAction<S extends z.ZodObject<{ orgSlug: typeof orgSlugField }>, T>(def: OrgActionDef<S, T>) {
+  return def;
+}
+
+/** Runs an action for a known user; the app passes the session user, tests pass one directly. */
+export async function runOrgAction<S extends z.ZodObject<{ orgSlug: typeof orgSlugField }>, T>(
+  def: OrgActionDef<S, T>,
+  user: SessionUser | null,
+  rawInput: unknown,
+  db: Db = getDb(),
+): Promise<ActionResult<T>> {
+  if (!user) return { ok: false, code: "unauthenticated", error: "Your session has ended. Sign in again to continue." };
+  const parsed = def.schema.safeParse(rawInput);
+  if (!parsed.success) {
+    const fieldErrors: Record<string, string[]> = {};
+    for (const issue of parsed.error.issues) (fieldErrors[issue.path.join(".")] ??= []).push(issue.message);
+    return { ok: false, code: "invalid_input", error: "Please check the highlighted fields.", fieldErrors };
+  }
+  try {
+    const access = await requireOrgAccess(db, user, { slug: parsed.data.orgSlug }, def.role);
+    return { ok: true, data: await def.handler({ db, access, input: parsed.data }) };
+  } catch (e) {
+    if (e instanceof AppError) return { ok: false, code: e.code, error: e.message };
+    console.error(`[action ${def.name}] failed`, { userId: user.id, error: e });
+    return { ok: false, code: "internal", error: GENERIC_ERROR_MESSAGE };
+  }
+}

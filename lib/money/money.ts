@@ -1,0 +1,34 @@
+// Money is integer minor units plus a lowercase ISO currency code; credits are integers.
+// Every conversion is an explicit function here; nothing in a money path uses floats.
+
+/** Minimum charge Stripe accepts, in minor units (USD/EUR/GBP-like currencies: 50). */
+export const MIN_CHARGE_MINOR = 50;
+
+export function assertMinorUnits(amount: number): void {
+  if (!Number.isSafeInteger(amount)) throw new RangeError(`amount must be an integer in minor units, got ${amount}`);
+}
+
+/** percent% of amount, rounded half up to a whole minor unit (as Stripe rounds percent-off). */
+export function percentOf(amount: number, percent: number): number {
+  assertMinorUnits(amount);
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw new RangeError(`bad percent ${percent}`);
+  if (amount < 0) throw new RangeError("amount must not be negative");
+  return Math.floor((amount * percent + 50) / 100);
+}
+
+export function formatMoney(amountMinor: number, currency: string, locale = "en-US"): string {
+  assertMinorUnits(amountMinor);
+  const fmt = new Intl.NumberFormat(locale, { style: "currency", currency: currency.toUpperCase() });
+  const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
+  // Divide by a power of ten only at the edge, for display.
+  return fmt.format(amountMinor / 10 ** digits);
+}
+
+export function formatCredits(credits: number, locale = "en-US"): string {
+  return new Intl.NumberFormat(locale).format(credits);
+}
+
+export function formatSignedCredits(credits: number, locale = "en-US"): string {
+  const s = new Intl.NumberFormat(locale, { signDisplay: "exceptZero" }).format(credits);
+  return s;
+}

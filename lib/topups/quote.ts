@@ -1,0 +1,37 @@
+// Price of a pack with an optional coupon, shown before paying. Same rules and throttle as
+// checkout; nothing is held.
+import { and, eq } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { creditPacks } from "@/db/schema";
+import { AppError } from "../errors";
+import { assertNotThrottled, evaluateCouponFor, recordWrongCode } from "../coupons/service";
+
+export type TopUpQuote = {
+  packId: string;
+  credits: number;
+  subtotal: number;
+  discount: number;
+  total: number;
+  currency: string;
+  couponCode: string | null;
+  couponDescription: string | null;
+};
+
+export async function quoteTopUp(db: Db, p: { orgId: string; packId: string; couponCode?: string | null }): Promise<TopUpQuote> {
+  const [pack] = await db
+    .select()
+    .from(creditPacks)
+    .where(and(eq(creditPacks.id, p.packId), eq(creditPacks.active, true)));
+  if (!pack) throw new AppError("not_found", "That credit pack is no longer available.");
+  const base = { packId: pack.id, credits: pack.credits, subtotal: pack.amount, currency: pack.currency };
+  const code = p.couponCode?.trim();
+  if (!code) return { ...base, discount: 0, total: pack.amount, couponCode: null, couponDescription: null };
+
+  await assertNotThrottled(db, p.orgId);
+  const { coupon, evaluation } = await evaluateCouponFor(db, { code, orgId: p.orgId, subtotal: pack.amount, currency: pack.currency });
+  if (!evaluation.ok) {
+    if (evaluation.reason === "not_found") await recordWrongCode(db, p.orgId, code);
+    throw new AppError("coupon_invalid", evaluation.message, { reason: evaluation.reason });
+  }
+  return { ...base, discount: evaluation.discount, total: evaluation.total, couponCode: coupon!.code, couponDescription: coupon!.description };
+}

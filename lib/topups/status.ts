@@ -1,0 +1,59 @@
+// What the settling page shows: the purchase, verified against Stripe while it is pending (and
+// finalised here if Stripe says it is final, before or after the webhook — credits once either way).
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { campaigns, organizations, purchases, type Purchase } from "@/db/schema";
+import { AppError } from "../errors";
+import { retrievePaymentIntent } from "../stripe/payment-intents";
+import { settleFromPaymentIntent } from "./settle";
+
+export type PurchaseStatusView = {
+  id: string;
+  status: Purchase["status"];
+  /** Stripe still needs the customer (3-D Secure) before the payment can settle. */
+  requiresAction: boolean;
+  credits: number;
+  amount: number;
+  discount: number;
+  currency: string;
+  failureMessage: string | null;
+  balance: number;
+  activeCampaigns: number;
+  pausedForCredits: number;
+};
+
+export async function purchaseStatus(db: Db, p: { orgId: string; purchaseId: string; verify?: boolean }): Promise<PurchaseStatusView> {
+  let [purchase] = await db
+    .select()
+    .from(purchases)
+    .where(and(eq(purchases.id, p.purchaseId), eq(purchases.orgId, p.orgId)));
+  if (!purchase) throw new AppError("not_found", "Purchase not found.");
+  let requiresAction = false;
+  if (p.verify !== false && purchase.status === "pending" && purchase.stripePaymentIntentId) {
+    const pi = await retrievePaymentIntent(purchase.stripePaymentIntentId);
+    requiresAction = pi.status === "requires_action";
+    const settled = await db.transaction((tx) => settleFromPaymentIntent(tx, pi));
+    if (settled) purchase = settled.purchase;
+  }
+  const [org] = await db.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, p.orgId));
+  const [counts] = await db
+    .select({
+      active: sql<number>`count(*) filter (where ${campaigns.status} = 'active')::int`,
+      paused: sql<number>`count(*) filter (where ${campaigns.status} = 'paused' and ${campaigns.pauseReason} = 'insufficient_credits')::int`,
+    })
+    .from(campaigns)
+    .where(eq(campaigns.orgId, p.orgId));
+  return {
+    id: purchase.id,
+    status: purchase.status,
+    requiresAction,
+    credits: purchase.credits,
+    amount: purchase.amount,
+    discount: purchase.discount,
+    currency: purchase.currency,
+    failureMessage: purchase.failureMessage,
+    balance: org!.balance,
+    activeCampaigns: counts!.active,
+    pausedForCredits: counts!.paused,
+  };
+}
