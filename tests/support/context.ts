@@ -1,0 +1,31 @@
+// Shared pieces for integration tests: one database handle for the file, a clean database
+// before each test, and after each test the ledger invariant balance = SUM(entries) for every
+// organisation.
+import { afterAll, afterEach, beforeEach, expect } from "vitest";
+import { sql } from "drizzle-orm";
+import { createDb } from "@/db/client";
+import { findBalanceMismatches } from "@/lib/ledger/queries";
+import { resetEmulator } from "./emulator";
+
+export function useTestDatabase() {
+  const handle = createDb(process.env.DATABASE_URL!, { max: 30 });
+  beforeEach(async () => {
+    await resetDatabase(handle.db);
+    await resetEmulator();
+  });
+  afterEach(async () => {
+    expect(await findBalanceMismatches(handle.db)).toEqual([]);
+  });
+  afterAll(async () => {
+    await handle.sql.end();
+  });
+  return handle;
+}
+
+async function resetDatabase(db: ReturnType<typeof createDb>["db"]) {
+  const rows = await db.execute<{ tablename: string }>(
+    sql`select tablename from pg_tables where schemaname = 'public'`,
+  );
+  const tables = rows.map((r) => `"${r.tablename}"`).join(", ");
+  if (tables) await db.execute(sql.raw(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`));
+}
