@@ -1,7 +1,7 @@
 // Read side of the ledger: keyset-paginated history and the balance invariant check.
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { creditEntries, creditEntryKind, organizations, type CreditEntryKind } from "@/db/schema";
+import { creditEntries, creditEntryKind, type CreditEntryKind } from "@/db/schema";
 
 export const ENTRY_KINDS = creditEntryKind.enumValues;
 
@@ -32,15 +32,11 @@ export async function listEntries(
 }
 
 /** Organisations whose cached balance differs from the sum of their ledger. Empty when healthy. */
-export async function findBalanceMismatches(db: DbOrTx) {
-  return db
-    .select({
-      orgId: organizations.id,
-      balance: organizations.balance,
-      ledgerSum: sql<number>`coalesce((select sum(${creditEntries.amount}) from ${creditEntries} where ${creditEntries.orgId} = ${organizations.id}), 0)::int`,
-    })
-    .from(organizations)
-    .where(
-      sql`${organizations.balance} <> coalesce((select sum(${creditEntries.amount}) from ${creditEntries} where ${creditEntries.orgId} = ${organizations.id}), 0)`,
-    );
+export async function findBalanceMismatches(db: DbOrTx): Promise<{ orgId: string; balance: number; ledgerSum: number }[]> {
+  const rows = await db.execute<{ org_id: string; balance: number; ledger_sum: number }>(sql`
+    select o.id as org_id, o.balance, coalesce(sum(e.amount), 0)::int as ledger_sum
+    from organizations o left join credit_entries e on e.org_id = o.id
+    group by o.id, o.balance
+    having o.balance <> coalesce(sum(e.amount), 0)`);
+  return rows.map((r) => ({ orgId: r.org_id, balance: r.balance, ledgerSum: r.ledger_sum }));
 }

@@ -116,15 +116,16 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
       .where(eq(purchases.id, purchase.id));
     clientSecret = pi.client_secret!;
   } catch (e) {
-    if (!isStripeConnectionError(e)) throw e;
-    // Nothing can have been charged without a PaymentIntent: close the purchase, free the hold.
+    // The browser never received a client secret, so nothing can be charged for this purchase:
+    // close it and free its coupon hold, whatever went wrong.
     await db.transaction(async (tx) => {
       await tx
         .update(purchases)
-        .set({ status: "canceled", failureCode: "stripe_unavailable", failureMessage: "The payment provider could not be reached.", finalizedAt: sql`now()`, updatedAt: sql`now()` })
+        .set({ status: "canceled", failureCode: "checkout_failed", failureMessage: "The payment could not be set up.", finalizedAt: sql`now()`, updatedAt: sql`now()` })
         .where(and(eq(purchases.id, purchase.id), eq(purchases.status, "pending")));
       await releaseHold(tx, purchase.id);
     });
+    if (!isStripeConnectionError(e)) throw e;
     throw new AppError("payment_provider_unavailable", "We couldn't reach the payment provider. Nothing was charged; please try again in a moment.");
   }
 

@@ -1,0 +1,20 @@
+// Page objects for the end-to-end stories: what a person does, not how the DOM is built.
+import { expect, type Page } from "@playwright/test";
+
+export const DEMO_PASSWORD = "creditloop-demo";
+
+export async function signIn(page: Page, email: string) {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: /sign in/i }).click();
+  await expect(page.getByTestId("header-balance")).toBeVisible();
+}
+
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
+}
+
+export function creditsText(n: number) {
+  return new Intl.NumberFormat("en-US").format(n);
+}

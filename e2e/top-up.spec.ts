@@ -1,0 +1,94 @@
+// The story of issue #2, in Chromium against `next start` on a freshly seeded database: the Acme
+// admin tops up with a coupon and the test card that succeeds; balance, transactions and the
+// paused campaigns update without a reload. Then a declined card that changes nothing.
+import { expect, test } from "@playwright/test";
+import { creditsText, shot, signIn } from "./pages";
+
+test.describe.configure({ mode: "serial" });
+
+test("admin tops up with a coupon; balance rises and paused campaigns resume", async ({ page }) => {
+  await signIn(page, "admin@acme.test");
+  await page.goto("/orgs/acme/billing");
+  await expect(page.getByTestId("balance")).toHaveText(/^0\b/);
+  await expect(page.getByTestId("paused-notice")).toBeVisible();
+  await shot(page, "01-billing-overview-paused");
+
+  await page.goto("/orgs/acme/campaigns");
+  await expect(page.locator('[data-testid="campaign-row"][data-pause-reason="insufficient_credits"]')).toHaveCount(2);
+  await shot(page, "02-campaigns-paused");
+
+  await page.goto("/orgs/acme/billing");
+  await page.getByRole("link", { name: /top up/i }).first().click();
+  await expect(page).toHaveURL(/\/orgs\/acme\/billing\/top-up/);
+  await page.getByText("Starter", { exact: false }).first().click();
+  await page.getByLabel(/coupon/i).fill("welcome20");
+  await page.getByRole("button", { name: /apply/i }).click();
+  await expect(page.getByTestId("quote-discount")).toContainText("$9.80");
+  await expect(page.getByTestId("quote-total")).toContainText("$39.20");
+  await shot(page, "03-top-up-coupon-applied");
+
+  await page.getByRole("button", { name: /continue to payment/i }).click();
+  await page.getByText(/payment succeeds/i).click();
+  await shot(page, "04-top-up-card");
+  await page.getByRole("button", { name: /pay \$39\.20/i }).click();
+
+  await expect(page).toHaveURL(/\/orgs\/acme\/billing\/purchases\//);
+  await expect(page.getByTestId("settling-status")).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
+  await expect(page.getByTestId("settling-status")).toContainText(creditsText(500));
+  await expect(page.getByTestId("header-balance")).toContainText(creditsText(500));
+  await shot(page, "05-payment-settled");
+
+  await page.goto("/orgs/acme/billing/transactions");
+  const rows = page.getByTestId("transaction-row");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("+500");
+  await shot(page, "06-transactions");
+
+  await page.goto("/orgs/acme/campaigns");
+  await expect(page.locator('[data-testid="campaign-row"][data-status="active"]')).toHaveCount(2);
+  await expect(page.locator('[data-testid="campaign-row"][data-pause-reason="insufficient_credits"]')).toHaveCount(0);
+  await shot(page, "07-campaigns-running");
+
+  await page.goto("/orgs/acme/billing");
+  await expect(page.getByTestId("balance")).toContainText(creditsText(500));
+  await expect(page.getByTestId("paused-notice")).toHaveCount(0);
+});
+
+test("a declined card shows why and changes nothing", async ({ page }) => {
+  await signIn(page, "admin@bluebird.test");
+  await page.goto("/orgs/bluebird/billing");
+  await expect(page.getByTestId("balance")).toContainText(creditsText(800));
+  await page.goto("/orgs/bluebird/billing/top-up");
+  await page.getByText("Growth", { exact: false }).first().click();
+  await page.getByRole("button", { name: /continue to payment/i }).click();
+  await page.getByText(/insufficient funds/i).click();
+  await page.getByRole("button", { name: /^pay /i }).click();
+  await expect(page.getByTestId("payment-error")).toContainText(/insufficient funds/i, { timeout: 20_000 });
+  await shot(page, "08-declined");
+
+  await page.goto("/orgs/bluebird/billing/transactions");
+  await expect(page.getByTestId("transaction-row")).toHaveCount(1); // the seeded welcome bonus only
+  await expect(page.getByTestId("header-balance")).toContainText(creditsText(800));
+});
+
+test("a member of one organisation cannot see another's billing", async ({ page }) => {
+  await signIn(page, "member@acme.test");
+  const res = await page.goto("/orgs/bluebird/billing/transactions");
+  expect(res?.status()).toBe(404);
+  await expect(page.getByText(/800/)).toHaveCount(0);
+  await shot(page, "09-other-org-not-found");
+  // Members see the top-up page without the coupon field.
+  await page.goto("/orgs/acme/billing/top-up");
+  await expect(page.getByText(/coupons can be applied by an organisation admin/i)).toBeVisible();
+});
+
+test("pages fit a phone screen", async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await signIn(page, "admin@acme.test");
+  for (const path of ["/orgs/acme/billing", "/orgs/acme/billing/transactions", "/orgs/acme/billing/top-up", "/orgs/acme/campaigns"]) {
+    await page.goto(path);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
+    await shot(page, `10-phone${path.replaceAll("/", "-")}`);
+  }
+});
