@@ -34,7 +34,6 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["tests/support/global-setup.ts"],
-          setupFiles: ["tests/support/setup.ts"],
           // One database: integration files run one after another.
           pool: "forks",
           poolOptions: { forks: { singleFork: true } },
