@@ -1,0 +1,88 @@
+// Customers: create, retrieve, update, list.
+import { missing } from "../errors";
+import { metadata, str } from "../form";
+import { newId } from "../ids";
+import type { Json } from "../store";
+import { listOf, type Ctx, type Route } from "./context";
+
+function get(ctx: Ctx, id: string): Json {
+  const c = ctx.store.state.customers[id];
+  if (!c) throw missing("customer", id);
+  return c;
+}
+
+export function customerExists(ctx: Ctx, id: string): boolean {
+  return Boolean(ctx.store.state.customers[id]);
+}
+
+export const customerRoutes: Route[] = [
+  {
+    method: "POST",
+    pattern: /^\/v1\/customers$/,
+    handle: (ctx) => {
+      const p = ctx.params;
+      const customer: Json = {
+        id: newId("cus"),
+        object: "customer",
+        address: null,
+        balance: 0,
+        created: ctx.clock.now(),
+        currency: null,
+        default_source: null,
+        delinquent: false,
+        description: str(p.description) ?? null,
+        discount: null,
+        email: str(p.email) ?? null,
+        invoice_prefix: newId("").slice(1, 9).toUpperCase(),
+        invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+        livemode: false,
+        metadata: metadata(p.metadata),
+        name: str(p.name) ?? null,
+        next_invoice_sequence: 1,
+        phone: str(p.phone) ?? null,
+        preferred_locales: [],
+        shipping: null,
+        tax_exempt: "none",
+        test_clock: null,
+      };
+      ctx.store.state.customers[customer.id as string] = customer;
+      ctx.outbox.emit("customer.created", customer, ctx.req);
+      return { body: customer };
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/customers\/([^/]+)$/,
+    handle: (ctx, m) => ({ body: get(ctx, m[1]!) }),
+  },
+  {
+    method: "POST",
+    pattern: /^\/v1\/customers\/([^/]+)$/,
+    handle: (ctx, m) => {
+      const c = get(ctx, m[1]!);
+      const p = ctx.params;
+      const previous: Json = {};
+      for (const field of ["email", "name", "description", "phone"] as const) {
+        if (p[field] !== undefined) {
+          previous[field] = c[field];
+          c[field] = p[field] === "" ? null : str(p[field]);
+        }
+      }
+      if (p.metadata !== undefined) {
+        previous.metadata = c.metadata;
+        c.metadata = metadata(p.metadata, c.metadata as Record<string, string>);
+      }
+      ctx.outbox.emit("customer.updated", c, ctx.req, previous);
+      return { body: c };
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/customers$/,
+    handle: (ctx) => {
+      let all = Object.values(ctx.store.state.customers).reverse();
+      if (typeof ctx.params.email === "string") all = all.filter((c) => c.email === ctx.params.email);
+      return { body: listOf("/v1/customers", all, ctx.params) };
+    },
+  },
+];
