@@ -41,7 +41,7 @@ export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<P
       return { result: "processed", detail } as const;
     });
   } catch (e) {
-    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    const message = describeError(e);
     await recordFailure(db, event, message);
     throw new WebhookHandlerError(message, { cause: e });
   }
@@ -61,4 +61,14 @@ async function recordFailure(db: Db, event: Stripe.Event, message: string): Prom
     // The database itself may be what failed; the 500 still makes Stripe retry.
     console.error("[webhook] could not record failure", { eventId: event.id, recordError });
   }
+}
+
+/** The error and its causes (drivers wrap the database's own message), short enough to store. */
+function describeError(e: unknown): string {
+  const parts: string[] = [];
+  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
+    parts.push(cur instanceof Error ? cur.message.split("\n")[0]! : String(cur));
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return parts.join(" ← ").slice(0, 2000);
 }
