@@ -1,0 +1,57 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { getDb } from "@/db/client";
+import { orgPageAccess } from "@/lib/auth/org-page";
+import { campaignCounts, orgBalance } from "@/lib/billing/queries";
+import { listEntries } from "@/lib/ledger/queries";
+import { formatCredits } from "@/lib/money/money";
+import { LedgerList } from "@/components/ledger-table";
+import { PausedNotice } from "@/components/paused-notice";
+import { ButtonLink, Card, PageTitle } from "@/components/ui";
+
+export const metadata: Metadata = { title: "Billing" };
+
+export default async function BillingOverview({ params }: { params: Promise<{ slug: string }> }) {
+  const { slug } = await params;
+  const { org, role } = await orgPageAccess(slug);
+  const db = getDb();
+  const [balance, counts, recent] = await Promise.all([orgBalance(db, org.id), campaignCounts(db, org.id), listEntries(db, { orgId: org.id, limit: 5 })]);
+  return (
+    <>
+      <PageTitle title="Billing" subtitle="Credits pay for campaign deliveries. Top up any time." />
+      <PausedNotice slug={slug} count={counts.pausedForCredits} />
+      <div className="grid gap-4 sm:grid-cols-3">
+        <Card className="sm:col-span-2">
+          <p className="text-sm text-slate-600">Current balance</p>
+          <p className="mt-1 text-4xl font-semibold tabular-nums">
+            <span data-testid="balance">{formatCredits(balance)}</span> <span className="text-lg font-normal text-slate-500">credits</span>
+          </p>
+          {balance < 0 && <p className="mt-2 text-sm text-red-700">Your balance is negative after a reversal. Spending is blocked until it is covered.</p>}
+          <div className="mt-4 flex flex-wrap gap-2">
+            {role !== null && <ButtonLink href={`/orgs/${slug}/billing/top-up`}>Top up credits</ButtonLink>}
+            <ButtonLink href={`/orgs/${slug}/billing/transactions`} variant="secondary">All transactions</ButtonLink>
+          </div>
+        </Card>
+        <Card>
+          <p className="text-sm text-slate-600">Campaigns</p>
+          <p className="mt-1 text-2xl font-semibold tabular-nums">{counts.active} running</p>
+          <p className="text-sm text-slate-600">
+            {counts.pausedForCredits > 0 ? `${counts.pausedForCredits} paused for credits` : "none paused for credits"}
+          </p>
+          <Link href={`/orgs/${slug}/campaigns`} className="mt-3 inline-block text-sm font-medium text-indigo-600 hover:text-indigo-500">
+            View campaigns →
+          </Link>
+        </Card>
+      </div>
+      <Card className="mt-4">
+        <div className="mb-2 flex items-center justify-between">
+          <h2 className="font-semibold">Recent transactions</h2>
+          <Link href={`/orgs/${slug}/billing/transactions`} className="text-sm font-medium text-indigo-600 hover:text-indigo-500">
+            See all
+          </Link>
+        </div>
+        <LedgerList entries={recent.entries} />
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,42 @@
+import type { Metadata } from "next";
+import { getDb } from "@/db/client";
+import { orgPageAccess } from "@/lib/auth/org-page";
+import { listCampaigns } from "@/lib/billing/queries";
+import { formatCredits } from "@/lib/money/money";
+import { CampaignStatusBadge } from "@/components/campaign-status";
+import { PausedNotice } from "@/components/paused-notice";
+import { Card, PageTitle } from "@/components/ui";
+
+export const metadata: Metadata = { title: "Campaigns" };
+
+export default async function Campaigns({ params }: { params: Promise<{ slug: string }> }) {
+  const { slug } = await params;
+  const { org } = await orgPageAccess(slug);
+  const campaigns = await listCampaigns(getDb(), org.id);
+  const pausedForCredits = campaigns.filter((c) => c.status === "paused" && c.pauseReason === "insufficient_credits").length;
+  return (
+    <>
+      <PageTitle title="Campaigns" subtitle="Each delivery spends credits. Campaigns paused for credits resume as soon as a top-up covers them." />
+      <PausedNotice slug={slug} count={pausedForCredits} />
+      <Card>
+        {campaigns.length === 0 ? (
+          <p className="py-6 text-center text-sm text-slate-500">No campaigns yet.</p>
+        ) : (
+          <ul className="divide-y divide-slate-100">
+            {campaigns.map((c) => (
+              <li key={c.id} data-testid="campaign-row" data-status={c.status} data-pause-reason={c.pauseReason ?? ""} className="flex flex-wrap items-center justify-between gap-2 py-3">
+                <div className="min-w-0">
+                  <p className="font-medium">{c.name}</p>
+                  <p className="text-sm text-slate-600">
+                    {formatCredits(c.costPerDelivery)} credits per delivery · {formatCredits(c.deliveriesCount)} deliveries
+                  </p>
+                </div>
+                <CampaignStatusBadge campaign={c} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </>
+  );
+}
