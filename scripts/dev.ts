@@ -41,7 +41,7 @@ async function main() {
   process.chdir(root);
   const realStripe = Boolean(process.env.STRIPE_SECRET_KEY);
   const secrets = localSecrets();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { NEXT_TELEMETRY_DISABLED: "1", ...process.env, PORT: String(port) };
   env.NEXTAUTH_URL ??= `http://localhost:${port}`;
   env.NEXTAUTH_SECRET ??= secrets.nextAuthSecret;
 

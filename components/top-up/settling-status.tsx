@@ -21,6 +21,13 @@ export function SettlingStatus({ slug, initial, testCards }: { slug: string; ini
   const [authPending, setAuthPending] = useState(false);
   const started = useRef(Date.now());
 
+  // Layouts persist across client navigations: once final, refresh so the header balance and
+  // other server-rendered parts show the new state.
+  const final = view.status !== "pending";
+  useEffect(() => {
+    if (final) router.refresh();
+  }, [final, router]);
+
   useEffect(() => {
     if (view.status !== "pending") return;
     let cancelled = false;
@@ -32,10 +39,7 @@ export function SettlingStatus({ slug, initial, testCards }: { slug: string; ini
         if (r.ok) {
           setError(null);
           setView(r.data);
-          if (r.data.status !== "pending") {
-            router.refresh();
-            return;
-          }
+          if (r.data.status !== "pending") return;
         } else setError(r.error);
       } catch {
         if (!cancelled) setError("Connection problem — still trying…");
