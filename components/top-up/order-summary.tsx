@@ -16,7 +16,7 @@ export function OrderSummary({ pack, quote }: { pack: PackOption; quote: Quote |
             {q.couponCode}
             {q.couponDescription ? ` — ${q.couponDescription}` : ""}
           </dt>
-          <dd className="tabular-nums">−{formatMoney(q.discount, q.currency)}</dd>
+          <dd className="whitespace-nowrap tabular-nums">−{formatMoney(q.discount, q.currency)}</dd>
         </div>
       )}
       <div className="flex justify-between border-t border-slate-200 pt-2 text-base font-semibold">

@@ -45,7 +45,8 @@ export async function confirmWithTestCard(
     return { outcome: "declined", message: outcome.message };
   }
   if (outcome.paymentIntent.status === "requires_action") return { outcome: "requires_action" };
-  await db.transaction((tx) => settleFromPaymentIntent(tx, outcome.paymentIntent));
+  // Success is finalised by the webhook or by the settling page verifying the intent, whichever
+  // comes first; the person paying watches it settle there.
   return { outcome: "processing" };
 }
 
