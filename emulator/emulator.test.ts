@@ -224,7 +224,7 @@ describe("events, state and clock", () => {
 
     const second = await emulatorWithSdk({ stateFile, retryScheduleMs: [400] });
     cleanups.push(() => second.emu.close());
-    expect((await second.stripe.customers.retrieve(c.id)).name).toBe("Persisted");
+    expect(((await second.stripe.customers.retrieve(c.id)) as Stripe.Customer).name).toBe("Persisted");
     expect((await second.stripe.events.list()).data).toHaveLength(1);
     await second.control("POST", "/_emulator/drain", {});
     expect(r.received).toHaveLength(2);
