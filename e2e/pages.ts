@@ -18,3 +18,12 @@ export async function shot(page: Page, name: string) {
 export function creditsText(n: number) {
   return new Intl.NumberFormat("en-US").format(n);
 }
+
+/** Staff have no organisation of their own: they land on the operations page. */
+export async function signInStaff(page: Page) {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill("staff@creditloop.test");
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: /sign in/i }).click();
+  await expect(page).toHaveURL(/\/staff$/);
+}

@@ -2,7 +2,7 @@
 // admin tops up with a coupon and the test card that succeeds; balance, transactions and the
 // paused campaigns update without a reload. Then a declined card that changes nothing.
 import { expect, test } from "@playwright/test";
-import { creditsText, shot, signIn } from "./pages";
+import { creditsText, shot, signIn, signInStaff } from "./pages";
 
 test.describe.configure({ mode: "serial" });
 
@@ -71,15 +71,37 @@ test("a declined card shows why and changes nothing", async ({ page }) => {
   await expect(page.getByTestId("header-balance")).toContainText(creditsText(800));
 });
 
+test("a card that needs 3-D Secure: the member authenticates and the payment settles", async ({ page }) => {
+  await signIn(page, "member@acme.test");
+  await page.goto("/orgs/acme/billing/top-up");
+  await expect(page.getByText(/coupons can be applied by an organisation admin/i)).toBeVisible();
+  await page.getByText("Starter", { exact: false }).first().click();
+  await page.getByRole("button", { name: /continue to payment/i }).click();
+  await page.getByText(/3-D Secure authentication required/i).click();
+  await page.getByRole("button", { name: /pay \$49\.00/i }).click();
+  await expect(page.getByRole("dialog")).toContainText(/confirm this payment/i);
+  await shot(page, "08b-3ds-challenge");
+  await page.getByRole("button", { name: /complete authentication/i }).click();
+  await expect(page.getByTestId("settling-status")).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
+  await expect(page.getByTestId("header-balance")).toContainText(creditsText(1000));
+});
+
 test("a member of one organisation cannot see another's billing", async ({ page }) => {
   await signIn(page, "member@acme.test");
   const res = await page.goto("/orgs/bluebird/billing/transactions");
   expect(res?.status()).toBe(404);
   await expect(page.getByText(/800/)).toHaveCount(0);
   await shot(page, "09-other-org-not-found");
-  // Members see the top-up page without the coupon field.
-  await page.goto("/orgs/acme/billing/top-up");
-  await expect(page.getByText(/coupons can be applied by an organisation admin/i)).toBeVisible();
+});
+
+test("staff see every organisation's balance against its ledger and the webhook log", async ({ page }) => {
+  await page.goto("/signin");
+  await shot(page, "00-sign-in");
+  await signInStaff(page);
+  await expect(page.getByRole("heading", { name: /platform operations/i })).toBeVisible();
+  await expect(page.getByText("ledger matches")).toHaveCount(2);
+  await expect(page.getByText("payment_intent.succeeded").first()).toBeVisible();
+  await shot(page, "11-staff");
 });
 
 test("pages fit a phone screen", async ({ page }) => {
