@@ -2,7 +2,7 @@
 // and guarded debits under contention, against a real PostgreSQL (embedded unless DATABASE_URL).
 // Prints figures and ratios; asserts nothing about speed.
 import { performance } from "node:perf_hooks";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import Stripe from "stripe";
 import { ensurePostgres } from "../scripts/pg";
 import { runMigrations } from "../db/migrate";
@@ -41,14 +41,18 @@ async function main() {
     const tables = await db.execute<{ tablename: string }>(sql`select tablename from pg_tables where schemaname = 'public'`);
     await db.execute(sql.raw(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(", ")} RESTART IDENTITY CASCADE`));
     const [org] = await db.insert(organizations).values({ slug: "bench", name: "Bench" }).returning();
+    const spread = await db
+      .insert(organizations)
+      .values(Array.from({ length: 50 }, (_, i) => ({ slug: `bench-${i}`, name: `Bench ${i}` })))
+      .returning();
     const [user] = await db.insert(users).values({ email: "bench@example.test", name: "b", passwordHash: "x" }).returning();
     const [pack] = await db.insert(creditPacks).values({ slug: "bench", name: "Bench", credits: 10, amount: 1000 }).returning();
 
-    async function makeEvents(tag: string) {
+    async function makeEvents(tag: string, orgIds: string[] = [org!.id]) {
       const rows = await db
         .insert(purchases)
         .values(Array.from({ length: N }, (_, i) => ({
-          orgId: org!.id, userId: user!.id, packId: pack!.id, requestId: crypto.randomUUID(), credits: 10, subtotal: 1000, amount: 1000,
+          orgId: orgIds[i % orgIds.length]!, userId: user!.id, packId: pack!.id, requestId: crypto.randomUUID(), credits: 10, subtotal: 1000, amount: 1000,
           currency: "usd", stripePaymentIntentId: `pi_bench_${tag}_${i}`,
         })))
         .returning();
@@ -73,6 +77,13 @@ async function main() {
     await pool(distinct, CONCURRENCY, (p) => deliver(p, lat1));
     const s1 = (performance.now() - t0) / 1000;
 
+    // 1b. Distinct events spread over 50 organisations (no contention on one balance row).
+    const spreadEvents = await makeEvents("s", spread.map((o) => o.id));
+    const lat1b: number[] = [];
+    t0 = performance.now();
+    await pool(spreadEvents, CONCURRENCY, (p) => deliver(p, lat1b));
+    const s1b = (performance.now() - t0) / 1000;
+
     // 2. Every event delivered 3 times, concurrently (Stripe duplicates + retries).
     const dup = (await makeEvents("b")).flatMap((p) => [p, p, p]);
     const lat2: number[] = [];
@@ -83,8 +94,9 @@ async function main() {
     const [{ n, sum }] = (await db.execute<{ n: number; sum: number }>(sql`select count(*)::int n, coalesce(sum(amount),0)::int sum from credit_entries`)) as unknown as [{ n: number; sum: number }];
     console.log(`webhooks, ${N} distinct events, concurrency ${CONCURRENCY}: ${(N / s1).toFixed(0)} events/s, p50 ${percentile(lat1, 50).toFixed(1)} ms, p99 ${percentile(lat1, 99).toFixed(1)} ms`);
     console.log(`webhooks, ${N} events × 3 deliveries: ${(dup.length / s2).toFixed(0)} deliveries/s, p50 ${percentile(lat2, 50).toFixed(1)} ms, p99 ${percentile(lat2, 99).toFixed(1)} ms`);
-    console.log(`  ledger entries ${n} (expected ${2 * N}), credits ${sum} (expected ${2 * N * 10})`);
-    console.log(`  cost of duplicates: ${((s2 / dup.length) / (s1 / N)).toFixed(2)}× time per delivery vs distinct`);
+    console.log(`webhooks, ${N} distinct events over 50 organisations: ${(N / s1b).toFixed(0)} events/s, p50 ${percentile(lat1b, 50).toFixed(1)} ms, p99 ${percentile(lat1b, 99).toFixed(1)} ms`);
+    console.log(`  ledger entries ${n} (expected ${3 * N}), credits ${sum} (expected ${3 * N * 10})`);
+    console.log(`  a duplicate delivery costs ${((s2 / dup.length) / (s1 / N)).toFixed(2)}× the time of a distinct one (same organisation)`);
 
     // 3. Guarded debits under contention on one organisation.
     await db.transaction((tx) => grantCredits(tx, { orgId: org!.id, amount: 100_000, kind: "bonus", idempotencyKey: "bench:grant", description: "bench" }));
@@ -96,7 +108,7 @@ async function main() {
       if (!e) refused++;
     });
     const s3 = (performance.now() - t0) / 1000;
-    const [bal] = await db.select({ b: organizations.balance }).from(organizations);
+    const [bal] = await db.select({ b: organizations.balance }).from(organizations).where(eq(organizations.id, org!.id));
     console.log(`guarded debits, 2000 on one organisation, 16 concurrent: ${(2000 / s3).toFixed(0)} debits/s; refused ${refused}; final balance ${bal!.b} (never below 0)`);
   } finally {
     await client.end();
