@@ -37,23 +37,9 @@ export async function grantCredits(tx: Tx, input: GrantInput): Promise<{ entry: 
   if (existing) return { entry: existing, created: false };
 
   const balanceAfter = org.balance + input.amount;
-  const [entry] = await tx
-    .insert(creditEntries)
-    .values({
-      orgId: input.orgId,
-      kind: input.kind,
-      amount: input.amount,
-      balanceAfter,
-      idempotencyKey: input.idempotencyKey,
-      description: input.description,
-      purchaseId: input.purchaseId ?? null,
-      campaignId: input.campaignId ?? null,
-      deliveryId: input.deliveryId ?? null,
-      actorUserId: input.actorUserId ?? null,
-    })
-    .returning();
+  const entry = await insertEntry(tx, input, input.kind, input.amount, balanceAfter);
   await tx.update(organizations).set({ balance: balanceAfter }).where(eq(organizations.id, input.orgId));
-  return { entry: entry!, created: true };
+  return { entry, created: true };
 }
 
 export type DebitInput = EntryRefs & {
@@ -75,13 +61,23 @@ export async function debitCredits(tx: Tx, input: DebitInput): Promise<CreditEnt
     .where(and(eq(organizations.id, input.orgId), gte(organizations.balance, input.credits)))
     .returning({ balance: organizations.balance });
   if (!row) return null;
+  return insertEntry(tx, input, "usage", -input.credits, row.balance);
+}
+
+async function insertEntry(
+  tx: Tx,
+  input: EntryRefs & { orgId: string; idempotencyKey: string; description: string },
+  kind: CreditEntryKind,
+  amount: number,
+  balanceAfter: number,
+): Promise<CreditEntry> {
   const [entry] = await tx
     .insert(creditEntries)
     .values({
       orgId: input.orgId,
-      kind: "usage",
-      amount: -input.credits,
-      balanceAfter: row.balance,
+      kind,
+      amount,
+      balanceAfter,
       idempotencyKey: input.idempotencyKey,
       description: input.description,
       purchaseId: input.purchaseId ?? null,

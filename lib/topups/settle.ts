@@ -91,14 +91,27 @@ async function close(
   status: "failed" | "canceled",
   failure: { code: string; message: string },
 ): Promise<SettleResult> {
-  if (purchase.status !== "pending") return { purchase, changed: false, resumedCampaignIds: [] };
+  const updated = await closePendingPurchase(tx, purchase.id, status, failure);
+  return { purchase: updated ?? purchase, changed: Boolean(updated), resumedCampaignIds: [] };
+}
+
+/**
+ * Moves a pending purchase to failed or canceled and releases its coupon hold. Does nothing to
+ * a purchase that is already final. Also used for checkouts that never got a PaymentIntent.
+ */
+export async function closePendingPurchase(
+  tx: Tx,
+  purchaseId: string,
+  status: "failed" | "canceled",
+  failure: { code: string; message: string },
+): Promise<Purchase | undefined> {
   const [updated] = await tx
     .update(purchases)
     .set({ status, failureCode: failure.code, failureMessage: failure.message, finalizedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(eq(purchases.id, purchase.id))
+    .where(and(eq(purchases.id, purchaseId), eq(purchases.status, "pending")))
     .returning();
-  await releaseHold(tx, purchase.id);
-  return { purchase: updated!, changed: true, resumedCampaignIds: [] };
+  if (updated) await releaseHold(tx, purchaseId);
+  return updated;
 }
 
 export async function releaseHold(tx: Tx, purchaseId: string): Promise<void> {

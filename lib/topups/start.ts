@@ -10,7 +10,7 @@ import { assertNotThrottled, evaluateCouponFor, recordWrongCode } from "../coupo
 import { ensureStripeCustomer } from "../stripe/customers";
 import { createPurchasePaymentIntent, isStripeConnectionError } from "../stripe/payment-intents";
 import { reclaimStaleHolds } from "./reclaim";
-import { releaseHold } from "./settle";
+import { closePendingPurchase } from "./settle";
 import { formatCredits } from "../money/money";
 
 export type StartTopUpInput = {
@@ -118,13 +118,9 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
   } catch (e) {
     // The browser never received a client secret, so nothing can be charged for this purchase:
     // close it and free its coupon hold, whatever went wrong.
-    await db.transaction(async (tx) => {
-      await tx
-        .update(purchases)
-        .set({ status: "canceled", failureCode: "checkout_failed", failureMessage: "The payment could not be set up.", finalizedAt: sql`now()`, updatedAt: sql`now()` })
-        .where(and(eq(purchases.id, purchase.id), eq(purchases.status, "pending")));
-      await releaseHold(tx, purchase.id);
-    });
+    await db.transaction((tx) =>
+      closePendingPurchase(tx, purchase.id, "canceled", { code: "checkout_failed", message: "The payment could not be set up." }),
+    );
     if (!isStripeConnectionError(e)) throw e;
     throw new AppError("payment_provider_unavailable", "We couldn't reach the payment provider. Nothing was charged; please try again in a moment.");
   }
