@@ -15,7 +15,7 @@ describe("parseEnv", () => {
     expect(real.STRIPE_SECRET_KEY).toBe("sk_test_123");
   });
   it("names every missing or malformed variable", () => {
-    expect(() => parseEnv({})).toThrow(/DATABASE_URL[\s\S]*STRIPE_WEBHOOK_SECRET[\s\S]*NEXTAUTH_SECRET/);
+    expect(() => parseEnv({})).toThrow(/DATABASE_URL is required[\s\S]*STRIPE_WEBHOOK_SECRET is required[\s\S]*NEXTAUTH_SECRET is required/);
     expect(() => parseEnv({ ...base, STRIPE_EMULATOR_URL: undefined })).toThrow(/STRIPE_EMULATOR_URL is required when STRIPE_SECRET_KEY is not set/);
     expect(() => parseEnv({ ...base, STRIPE_SECRET_KEY: "pk_test_oops" })).toThrow(/STRIPE_SECRET_KEY must start with sk_test_/);
   });

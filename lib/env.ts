@@ -3,9 +3,11 @@
 import "server-only";
 import { z } from "zod";
 
+const required = { error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : "must be a string") };
+
 const schema = z
   .object({
-    DATABASE_URL: z.string().url({ message: "must be a postgres:// URL" }),
+    DATABASE_URL: z.string(required).url({ message: "must be a postgres:// URL" }),
     STRIPE_SECRET_KEY: z
       .string()
       .regex(/^(sk|rk)_(test|live)_/, { message: "must start with sk_test_, sk_live_, rk_test_ or rk_live_" })
@@ -14,9 +16,9 @@ const schema = z
       .string()
       .regex(/^pk_(test|live)_/, { message: "must start with pk_test_ or pk_live_" })
       .optional(),
-    STRIPE_WEBHOOK_SECRET: z.string().min(1, { message: "is required (comma-separate several while rotating)" }),
+    STRIPE_WEBHOOK_SECRET: z.string(required).min(1, { message: "is required (comma-separate several while rotating)" }),
     STRIPE_EMULATOR_URL: z.string().url().optional(),
-    NEXTAUTH_SECRET: z.string().min(16, { message: "must be at least 16 characters" }),
+    NEXTAUTH_SECRET: z.string(required).min(16, { message: "must be at least 16 characters" }),
     NEXTAUTH_URL: z.string().url().optional(),
   })
   .superRefine((env, ctx) => {
