@@ -15,7 +15,17 @@ function stripeFor(key: string) {
   return stripePromises.get(key)!;
 }
 
-export function ElementsPayment(props: { publishableKey: string; checkout: Checkout; returnUrl: string; onDone: () => void; onCancel: () => void }) {
+type Props = {
+  publishableKey: string;
+  checkout: Checkout;
+  returnUrl: string;
+  onDone: () => void;
+  /** The payment was refused; this checkout is closed and the next try needs a new one. */
+  onFailed: (message: string) => void;
+  onCancel: () => void;
+};
+
+export function ElementsPayment(props: Props) {
   const options = useMemo(() => ({ clientSecret: props.checkout.clientSecret }), [props.checkout.clientSecret]);
   return (
     <Elements stripe={stripeFor(props.publishableKey)} options={options}>
@@ -24,7 +34,7 @@ export function ElementsPayment(props: { publishableKey: string; checkout: Check
   );
 }
 
-function ElementsForm({ checkout, returnUrl, onDone, onCancel }: { checkout: Checkout; returnUrl: string; onDone: () => void; onCancel: () => void }) {
+function ElementsForm({ checkout, returnUrl, onDone, onFailed, onCancel }: Props) {
   const stripe = useStripe();
   const elements = useElements();
   const [error, setError] = useState<string | null>(null);
@@ -36,8 +46,11 @@ function ElementsForm({ checkout, returnUrl, onDone, onCancel }: { checkout: Che
     setError(null);
     const { error } = await stripe.confirmPayment({ elements, redirect: "if_required", confirmParams: { return_url: returnUrl } });
     if (error) {
-      setError(error.message ?? "The payment could not be completed.");
       setPending(false);
+      // Card and authentication errors close this PaymentIntent (our webhook cancels it);
+      // validation errors (an incomplete card number) leave it open for another go.
+      if (error.type === "validation_error") setError(error.message ?? "Check the card details.");
+      else onFailed(error.message ?? "The payment could not be completed.");
       return;
     }
     onDone();
@@ -48,7 +61,7 @@ function ElementsForm({ checkout, returnUrl, onDone, onCancel }: { checkout: Che
       <PaymentElement />
       {error && (
         <p data-testid="payment-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">
-          {error} Nothing was charged.
+          {error}
         </p>
       )}
       <div className="flex flex-wrap gap-2">

@@ -129,6 +129,13 @@ export function TopUpForm({ slug, packs, canApplyCoupons, payment }: { slug: str
     newAttempt(); // that purchase is closed; the next try is a new one
   }
 
+  /** Elements: a refused payment closes its purchase; prepare a new one for the next try. */
+  async function retryAfterDecline(message: string) {
+    setPaymentError(message);
+    newAttempt();
+    await start();
+  }
+
   async function payWithTestCard() {
     setPaymentError(null);
     const c = checkout ?? (await start());
@@ -239,14 +246,43 @@ export function TopUpForm({ slug, packs, canApplyCoupons, payment }: { slug: str
               Continue to payment
             </button>
           </div>
-        ) : payment.kind === "elements" && checkout ? (
+        ) : payment.kind === "elements" ? (
+          <div className="space-y-4">
+            {paymentError && (
+              <p data-testid="payment-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">
+                {paymentError} Nothing was charged. Try another card.
+              </p>
+            )}
+            {formError && (
+              <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{formError}</p>
+            )}
+          {!checkout ? (
+            <div className="flex flex-wrap items-center gap-3 text-sm text-slate-600">
+              {busy === "start" ? (
+                <>
+                  <Spinner /> Preparing a new payment…
+                </>
+              ) : (
+                <button type="button" onClick={() => void start()} className="rounded-lg bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-500">
+                  Try again
+                </button>
+              )}
+              <button type="button" onClick={() => void cancel()} className="rounded-lg border border-slate-300 bg-white px-4 py-2 font-medium hover:bg-slate-50">
+                Cancel
+              </button>
+            </div>
+          ) : (
           <ElementsPayment
+            key={checkout.clientSecret}
             publishableKey={payment.publishableKey}
             checkout={checkout}
             returnUrl={typeof window === "undefined" ? "" : new URL(settlingUrl(checkout.purchaseId), window.location.origin).toString()}
             onDone={() => router.push(settlingUrl(checkout.purchaseId))}
+            onFailed={(message) => void retryAfterDecline(message)}
             onCancel={() => void cancel()}
           />
+          )}
+          </div>
         ) : (
           <div className="space-y-4">
             {needsAuth ? (

@@ -19,8 +19,10 @@ export class WebhookHandlerError extends Error {}
 
 export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<ProcessOutcome> {
   const handler = handlerFor(event);
+  let afterCommit: (() => Promise<void>) | undefined;
+  let outcome: ProcessOutcome;
   try {
-    return await db.transaction(async (tx) => {
+    outcome = await db.transaction(async (tx) => {
       const claimed = await tx
         .insert(stripeEvents)
         .values({ id: event.id, type: event.type, livemode: event.livemode, payload: event, attempts: 1 })
@@ -32,7 +34,9 @@ export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<P
         .returning({ id: stripeEvents.id });
       if (claimed.length === 0) return { result: "duplicate" } as const;
 
-      const detail = handler ? await handler(tx, event) : "no handler for this type";
+      const handled = handler ? await handler(tx, event) : { detail: "no handler for this type" };
+      const detail = handled.detail;
+      afterCommit = handled.afterCommit;
       await tx
         .update(stripeEvents)
         .set({ processedAt: sql`now()`, lastError: null })
@@ -45,6 +49,14 @@ export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<P
     await recordFailure(db, event, message);
     throw new WebhookHandlerError(message, { cause: e });
   }
+  if (afterCommit) {
+    try {
+      await afterCommit();
+    } catch (e) {
+      console.warn("[webhook] after-commit step failed", { eventId: event.id, type: event.type, error: describeError(e) });
+    }
+  }
+  return outcome;
 }
 
 async function recordFailure(db: Db, event: Stripe.Event, message: string): Promise<void> {

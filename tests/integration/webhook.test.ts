@@ -4,14 +4,14 @@
 import { describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import Stripe from "stripe";
-import { stripeEvents } from "@/db/schema";
+import { couponRedemptions, stripeEvents } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { startTopUpDef } from "@/lib/topups/actions";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { stripe } from "@/lib/stripe/client";
 import { useTestDatabase } from "../support/context";
 import { drainDeliveries, setChaos, startWebhookReceiver } from "../support/emulator";
-import { makeOrg, makePack, makePausedCampaign, makeUser, snapshot } from "../support/fixtures";
+import { makeCoupon, makeOrg, makePack, makePausedCampaign, makeUser, snapshot } from "../support/fixtures";
 
 const { db } = useTestDatabase();
 const secret = () => process.env.STRIPE_WEBHOOK_SECRET!.split(",")[0]!;
@@ -162,6 +162,31 @@ describe("webhook", () => {
       const s = await snapshot(db, org.id);
       expect(s.entries).toHaveLength(1);
       expect(s.purchases[0]!.status).toBe("succeeded");
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("a payment_failed webhook fails the purchase, frees the hold and cancels the intent so it cannot be paid later", async () => {
+    const receiver = await startWebhookReceiver((b, s) => receiveStripeWebhook(db, b, s));
+    try {
+      const org = await makeOrg(db);
+      const admin = await makeUser(db, { orgId: org.id, role: "admin" });
+      const pack = await makePack(db, { credits: 300, amount: 2900 });
+      const coupon = await makeCoupon(db, { percentOff: 10, maxRedemptions: 1 });
+      const started = await runOrgAction(startTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
+      if (!started.ok) throw new Error(started.error);
+      const piId = (await snapshot(db, org.id)).purchases[0]!.stripePaymentIntentId!;
+      // Declined in the browser (Elements): our server only learns of it from the webhook.
+      await expect(stripe().paymentIntents.confirm(piId, { payment_method: "pm_card_visa_chargeDeclined" })).rejects.toBeInstanceOf(Stripe.errors.StripeCardError);
+      await drainDeliveries();
+      const s = await snapshot(db, org.id);
+      expect(s.purchases[0]).toMatchObject({ status: "failed", failureCode: "generic_decline" });
+      expect(s.entries).toHaveLength(0);
+      const [hold] = await db.select().from(couponRedemptions).where(eq(couponRedemptions.purchaseId, started.data.purchaseId));
+      expect(hold!.status).toBe("released");
+      expect((await stripe().paymentIntents.retrieve(piId)).status).toBe("canceled");
+      await expect(stripe().paymentIntents.confirm(piId, { payment_method: "pm_card_visa" })).rejects.toMatchObject({ code: "payment_intent_unexpected_state" });
     } finally {
       await receiver.close();
     }
