@@ -13,7 +13,7 @@ export function PackPicker({ packs, value, onChange, disabled }: { packs: PackOp
           return (
             <label
               key={p.id}
-              className={`relative flex cursor-pointer flex-col rounded-xl border p-4 transition ${checked ? "border-indigo-600 bg-indigo-50 ring-2 ring-indigo-600" : "border-slate-300 bg-white hover:border-slate-400"}`}
+              className={`relative flex cursor-pointer flex-col rounded-xl border p-4 transition has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-offset-2 has-[:focus-visible]:outline-indigo-500 ${checked ? "border-indigo-600 bg-indigo-50 ring-2 ring-indigo-600" : "border-slate-300 bg-white hover:border-slate-400"}`}
             >
               <input type="radio" name="pack" value={p.id} checked={checked} onChange={() => onChange(p.id)} className="sr-only" />
               <span className="font-semibold">{p.name}</span>
