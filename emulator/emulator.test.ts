@@ -213,16 +213,17 @@ describe("events, state and clock", () => {
     const stateFile = path.join(dir, "state.json");
     const r = await receiver((_r, n) => (n === 1 ? 500 : 200));
     cleanups.push(r.close);
-    const first = await emulatorWithSdk({ stateFile, retryScheduleMs: [400] });
+    const first = await emulatorWithSdk({ stateFile, retryScheduleMs: [1500] });
     await first.control("POST", "/_emulator/webhook_endpoints", { url: r.url, secret: "whsec_x" });
     const c = await first.stripe.customers.create({ name: "Persisted" });
-    await new Promise((res) => setTimeout(res, 100)); // first attempt fails; the retry is due later
+    // Stop as soon as the first attempt has failed; its retry is due 1.5 s later.
+    for (let i = 0; i < 200 && r.received.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
     expect(r.received).toHaveLength(1);
     await first.emu.close();
     const saved = JSON.parse(fs.readFileSync(stateFile, "utf8"));
     expect(saved.outbox.filter((d: { state: string }) => d.state === "pending")).toHaveLength(1);
 
-    const second = await emulatorWithSdk({ stateFile, retryScheduleMs: [400] });
+    const second = await emulatorWithSdk({ stateFile, retryScheduleMs: [1500] });
     cleanups.push(() => second.emu.close());
     expect(((await second.stripe.customers.retrieve(c.id)) as Stripe.Customer).name).toBe("Persisted");
     expect((await second.stripe.events.list()).data).toHaveLength(1);
