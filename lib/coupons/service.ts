@@ -1,7 +1,7 @@
 // Coupon look-ups against the database: facts for the pure rules, the wrong-code throttle, and
 // reclaiming holds of abandoned purchases. Holds are taken by lib/topups/start.ts under a row
 // lock on the coupon, which is what keeps the redemption cap exact under concurrency.
-import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db/client";
 import { couponAttempts, couponRedemptions, coupons, purchases, type Coupon } from "@/db/schema";
 import { AppError } from "../errors";
@@ -13,25 +13,27 @@ export async function findCoupon(db: DbOrTx, rawCode: string, opts: { lock?: boo
   return row;
 }
 
-export async function couponFacts(db: DbOrTx, coupon: Coupon | undefined, orgId: string) {
-  const [inUse] = coupon
-    ? await db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(couponRedemptions)
-        .where(and(eq(couponRedemptions.couponId, coupon.id), inArray(couponRedemptions.status, ["held", "redeemed"])))
-    : [{ n: 0 }];
-  const [orgUsed] = coupon
-    ? await db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(couponRedemptions)
-        .where(
-          and(
-            eq(couponRedemptions.couponId, coupon.id),
-            eq(couponRedemptions.orgId, orgId),
-            inArray(couponRedemptions.status, ["held", "redeemed"]),
-          ),
-        )
-    : [{ n: 0 }];
+/**
+ * Facts for the pure rules. With `ownHoldsReclaimable`, the organisation's own pending holds
+ * are not counted: starting a checkout reclaims them first (lib/topups/reclaim.ts), so a
+ * preview must not refuse a code only because of a checkout this organisation walked away from.
+ */
+export async function couponFacts(db: DbOrTx, coupon: Coupon | undefined, orgId: string, opts: { ownHoldsReclaimable?: boolean } = {}) {
+  const counted = (forOrg: boolean) =>
+    db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(couponRedemptions)
+      .where(
+        and(
+          eq(couponRedemptions.couponId, coupon!.id),
+          forOrg ? eq(couponRedemptions.orgId, orgId) : undefined,
+          opts.ownHoldsReclaimable
+            ? sql`(${couponRedemptions.status} = 'redeemed' or (${couponRedemptions.status} = 'held' and ${couponRedemptions.orgId} <> ${orgId}))`
+            : inArray(couponRedemptions.status, ["held", "redeemed"]),
+        ),
+      );
+  const [inUse] = coupon ? await counted(false) : [{ n: 0 }];
+  const [orgUsed] = coupon ? await counted(true) : [{ n: 0 }];
   const [purchased] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(purchases)
@@ -41,10 +43,10 @@ export async function couponFacts(db: DbOrTx, coupon: Coupon | undefined, orgId:
 
 export async function evaluateCouponFor(
   db: DbOrTx,
-  p: { code: string; orgId: string; subtotal: number; currency: string; lock?: boolean },
+  p: { code: string; orgId: string; subtotal: number; currency: string; lock?: boolean; preview?: boolean },
 ): Promise<{ coupon: Coupon | undefined; evaluation: CouponEvaluation }> {
   const coupon = await findCoupon(db, p.code, { lock: p.lock });
-  const facts = await couponFacts(db, coupon, p.orgId);
+  const facts = await couponFacts(db, coupon, p.orgId, { ownHoldsReclaimable: p.preview });
   const evaluation = evaluateCoupon(coupon ?? null, { ...facts, now: new Date(), subtotal: p.subtotal, currency: p.currency }, p.code);
   return { coupon, evaluation };
 }
@@ -71,7 +73,9 @@ export async function recordWrongCode(db: DbOrTx, orgId: string, rawCode: string
 /** A pending purchase's hold counts against the cap for this long before it can be reclaimed. */
 export const HOLD_TTL_MS = 30 * 60 * 1000;
 
-export async function staleHolds(db: DbOrTx, couponId: string, olderThanMs: number) {
+/** Holds that may be reclaimed: older than the TTL, or (any age) this organisation's own. */
+export async function staleHolds(db: DbOrTx, couponId: string, p: { olderThanMs: number; orgId?: string }) {
+  const cutoff = lt(couponRedemptions.createdAt, new Date(Date.now() - p.olderThanMs));
   return db
     .select({ purchaseId: couponRedemptions.purchaseId, paymentIntentId: purchases.stripePaymentIntentId })
     .from(couponRedemptions)
@@ -80,7 +84,7 @@ export async function staleHolds(db: DbOrTx, couponId: string, olderThanMs: numb
       and(
         eq(couponRedemptions.couponId, couponId),
         eq(couponRedemptions.status, "held"),
-        lt(couponRedemptions.createdAt, new Date(Date.now() - olderThanMs)),
+        p.orgId ? or(cutoff, eq(couponRedemptions.orgId, p.orgId)) : cutoff,
       ),
     );
 }

@@ -28,7 +28,7 @@ export async function quoteTopUp(db: Db, p: { orgId: string; packId: string; cou
   if (!code) return { ...base, discount: 0, total: pack.amount, couponCode: null, couponDescription: null };
 
   await assertNotThrottled(db, p.orgId);
-  const { coupon, evaluation } = await evaluateCouponFor(db, { code, orgId: p.orgId, subtotal: pack.amount, currency: pack.currency });
+  const { coupon, evaluation } = await evaluateCouponFor(db, { code, orgId: p.orgId, subtotal: pack.amount, currency: pack.currency, preview: true });
   if (!evaluation.ok) {
     if (evaluation.reason === "not_found") await recordWrongCode(db, p.orgId, code);
     throw new AppError("coupon_invalid", evaluation.message, { reason: evaluation.reason });

@@ -47,7 +47,7 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
 
     if (couponCode) {
       await assertNotThrottled(db, input.org.id);
-      await reclaimStaleHolds(db, couponCode);
+      await reclaimStaleHolds(db, couponCode, { orgId: input.org.id });
     }
 
     const created = await db.transaction(async (tx) => {

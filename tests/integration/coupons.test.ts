@@ -70,7 +70,7 @@ describe("coupons", () => {
     const blocked = await runOrgAction(startTopUpDef, bAdmin, { orgSlug: b.slug, packId: pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
     expect(blocked).toMatchObject({ ok: false, code: "coupon_invalid" });
 
-    expect(await reclaimStaleHolds(db, coupon.code, 0)).toBe(1);
+    expect(await reclaimStaleHolds(db, coupon.code, { olderThanMs: 0 })).toBe(1);
     const [p] = (await snapshot(db, a.id)).purchases;
     expect(p).toMatchObject({ status: "canceled" });
     expect((await stripe().paymentIntents.retrieve(p!.stripePaymentIntentId!)).status).toBe("canceled");
@@ -90,7 +90,7 @@ describe("coupons", () => {
     if (!r.ok) throw new Error(r.error);
     const piId = (await snapshot(db, a.id)).purchases[0]!.stripePaymentIntentId!;
     await stripe().paymentIntents.confirm(piId, { payment_method: "pm_card_visa" }); // webhook never delivered
-    expect(await reclaimStaleHolds(db, coupon.code, 0)).toBe(0);
+    expect(await reclaimStaleHolds(db, coupon.code, { olderThanMs: 0 })).toBe(0);
     const s = await snapshot(db, a.id);
     expect(s.purchases[0]!.status).toBe("succeeded");
     expect(s.balance).toBe(200);
@@ -145,12 +145,24 @@ describe("coupons", () => {
       const admin = await makeUser(db, { orgId: org.id, role: "admin" });
       const first = await makeCoupon(db, { firstPurchaseOnly: true });
       const once = await makeCoupon(db, { oncePerOrg: true });
+      const abandoned = await runOrgAction(startTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, couponCode: once.code, requestId: crypto.randomUUID() }, db);
+      if (!abandoned.ok) throw new Error(abandoned.error);
+      // The organisation walks away from that checkout and starts again: the code still applies,
+      // and the old checkout is cancelled at Stripe before its hold is released.
+      expect(await runOrgAction(quoteTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, couponCode: once.code }, db)).toMatchObject({ ok: true });
       const r = await runOrgAction(startTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, couponCode: once.code, requestId: crypto.randomUUID() }, db);
       if (!r.ok) throw new Error(r.error);
-      // While the first checkout holds it, the same organisation cannot start a second one with it.
-      expect(await runOrgAction(quoteTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, couponCode: once.code }, db)).toMatchObject({ ok: false, error: expect.stringMatching(/already used/) });
+      const old = (await snapshot(db, org.id)).purchases.find((p) => p.id === abandoned.data.purchaseId)!;
+      expect(old.status).toBe("canceled");
+      expect((await stripe().paymentIntents.retrieve(old.stripePaymentIntentId!)).status).toBe("canceled");
       await runOrgAction(confirmTestCardDef, admin, { orgSlug: org.slug, purchaseId: r.data.purchaseId, paymentMethod: "pm_card_visa" }, db);
       await drainDeliveries();
+      expect(await runOrgAction(quoteTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, couponCode: once.code }, db)).toMatchObject({ ok: false, error: expect.stringMatching(/already used/) });
+      const [redeemed] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(couponRedemptions)
+        .where(and(eq(couponRedemptions.couponId, once.id), eq(couponRedemptions.status, "redeemed")));
+      expect(redeemed!.n).toBe(1);
       expect(await runOrgAction(quoteTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, couponCode: first.code }, db)).toMatchObject({ ok: false, error: expect.stringMatching(/first purchase/) });
     } finally {
       await receiver.close();
