@@ -38,7 +38,3 @@ export class AppError extends Error {
 }
 
 export const GENERIC_ERROR_MESSAGE = "Something went wrong on our side. Nothing was charged; please try again.";
-
-export function isAppError(e: unknown): e is AppError {
-  return e instanceof AppError;
-}

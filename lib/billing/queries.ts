@@ -14,7 +14,6 @@ export async function campaignCounts(db: DbOrTx, orgId: string) {
       total: sql<number>`count(*)::int`,
       active: sql<number>`count(*) filter (where ${campaigns.status} = 'active')::int`,
       pausedForCredits: sql<number>`count(*) filter (where ${campaigns.status} = 'paused' and ${campaigns.pauseReason} = 'insufficient_credits')::int`,
-      nextCostPaused: sql<number | null>`min(${campaigns.costPerDelivery}) filter (where ${campaigns.status} = 'paused' and ${campaigns.pauseReason} = 'insufficient_credits')`,
     })
     .from(campaigns)
     .where(eq(campaigns.orgId, orgId));

@@ -5,10 +5,6 @@ import { creditEntries, creditEntryKind, type CreditEntryKind } from "@/db/schem
 
 export const ENTRY_KINDS = creditEntryKind.enumValues;
 
-export function isEntryKind(value: unknown): value is CreditEntryKind {
-  return typeof value === "string" && (ENTRY_KINDS as readonly string[]).includes(value);
-}
-
 export async function listEntries(
   db: DbOrTx,
   params: { orgId: string; kind?: CreditEntryKind; before?: number; limit?: number },
