@@ -14,7 +14,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
+  // json goes to PLAYWRIGHT_JSON_OUTPUT_NAME when npm test sets it (scripts/test.ts counts results).
+  reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }], ["json"]],
   use: {
     baseURL: `http://localhost:${PORT}`,
     screenshot: "on",
