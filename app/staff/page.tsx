@@ -5,6 +5,7 @@ import { getDb } from "@/db/client";
 import { requireUser } from "@/lib/auth/session";
 import { organisationsWithLedger, recentWebhookEvents } from "@/lib/staff/queries";
 import { formatCredits } from "@/lib/money/money";
+import { handlers } from "@/lib/webhooks/handlers";
 import { formatDateTime } from "@/components/entry-labels";
 import { Badge, Card, PageTitle } from "@/components/ui";
 import { SignOutButton } from "@/components/user-menu";
@@ -28,7 +29,7 @@ export default async function StaffPage() {
             <li key={o.id} className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
               <Link href={`/orgs/${o.slug}/billing`} className="font-medium text-indigo-600 hover:text-indigo-500">{o.name}</Link>
               <span className="tabular-nums">
-                {formatCredits(o.balance)} credits · {o.entries} entries{" "}
+                {formatCredits(o.balance)} credits · {o.entries} {o.entries === 1 ? "entry" : "entries"}{" "}
                 {o.balance === o.ledger_sum ? <Badge tone="green">ledger matches</Badge> : <Badge tone="red">ledger sum {formatCredits(o.ledger_sum)}</Badge>}
               </span>
             </li>
@@ -45,7 +46,13 @@ export default async function StaffPage() {
               <li key={e.id} className="py-2 text-sm">
                 <div className="flex flex-wrap items-center justify-between gap-2">
                   <span className="font-medium">{e.type}</span>
-                  {e.processedAt ? <Badge tone="green">processed</Badge> : <Badge tone="red">failing</Badge>}
+                  {!e.processedAt ? (
+                    <Badge tone="red">failing</Badge>
+                  ) : e.type in handlers ? (
+                    <Badge tone="green">processed</Badge>
+                  ) : (
+                    <Badge tone="slate">no handler — acknowledged</Badge>
+                  )}
                 </div>
                 <p className="break-all text-xs text-slate-500">
                   {e.id} · received {formatDateTime(e.receivedAt)} · {e.attempts} attempt{e.attempts === 1 ? "" : "s"}
