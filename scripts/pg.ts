@@ -35,9 +35,17 @@ export async function ensurePostgres(opts: {
   fresh?: boolean;
   /** Print PostgreSQL's own log lines (default: only on failure). */
   verbose?: boolean;
+  /**
+   * The environment variable naming an external server to use instead (default DATABASE_URL).
+   * Tests pass TEST_DATABASE_URL so they never wipe a database meant for development; with
+   * `fresh`, that database's public and drizzle schemas are dropped and re-created.
+   */
+  urlEnv?: string;
 }): Promise<PgHandle> {
-  if (process.env.DATABASE_URL) {
-    return { url: process.env.DATABASE_URL, external: true, stop: async () => {} };
+  const externalUrl = process.env[opts.urlEnv ?? "DATABASE_URL"];
+  if (externalUrl) {
+    if (opts.fresh) await resetSchemas(externalUrl);
+    return { url: externalUrl, external: true, stop: async () => {} };
   }
   const dataDir = reachableDataDir(path.resolve(opts.dataDir));
   const recent: string[] = [];
@@ -120,6 +128,15 @@ async function ensureDatabase(adminUrl: string, database: string, fresh: boolean
     }
   } finally {
     await admin.end();
+  }
+}
+
+async function resetSchemas(url: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS drizzle CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;`);
+  } finally {
+    await sql.end();
   }
 }
 
