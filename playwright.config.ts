@@ -1,25 +1,41 @@
-// End-to-end tests: Chromium (Debian's, via CHROMIUM_PATH or /usr/bin/chromium) against
-// `next start` on a freshly migrated and seeded database and a fresh Stripe emulator, started by
-// the same launcher as `npm run dev` (scripts/dev.ts --e2e). Screenshots are kept as output.
+// End-to-end tests: Chromium (Debian's, via CHROMIUM_PATH or /usr/bin/chromium — never skipped)
+// against `next start` on :3100, on a freshly re-created and seeded database and a fresh Stripe
+// emulator, started by the same launcher as `npm run dev` (scripts/dev.ts --e2e).
+//
+// Output: screenshots of every test (and the specs' own named shots in test-results/screens/)
+// are kept. Playwright empties its outputDir at start, so it gets test-results/artifacts/ and
+// leaves the runners' JSON summaries next to it alone.
 import { defineConfig } from "@playwright/test";
 import { requireChromium } from "./scripts/chromium";
 
 const PORT = 3100;
+const CI = Boolean(process.env.CI);
 
 export default defineConfig({
   testDir: "e2e",
+  testMatch: "**/*.spec.ts",
   outputDir: "test-results/artifacts",
-  timeout: 90_000,
+  globalSetup: "./e2e/support/global-setup.ts",
+  // A 2-core CI machine runs next start, PostgreSQL, the emulator and Chromium at once.
+  timeout: CI ? 120_000 : 90_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  // json goes to PLAYWRIGHT_JSON_OUTPUT_NAME when npm test sets it (scripts/test.ts counts results).
-  reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }], ["json"]],
+  forbidOnly: CI,
+  reporter: [
+    ["list"],
+    ["html", { open: "never", outputFolder: "playwright-report" }],
+    // scripts/test.ts sets PLAYWRIGHT_JSON_OUTPUT_NAME to count results; without it json would
+    // print to stdout.
+    ...(process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ? [["json"] as ["json"]] : []),
+  ],
   use: {
     baseURL: `http://localhost:${PORT}`,
     screenshot: "on",
     trace: "retain-on-failure",
+    navigationTimeout: 30_000,
+    actionTimeout: 15_000,
     launchOptions: {
       executablePath: requireChromium(),
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
@@ -27,12 +43,15 @@ export default defineConfig({
   },
   projects: [{ name: "chromium", use: { browserName: "chromium", viewport: { width: 1280, height: 900 } } }],
   webServer: {
-    command: "npx tsx scripts/dev.ts --e2e",
+    command: "node_modules/.bin/tsx scripts/dev.ts --e2e",
     url: `http://localhost:${PORT}/api/health`,
-    timeout: 300_000,
+    // Includes `next build`.
+    timeout: 600_000,
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
+    // Let the launcher stop Next, the emulator and PostgreSQL cleanly (the default is SIGKILL).
+    gracefulShutdown: { signal: "SIGTERM", timeout: 20_000 },
     env: { PORT: String(PORT) },
   },
 });
