@@ -7,8 +7,9 @@
 // leaves the runners' JSON summaries next to it alone.
 import { defineConfig } from "@playwright/test";
 import { requireChromium } from "./scripts/chromium";
+import { PORTS } from "./scripts/ports";
 
-const PORT = 3100;
+const PORT = PORTS.e2eApp;
 const CI = Boolean(process.env.CI);
 
 export default defineConfig({

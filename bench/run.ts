@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import { eq, sql } from "drizzle-orm";
 import Stripe from "stripe";
 import { ensurePostgres } from "../scripts/pg";
+import { PORTS } from "../scripts/ports";
 import { runMigrations } from "../db/migrate";
 import { createDb } from "../db/client";
 import { creditPacks, organizations, purchases, users } from "../db/schema";
@@ -30,7 +31,7 @@ function percentile(xs: number[], p: number) {
 }
 
 async function main() {
-  const pg = await ensurePostgres({ dataDir: ".data/postgres-bench", port: 54349, database: "creditloop_bench" });
+  const pg = await ensurePostgres({ dataDir: ".data/postgres-bench", port: PORTS.benchPg, database: "creditloop_bench" });
   process.env.DATABASE_URL = pg.url;
   await runMigrations(pg.url);
   const { db, sql: client } = createDb(pg.url, { max: 20 });

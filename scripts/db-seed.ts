@@ -2,8 +2,9 @@
 import { ensurePostgres } from "./pg";
 import { runMigrations } from "../db/migrate";
 import { DEMO_USERS, seed } from "../db/seed";
+import { PORTS } from "./ports";
 
-const pg = await ensurePostgres({ dataDir: ".data/postgres", port: 54329, database: "creditloop" });
+const pg = await ensurePostgres({ dataDir: ".data/postgres", port: PORTS.devPg, database: "creditloop" });
 try {
   await runMigrations(pg.url);
   await seed(pg.url);

@@ -14,18 +14,19 @@ import path from "node:path";
 import { ensurePostgres, type PgHandle } from "./pg";
 import { startEmulatorProcess, type EmulatorHandle } from "./emulator-process";
 import { localSecrets } from "./secrets";
+import { PORTS } from "./ports";
 import { runMigrations } from "../db/migrate";
 import { DEMO_USERS, seed } from "../db/seed";
 
 const args = new Set(process.argv.slice(2));
 const mode: "dev" | "prod" | "e2e" = args.has("--e2e") ? "e2e" : args.has("--prod") ? "prod" : "dev";
 const root = path.resolve(import.meta.dirname, "..");
-const port = Number(process.env.PORT || (mode === "e2e" ? 3100 : 3000));
-const DEV = { pgDir: ".data/postgres", pgPort: 54329, db: "creditloop", emuPort: 12111, emuState: ".data/stripe-emulator/state.json", fresh: false, urlEnv: "DATABASE_URL" };
+const port = Number(process.env.PORT || (mode === "e2e" ? PORTS.e2eApp : 3000));
+const DEV = { pgDir: ".data/postgres", pgPort: PORTS.devPg, db: "creditloop", emuPort: PORTS.devEmulator, emuState: ".data/stripe-emulator/state.json", fresh: false, urlEnv: "DATABASE_URL" };
 const profile = {
   dev: DEV,
   prod: DEV,
-  e2e: { pgDir: ".data/postgres-e2e", pgPort: 54359, db: "creditloop_e2e", emuPort: 12199, emuState: ".data/stripe-emulator-e2e/state.json", fresh: true, urlEnv: "TEST_DATABASE_URL" },
+  e2e: { pgDir: ".data/postgres-e2e", pgPort: PORTS.e2ePg, db: "creditloop_e2e", emuPort: PORTS.e2eEmulator, emuState: ".data/stripe-emulator-e2e/state.json", fresh: true, urlEnv: "TEST_DATABASE_URL" },
 }[mode];
 
 let pg: PgHandle | undefined;

@@ -9,6 +9,7 @@
 // tests/support/setup.ts copies into process.env when it is listed in setupFiles.
 import type { TestProject } from "vitest/node";
 import { ensurePostgres } from "../../scripts/pg";
+import { PORTS } from "../../scripts/ports";
 import { runMigrations } from "../../db/migrate";
 import { startEmulator } from "../../emulator/server";
 
@@ -27,7 +28,7 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-  const pg = await ensurePostgres({ dataDir: ".data/postgres-test", port: 54339, database: "creditloop_test", fresh: true, urlEnv: "TEST_DATABASE_URL" });
+  const pg = await ensurePostgres({ dataDir: ".data/postgres-test", port: PORTS.testPg, database: "creditloop_test", fresh: true, urlEnv: "TEST_DATABASE_URL" });
   try {
     await runMigrations(pg.url);
   } catch (e) {
