@@ -5,7 +5,11 @@ export class Clock {
   constructor(public offsetSeconds = 0) {}
   /** Unix seconds. */
   now(): number {
-    return Math.floor(Date.now() / 1000) + this.offsetSeconds;
+    return Math.floor(this.nowMs() / 1000);
+  }
+  /** Milliseconds on the emulator's clock (for scheduling). */
+  nowMs(): number {
+    return Date.now() + this.offsetSeconds * 1000;
   }
   advance(seconds: number): void {
     if (!Number.isFinite(seconds) || seconds <= 0) throw new RangeError("seconds must be > 0");

@@ -1,16 +1,27 @@
 // The control surface outside Stripe's API, under /_emulator/: webhook endpoints and their
-// secrets, chaos options, reset, delivery log, drain, resend, the clock, and the stand-in for a
-// customer completing 3-D Secure. JSON in and out, no auth (it only listens on localhost).
+// secrets (and API versions), the account's API version, chaos options, request latency, reset,
+// delivery log, drain, resend, the clock and what it has scheduled, the stand-in for a customer
+// completing 3-D Secure, and settling a `processing` payment now. JSON in and out, no auth (it
+// only listens on localhost).
 import { newId, randomToken } from "./ids";
 import { invalidRequest, missing } from "./errors";
 import type { Clock } from "./clock";
 import type { Deliverer } from "./events/deliverer";
 import type { Outbox } from "./events/outbox";
-import type { Store } from "./store";
-import { authenticate } from "./resources/payment-intents";
+import type { LatencyRule, Store } from "./store";
+import { authenticate, getPaymentIntent, settleProcessing } from "./resources/payment-intents";
 import type { Ctx } from "./resources/context";
+import type { Scheduler } from "./scheduler";
 
-export type ControlDeps = { store: Store; clock: Clock; outbox: Outbox; deliverer: Deliverer; ctx: () => Ctx };
+export type ControlDeps = { store: Store; clock: Clock; outbox: Outbox; deliverer: Deliverer; scheduler: Scheduler; ctx: () => Ctx };
+
+const API_VERSION_FORMAT = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
+
+function apiVersionParam(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "string" || !API_VERSION_FORMAT.test(v)) throw invalidRequest("api_version must look like 2026-10-28.endive", { param: "api_version" });
+  return v;
+}
 
 export async function handleControl(
   deps: ControlDeps,
@@ -31,10 +42,11 @@ export async function handleControl(
       const url = typeof body.url === "string" ? body.url : "";
       if (!/^https?:\/\//.test(url)) throw invalidRequest("url must be an http(s) URL", { param: "url" });
       const secret = typeof body.secret === "string" && body.secret ? body.secret : `whsec_${randomToken(32)}`;
+      const apiVersion = apiVersionParam(body.api_version);
       let ep = s.endpoints.find((e) => e.url === url);
-      if (ep) ep.secret = secret;
+      if (ep) Object.assign(ep, { secret, api_version: apiVersion });
       else {
-        ep = { id: newId("we"), url, secret };
+        ep = { id: newId("we"), url, secret, api_version: apiVersion };
         s.endpoints.push(ep);
       }
       store.changed();
@@ -63,7 +75,74 @@ export async function handleControl(
   if (method === "POST" && path === "/_emulator/reset") {
     store.reset();
     clock.offsetSeconds = 0;
+    deps.scheduler.runDue(); // re-arms on the empty schedule
     return { status: 200, body: { ok: true } };
+  }
+
+  // The account's default API version: every event created from now on carries it.
+  if (path === "/_emulator/account") {
+    if (method === "GET") return { status: 200, body: { api_version: s.apiVersion } };
+    if (method === "POST") {
+      const v = apiVersionParam(body.api_version);
+      if (!v) throw invalidRequest("api_version is required", { param: "api_version" });
+      s.apiVersion = v;
+      store.changed();
+      return { status: 200, body: { api_version: s.apiVersion } };
+    }
+  }
+
+  // Holds matching API requests in flight (see LatencyRule). POST adds a rule, DELETE clears all.
+  if (path === "/_emulator/latency") {
+    if (method === "GET") return { status: 200, body: { data: s.latency } };
+    if (method === "DELETE") {
+      s.latency = [];
+      return { status: 200, body: { data: s.latency } };
+    }
+    if (method === "POST") {
+      const delayMs = Math.floor(Number(body.delayMs));
+      if (!Number.isFinite(delayMs) || delayMs <= 0 || delayMs > 120_000) throw invalidRequest("delayMs must be a number of milliseconds in (0, 120000]", { param: "delayMs" });
+      const phase = body.phase === undefined ? "before" : body.phase;
+      if (phase !== "before" && phase !== "after") throw invalidRequest('phase must be "before" or "after"', { param: "phase" });
+      const pathPattern = typeof body.path === "string" && body.path ? body.path : null;
+      if (pathPattern) {
+        try {
+          new RegExp(pathPattern);
+        } catch {
+          throw invalidRequest("path must be a regular expression", { param: "path" });
+        }
+      }
+      const times = body.times === undefined || body.times === null ? null : Math.floor(Number(body.times));
+      if (times !== null && !(times >= 1)) throw invalidRequest("times must be ≥ 1", { param: "times" });
+      const rule: LatencyRule = { method: typeof body.method === "string" ? body.method.toUpperCase() : null, path: pathPattern, delayMs, phase, times };
+      s.latency.push(rule);
+      return { status: 200, body: { data: s.latency } };
+    }
+  }
+
+  // How long a `processing` payment (pm_card_processing_*) takes to settle on the emulator's clock.
+  if (method === "POST" && path === "/_emulator/processing") {
+    const seconds = Number(body.delaySeconds);
+    if (!Number.isFinite(seconds) || seconds < 0) throw invalidRequest("delaySeconds must be a number ≥ 0", { param: "delaySeconds" });
+    s.processingDelaySeconds = seconds;
+    store.changed();
+    return { status: 200, body: { delaySeconds: s.processingDelaySeconds } };
+  }
+
+  if (method === "GET" && path === "/_emulator/scheduled") {
+    return { status: 200, body: { data: deps.scheduler.pending() } };
+  }
+
+  // Settles a `processing` payment now, with its scheduled outcome or the one given.
+  if (method === "POST" && (m = path.match(/^\/_emulator\/payment_intents\/([^/]+)\/settle$/))) {
+    const ctx = deps.ctx();
+    const pi = getPaymentIntent(ctx, m[1]!);
+    if (pi.status !== "processing") throw invalidRequest(`PaymentIntent ${pi.id} is ${pi.status}, not processing.`, { code: "payment_intent_unexpected_state" });
+    const task = deps.scheduler.take(pi.id);
+    const outcome = body.outcome === "succeed" || body.outcome === "fail" ? body.outcome : body.outcome === undefined ? (task?.outcome ?? "succeed") : null;
+    if (!outcome) throw invalidRequest('outcome must be "succeed" or "fail"', { param: "outcome" });
+    const settled = settleProcessing(ctx, { paymentIntent: pi.id, outcome });
+    store.changed();
+    return { status: 200, body: settled };
   }
 
   if (method === "GET" && path === "/_emulator/deliveries") {
@@ -97,7 +176,9 @@ export async function handleControl(
     clock.advance(seconds);
     s.clockOffset = clock.offsetSeconds;
     store.changed();
-    return { status: 200, body: { now: clock.now() } };
+    // Everything the clock passed happens now, in time order, before the advance returns.
+    const ran = deps.scheduler.runDue();
+    return { status: 200, body: { now: clock.now(), ran } };
   }
 
   if (method === "POST" && (m = path.match(/^\/_emulator\/payment_intents\/([^/]+)\/authenticate$/))) {

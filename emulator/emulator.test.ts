@@ -48,9 +48,9 @@ describe("payment intents", () => {
     expect(pi).toMatchObject({ status: "requires_payment_method", amount: 4900, amount_received: 0, customer: customer.id });
     expect(pi.client_secret).toMatch(new RegExp(`^${pi.id}_secret_`));
     const done = await stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_card_visa" });
-    expect(done).toMatchObject({ status: "succeeded", amount_received: 4900, payment_method: "pm_card_visa" });
+    expect(done).toMatchObject({ status: "succeeded", amount_received: 4900 });
     const charge = await stripe.charges.retrieve(done.latest_charge as string);
-    expect(charge).toMatchObject({ paid: true, amount: 4900, payment_intent: pi.id, status: "succeeded" });
+    expect(charge).toMatchObject({ paid: true, amount: 4900, payment_intent: pi.id, status: "succeeded", payment_method: done.payment_method });
     const types = (await stripe.events.list({ limit: 20 })).data.map((e) => e.type);
     expect(types).toEqual(["payment_intent.succeeded", "charge.succeeded", "payment_intent.created", "customer.created"]);
   });
@@ -122,17 +122,79 @@ describe("idempotency", () => {
     expect((await stripe.customers.list()).data).toHaveLength(1);
   });
 
-  it("replays errors too, and concurrent requests with one key execute once", async () => {
+  it("replays an error that came after a side effect (a decline), with its events once", async () => {
     const { stripe } = await setup();
     const pi = await stripe.paymentIntents.create({ amount: 1000, currency: "usd" });
     const e1 = await stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_card_visa_chargeDeclined" }, { idempotencyKey: "c-1" }).catch((e) => e);
     const e2 = await stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_card_visa_chargeDeclined" }, { idempotencyKey: "c-1" }).catch((e) => e);
+    expect(e1).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(e2).toBeInstanceOf(Stripe.errors.StripeCardError);
     expect(e1.decline_code).toBe("generic_decline");
     expect(e2.decline_code).toBe("generic_decline");
+    expect(e1.headers["idempotent-replayed"]).toBeUndefined();
+    expect(e2.headers["idempotent-replayed"]).toBe("true");
+    expect(e2.payment_intent.id).toBe(pi.id);
     expect((await stripe.events.list({ type: "payment_intent.payment_failed" })).data).toHaveLength(1);
-    const many = await Promise.all(Array.from({ length: 10 }, () => stripe.customers.create({ name: "Race" }, { idempotencyKey: "race" })));
-    expect(new Set(many.map((c) => c.id)).size).toBe(1);
-    expect((await stripe.customers.list({ limit: 100 })).data.filter((c) => c.name === "Race")).toHaveLength(1);
+    expect((await stripe.events.list({ type: "charge.failed" })).data).toHaveLength(1);
+  });
+
+  it("does not store a request refused by validation: a corrected retry with the same key runs", async () => {
+    const { stripe } = await setup();
+    const bad = await stripe.paymentIntents.create({ amount: 10, currency: "usd" }, { idempotencyKey: "v-1" }).catch((e) => e);
+    expect(bad).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(bad).toMatchObject({ code: "amount_too_small", param: "amount" });
+    const good = await stripe.paymentIntents.create({ amount: 1000, currency: "usd" }, { idempotencyKey: "v-1" });
+    expect(good).toMatchObject({ amount: 1000, status: "requires_payment_method" });
+    expect(good.lastResponse.headers["idempotent-replayed"]).toBeUndefined();
+    // From now on the key belongs to the request that ran.
+    expect((await stripe.paymentIntents.create({ amount: 1000, currency: "usd" }, { idempotencyKey: "v-1" })).id).toBe(good.id);
+    await expect(stripe.paymentIntents.create({ amount: 2000, currency: "usd" }, { idempotencyKey: "v-1" })).rejects.toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+    // Unknown ids and wrong states are refused before anything happens, too.
+    const missingPm = await stripe.paymentIntents.confirm(good.id, { payment_method: "pm_bogus" }, { idempotencyKey: "v-2" }).catch((e) => e);
+    expect(missingPm).toMatchObject({ code: "resource_missing", param: "payment_method" });
+    expect((await stripe.paymentIntents.confirm(good.id, { payment_method: "pm_card_visa" }, { idempotencyKey: "v-2" })).status).toBe("succeeded");
+    expect((await stripe.paymentIntents.list()).data).toHaveLength(1);
+  });
+
+  it("answers 409 idempotency_key_in_use to a request whose key is held by one still in flight; the first one runs once", async () => {
+    const { stripe, holdNext } = await setup();
+    const held = await holdNext("POST", "^/v1/customers$", 400);
+    const first = stripe.customers.create({ name: "Race" }, { idempotencyKey: "race" });
+    await held();
+    const second = await stripe.customers.create({ name: "Race" }, { idempotencyKey: "race" }).catch((e) => e);
+    // The SDK maps a 409 to StripeAPIError (a conflict it would retry, had it retries left).
+    expect(second).toBeInstanceOf(Stripe.errors.StripeAPIError);
+    expect(second).toMatchObject({ statusCode: 409, code: "idempotency_key_in_use", rawType: "idempotency_error" });
+    expect(second.message).toMatch(/another in-progress request using this Idempotent Key.*race/);
+    const created = await first;
+    const replay = await stripe.customers.create({ name: "Race" }, { idempotencyKey: "race" });
+    expect(replay.id).toBe(created.id);
+    expect(replay.lastResponse.headers["idempotent-replayed"]).toBe("true");
+    expect((await stripe.customers.list({ limit: 100 })).data).toHaveLength(1);
+    expect((await stripe.events.list({ type: "customer.created" })).data).toHaveLength(1);
+  });
+
+  it("the SDK retries the 409 with the same key and receives the first request's response", async () => {
+    const { sdk, holdNext } = await setup();
+    const retrying = sdk({ maxNetworkRetries: 2 });
+    const held = await holdNext("POST", "^/v1/payment_intents$", 200);
+    const first = retrying.paymentIntents.create({ amount: 1000, currency: "usd" }, { idempotencyKey: "pi-race" });
+    await held();
+    // The SDK's first retry waits at least 500 ms, after the held request has finished.
+    const second = await retrying.paymentIntents.create({ amount: 1000, currency: "usd" }, { idempotencyKey: "pi-race" });
+    expect(second.id).toBe((await first).id);
+    expect(second.lastResponse.headers["idempotent-replayed"]).toBe("true");
+    expect((await retrying.paymentIntents.list()).data).toHaveLength(1);
+  });
+
+  it("a response delayed after the work is done is replayed to a retry with the same key", async () => {
+    const { stripe, holdNext } = await setup();
+    const held = await holdNext("POST", "^/v1/customers$", 300, "after");
+    const first = stripe.customers.create({ name: "Slow" }, { idempotencyKey: "slow" });
+    await held();
+    const retry = await stripe.customers.create({ name: "Slow" }, { idempotencyKey: "slow" });
+    expect(retry.lastResponse.headers["idempotent-replayed"]).toBe("true");
+    expect((await first).id).toBe(retry.id);
   });
 });
 
@@ -248,5 +310,246 @@ describe("events, state and clock", () => {
     await control("POST", "/_emulator/reset");
     expect((await stripe.customers.list()).data).toHaveLength(0);
     expect((await stripe.events.list()).data).toHaveLength(0);
+  });
+});
+
+describe("currencies and amounts, as Stripe validates them", () => {
+  it("normalises upper-case codes and refuses unknown ones", async () => {
+    const { stripe } = await setup();
+    expect((await stripe.paymentIntents.create({ amount: 1000, currency: "USD" })).currency).toBe("usd");
+    const err = await stripe.paymentIntents.create({ amount: 1000, currency: "xyz" }).catch((e) => e);
+    expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(err).toMatchObject({ param: "currency" });
+    expect(err.message).toMatch(/^Invalid currency: xyz\. Stripe currently supports these currencies: usd, aed/);
+    await expect(stripe.paymentIntents.create({ amount: 1000, currency: "" })).rejects.toMatchObject({ param: "currency" });
+    await expect(stripe.paymentIntents.create({ amount: 1000 } as Stripe.PaymentIntentCreateParams)).rejects.toMatchObject({ code: "parameter_missing", param: "currency" });
+  });
+
+  it.each([
+    ["usd", 49, 50, "$0.50 usd"],
+    ["eur", 49, 50, "€0.50 eur"],
+    ["gbp", 29, 30, "£0.30 gbp"],
+    ["jpy", 49, 50, "¥50 jpy"],
+    ["chf", 49, 50, "CHF 0.50 chf"],
+  ])("%s: %i is below the minimum charge, %i is accepted", async (currency, below, min, shown) => {
+    const { stripe } = await setup();
+    const err = await stripe.paymentIntents.create({ amount: below, currency }).catch((e) => e);
+    expect(err).toMatchObject({ statusCode: 400, code: "amount_too_small", param: "amount" });
+    expect(err.message).toBe(`Amount must be at least ${shown}`);
+    expect(await stripe.paymentIntents.create({ amount: min, currency })).toMatchObject({ amount: min, currency });
+  });
+
+  it("JPY is zero-decimal: ¥1,000 is amount 1000; KWD is three-decimal (last digit 0)", async () => {
+    const { stripe } = await setup();
+    expect((await stripe.paymentIntents.create({ amount: 1000, currency: "jpy" })).amount).toBe(1000);
+    await expect(stripe.paymentIntents.create({ amount: 1005, currency: "kwd" })).rejects.toMatchObject({ code: "invalid_charge_amount", param: "amount" });
+    expect((await stripe.paymentIntents.create({ amount: 1000, currency: "kwd" })).amount).toBe(1000);
+  });
+
+  it("refuses non-integers, zero, negatives and more than eight digits", async () => {
+    const { stripe } = await setup();
+    await expect(stripe.paymentIntents.create({ amount: 10.5, currency: "usd" })).rejects.toMatchObject({ code: "parameter_invalid_integer", param: "amount" });
+    await expect(stripe.paymentIntents.create({ amount: 0, currency: "usd" })).rejects.toMatchObject({ code: "parameter_invalid_integer", param: "amount" });
+    await expect(stripe.paymentIntents.create({ amount: -500, currency: "usd" })).rejects.toMatchObject({ code: "parameter_invalid_integer", param: "amount" });
+    const big = await stripe.paymentIntents.create({ amount: 100_000_000, currency: "usd" }).catch((e) => e);
+    expect(big).toMatchObject({ code: "amount_too_large", param: "amount" });
+    expect(big.message).toBe("Amount must be no more than $999,999.99 usd");
+    expect((await stripe.paymentIntents.create({ amount: 99_999_999, currency: "usd" })).amount).toBe(99_999_999);
+  });
+
+  it("validates an update's amount against the intent's currency, and changes nothing when refused", async () => {
+    const { stripe } = await setup();
+    const pi = await stripe.paymentIntents.create({ amount: 5000, currency: "gbp" });
+    await expect(stripe.paymentIntents.update(pi.id, { amount: 20 })).rejects.toMatchObject({ code: "amount_too_small" });
+    expect((await stripe.paymentIntents.retrieve(pi.id)).amount).toBe(5000);
+    expect((await stripe.paymentIntents.update(pi.id, { amount: 30 })).amount).toBe(30);
+  });
+});
+
+describe("expand[]", () => {
+  it("expands latest_charge, payment_method and customer on PaymentIntents; unexpanded fields stay ids", async () => {
+    const { stripe } = await setup();
+    const customer = await stripe.customers.create({ name: "E" });
+    const pi = await stripe.paymentIntents.create({ amount: 2500, currency: "usd", customer: customer.id });
+    const confirmed = await stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_card_visa", expand: ["latest_charge", "payment_method"] });
+    const charge = confirmed.latest_charge as Stripe.Charge;
+    const pm = confirmed.payment_method as Stripe.PaymentMethod;
+    expect(charge).toMatchObject({ object: "charge", amount: 2500, status: "succeeded", payment_intent: pi.id });
+    expect(pm).toMatchObject({ object: "payment_method", card: { last4: "4242", brand: "visa" } });
+    expect(confirmed.customer).toBe(customer.id);
+
+    const plain = await stripe.paymentIntents.retrieve(pi.id);
+    expect(plain.latest_charge).toBe(charge.id);
+    expect(plain.payment_method).toBe(pm.id);
+
+    const all = await stripe.paymentIntents.retrieve(pi.id, { expand: ["customer", "latest_charge.payment_intent"] });
+    expect(all.customer).toMatchObject({ object: "customer", id: customer.id, name: "E" });
+    expect(((all.latest_charge as Stripe.Charge).payment_intent as Stripe.PaymentIntent).id).toBe(pi.id);
+  });
+
+  it("expands data.* on lists, and refuses what cannot be expanded", async () => {
+    const { stripe } = await setup();
+    await stripe.paymentIntents.create({ amount: 1000, currency: "usd", payment_method: "pm_card_visa", confirm: true });
+    await stripe.paymentIntents.create({ amount: 1000, currency: "usd" });
+    const list = await stripe.paymentIntents.list({ expand: ["data.latest_charge"] });
+    expect(list.data.map((p) => (p.latest_charge === null ? null : (p.latest_charge as Stripe.Charge).object))).toEqual([null, "charge"]);
+    await expect(stripe.paymentIntents.list({ expand: ["data.nope"] })).rejects.toMatchObject({ message: "This property cannot be expanded (data.nope)." });
+    const [first] = list.data;
+    await expect(stripe.paymentIntents.retrieve(first!.id, { expand: ["amount"] })).rejects.toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+  });
+});
+
+describe("test payment methods become new PaymentMethods", () => {
+  it("confirming with pm_card_visa attaches a fresh pm_… whose card matches; each use makes another", async () => {
+    const { stripe } = await setup();
+    const a = await stripe.paymentIntents.confirm((await stripe.paymentIntents.create({ amount: 1000, currency: "usd" })).id, { payment_method: "pm_card_visa" });
+    const b = await stripe.paymentIntents.create({ amount: 1000, currency: "usd", payment_method: "pm_card_visa" });
+    expect(b.status).toBe("requires_confirmation");
+    for (const id of [a.payment_method, b.payment_method]) {
+      expect(id).toMatch(/^pm_[A-Za-z0-9]{24}$/);
+      expect(id).not.toBe("pm_card_visa");
+    }
+    expect(a.payment_method).not.toBe(b.payment_method);
+    const pmA = await stripe.paymentMethods.retrieve(a.payment_method as string);
+    const pmB = await stripe.paymentMethods.retrieve(b.payment_method as string);
+    expect(pmA).toMatchObject({ object: "payment_method", type: "card", card: { brand: "visa", last4: "4242", exp_year: 2034 } });
+    expect(pmA.card!.fingerprint).toBe(pmB.card!.fingerprint);
+    // Confirming with the intent's own PaymentMethod uses it, without making another.
+    const done = await stripe.paymentIntents.confirm(b.id);
+    expect(done).toMatchObject({ status: "succeeded", payment_method: b.payment_method });
+    expect((await stripe.charges.retrieve(done.latest_charge as string)).payment_method).toBe(b.payment_method);
+  });
+
+  it("a decline reports the new PaymentMethod in last_payment_error and leaves payment_method empty", async () => {
+    const { stripe } = await setup();
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: "usd" });
+    const err = await stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_card_visa_chargeDeclinedInsufficientFunds" }).catch((e) => e);
+    expect(err.payment_method.id).toMatch(/^pm_[A-Za-z0-9]{24}$/);
+    const after = await stripe.paymentIntents.retrieve(pi.id);
+    expect(after.payment_method).toBeNull();
+    expect(after.last_payment_error!.payment_method).toMatchObject({ id: err.payment_method.id, card: { last4: "9995" } });
+    expect((await stripe.charges.retrieve(after.latest_charge as string)).payment_method).toBe(err.payment_method.id);
+  });
+});
+
+describe("API versions of events", () => {
+  it("events carry the account's API version, not the triggering request's Stripe-Version", async () => {
+    const { sdk, stripe, control } = await setup();
+    const old = sdk({ apiVersion: "2024-06-20" as Stripe.StripeConfig["apiVersion"] });
+    const c = await old.customers.create({ name: "Pinned" });
+    expect(c.lastResponse.apiVersion).toBe("2024-06-20");
+    const [event] = (await stripe.events.list()).data;
+    expect(event!.api_version).toBe(Stripe.API_VERSION);
+    expect((await control("GET", "/_emulator/account")).body.api_version).toBe(Stripe.API_VERSION);
+    await control("POST", "/_emulator/account", { api_version: "2025-03-31.basil" });
+    await old.customers.create({ name: "Later" });
+    expect((await stripe.events.list({ limit: 1 })).data[0]!.api_version).toBe("2025-03-31.basil");
+  });
+
+  it("a webhook endpoint registered with an api_version gets its deliveries labelled with it", async () => {
+    const { stripe, control } = await setup();
+    const plain = await receiver();
+    const pinned = await receiver();
+    cleanups.push(plain.close, pinned.close);
+    await control("POST", "/_emulator/webhook_endpoints", { url: plain.url, secret: "whsec_a" });
+    const ep = await control("POST", "/_emulator/webhook_endpoints", { url: pinned.url, secret: "whsec_b", api_version: "2025-03-31.basil" });
+    expect(ep.body.api_version).toBe("2025-03-31.basil");
+    expect((await control("POST", "/_emulator/webhook_endpoints", { url: "http://x.test/", api_version: "yesterday" })).status).toBe(400);
+    await stripe.customers.create({ name: "A" });
+    await control("POST", "/_emulator/drain", {});
+    expect(stripe.webhooks.constructEvent(plain.received[0]!.body, plain.received[0]!.signature, "whsec_a").api_version).toBe(Stripe.API_VERSION);
+    expect(stripe.webhooks.constructEvent(pinned.received[0]!.body, pinned.received[0]!.signature, "whsec_b").api_version).toBe("2025-03-31.basil");
+  });
+});
+
+describe("payments that settle later (processing)", () => {
+  const types = async (stripe: Stripe) => (await stripe.events.list({ limit: 100 })).data.map((e) => e.type).reverse();
+
+  it("pm_card_processing_succeeds: processing with a pending charge, then succeeded when the clock passes the delay", async () => {
+    const { stripe, control } = await setup();
+    await control("POST", "/_emulator/processing", { delaySeconds: 3600 });
+    const pi = await stripe.paymentIntents.create({ amount: 3000, currency: "usd" });
+    const processing = await stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_card_processing_succeeds" });
+    expect(processing).toMatchObject({ status: "processing", amount_received: 0, payment_method: expect.stringMatching(/^pm_/) });
+    expect(await stripe.charges.retrieve(processing.latest_charge as string)).toMatchObject({ status: "pending", paid: false });
+    await expect(stripe.paymentIntents.cancel(pi.id)).rejects.toMatchObject({ code: "payment_intent_unexpected_state" });
+    await expect(stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_card_visa" })).rejects.toMatchObject({ code: "payment_intent_unexpected_state" });
+    expect((await control("GET", "/_emulator/scheduled")).body.data).toMatchObject([{ kind: "settle_processing", paymentIntent: pi.id, outcome: "succeed" }]);
+
+    expect((await control("POST", "/_emulator/clock/advance", { seconds: 1800 })).body.ran).toBe(0);
+    expect((await stripe.paymentIntents.retrieve(pi.id)).status).toBe("processing");
+    expect((await control("POST", "/_emulator/clock/advance", { seconds: 1801 })).body.ran).toBe(1);
+    const done = await stripe.paymentIntents.retrieve(pi.id, { expand: ["latest_charge"] });
+    expect(done).toMatchObject({ status: "succeeded", amount_received: 3000, processing: null, latest_charge: { id: processing.latest_charge, status: "succeeded", paid: true } });
+    expect(await types(stripe)).toEqual(["payment_intent.created", "charge.pending", "payment_intent.processing", "charge.succeeded", "payment_intent.succeeded"]);
+    const [succeeded] = (await stripe.events.list({ type: "payment_intent.succeeded" })).data;
+    expect(succeeded!.request).toEqual({ id: null, idempotency_key: null });
+  });
+
+  it("pm_card_processing_fails: processing, then payment_failed with a decline", async () => {
+    const { stripe, control } = await setup();
+    await control("POST", "/_emulator/processing", { delaySeconds: 60 });
+    const pi = await stripe.paymentIntents.create({ amount: 3000, currency: "usd", payment_method: "pm_card_processing_fails", confirm: true });
+    expect(pi.status).toBe("processing");
+    await control("POST", "/_emulator/clock/advance", { seconds: 61 });
+    const failed = await stripe.paymentIntents.retrieve(pi.id);
+    expect(failed).toMatchObject({ status: "requires_payment_method", payment_method: null, last_payment_error: { type: "card_error", code: "card_declined", decline_code: "generic_decline" } });
+    expect((await stripe.charges.retrieve(failed.latest_charge as string)).status).toBe("failed");
+    expect(await types(stripe)).toEqual(["payment_intent.created", "charge.pending", "payment_intent.processing", "charge.failed", "payment_intent.payment_failed"]);
+    // The intent can be paid again with another method.
+    expect((await stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_card_visa" })).status).toBe("succeeded");
+  });
+
+  it("settles at once through the control surface, with the scheduled outcome or another one", async () => {
+    const { stripe, control } = await setup();
+    await control("POST", "/_emulator/processing", { delaySeconds: 3600 });
+    const a = await stripe.paymentIntents.create({ amount: 1000, currency: "usd", payment_method: "pm_card_processing_succeeds", confirm: true });
+    const b = await stripe.paymentIntents.create({ amount: 1000, currency: "usd", payment_method: "pm_card_processing_succeeds", confirm: true });
+    expect((await control("POST", `/_emulator/payment_intents/${a.id}/settle`, {})).body.status).toBe("succeeded");
+    expect((await control("POST", `/_emulator/payment_intents/${b.id}/settle`, { outcome: "fail" })).body.status).toBe("requires_payment_method");
+    expect((await control("GET", "/_emulator/scheduled")).body.data).toEqual([]);
+    expect((await control("POST", `/_emulator/payment_intents/${a.id}/settle`, {})).status).toBe(400);
+  });
+
+  it("settles by itself after a short real-time delay", async () => {
+    const { stripe, control } = await setup();
+    await control("POST", "/_emulator/processing", { delaySeconds: 0.05 });
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: "usd", payment_method: "pm_card_processing_succeeds", confirm: true });
+    expect(pi.status).toBe("processing");
+    let status = pi.status;
+    for (let i = 0; i < 200 && status === "processing"; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      status = (await stripe.paymentIntents.retrieve(pi.id)).status;
+    }
+    expect(status).toBe("succeeded");
+  });
+
+  it("a processing event whose delivery failed arrives after the success (out of order, as with Stripe)", async () => {
+    const { stripe, control } = await setup({ retryScheduleMs: [300] });
+    let processingAttempts = 0;
+    const r = await receiver((x) => (x.type === "payment_intent.processing" && processingAttempts++ === 0 ? 500 : 200));
+    cleanups.push(r.close);
+    await control("POST", "/_emulator/webhook_endpoints", { url: r.url, secret: "whsec_x" });
+    await control("POST", "/_emulator/processing", { delaySeconds: 3600 });
+    const pi = await stripe.paymentIntents.create({ amount: 1000, currency: "usd", payment_method: "pm_card_processing_succeeds", confirm: true });
+    await control("POST", `/_emulator/payment_intents/${pi.id}/settle`, {});
+    await control("POST", "/_emulator/drain", {});
+    const got = r.received.map((x) => x.type);
+    expect(got.filter((t) => t === "payment_intent.processing")).toHaveLength(2);
+    expect(got.lastIndexOf("payment_intent.processing")).toBeGreaterThan(got.indexOf("payment_intent.succeeded"));
+  });
+
+  it("a scheduled settlement survives a restart", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "emu-"));
+    const stateFile = path.join(dir, "state.json");
+    const first = await emulatorWithSdk({ stateFile });
+    await first.control("POST", "/_emulator/processing", { delaySeconds: 3600 });
+    const pi = await first.stripe.paymentIntents.create({ amount: 1000, currency: "usd", payment_method: "pm_card_processing_fails", confirm: true });
+    await first.emu.close();
+    const second = await emulatorWithSdk({ stateFile });
+    cleanups.push(() => second.emu.close());
+    expect((await second.stripe.paymentIntents.retrieve(pi.id)).status).toBe("processing");
+    await second.control("POST", "/_emulator/clock/advance", { seconds: 3601 });
+    expect((await second.stripe.paymentIntents.retrieve(pi.id)).status).toBe("requires_payment_method");
   });
 });

@@ -1,21 +1,33 @@
 // The emulator's HTTP server: routes Stripe's REST paths (/v1/…) to resource modules, applies
-// API-key auth and Idempotency-Key semantics, and serves the control surface (/_emulator/…).
-// Resource handlers are synchronous, so one request's read-check-write never interleaves with
-// another's: concurrent requests with one idempotency key execute once and replay after.
+// API-key auth, `expand[]` and Idempotency-Key semantics, and serves the control surface
+// (/_emulator/…).
+//
+// Idempotency, as Stripe does it: a POST with a key takes the key while it runs; another request
+// with that key meanwhile gets 409 idempotency_key_in_use (the SDK retries 409s by itself with
+// the same key). A finished request's response is stored for 24 h and replayed for the same
+// parameters (400 idempotency_error for different ones) — unless it was refused before doing
+// anything (a validation error: nothing written), which is not stored, so a corrected retry
+// with the same key runs. Errors after a side effect (a 402 decline) are stored and replayed.
+// Resource handlers are synchronous; a request is "in flight" only while the latency switch
+// (control surface) holds it, which is how tests make the race deterministic.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import Stripe from "stripe";
 import { Clock } from "./clock";
-import { ApiError, invalidRequest } from "./errors";
-import { Deliverer } from "./events/deliverer";
-import { API_VERSION, Outbox, type RequestInfo } from "./events/outbox";
-import { parseParams } from "./form";
-import { newId } from "./ids";
-import { Store } from "./store";
 import { handleControl } from "./control";
+import { ApiError, idempotencyKeyInUse, invalidRequest } from "./errors";
+import { Deliverer } from "./events/deliverer";
+import { Outbox, type RequestInfo } from "./events/outbox";
+import { applyExpand } from "./expand";
+import { parseParams, type Params } from "./form";
+import { newId } from "./ids";
 import type { Ctx, Route } from "./resources/context";
 import { customerRoutes } from "./resources/customers";
-import { paymentIntentRoutes } from "./resources/payment-intents";
 import { eventRoutes } from "./resources/events";
+import { paymentIntentRoutes, settleProcessing } from "./resources/payment-intents";
+import { paymentMethodRoutes } from "./resources/payment-methods";
+import { Scheduler } from "./scheduler";
+import { Store, type LatencyRule } from "./store";
 
 export type EmulatorOptions = {
   port?: number;
@@ -24,16 +36,34 @@ export type EmulatorOptions = {
   retryScheduleMs?: number[];
   deliveryTimeoutMs?: number;
   log?: boolean;
+  /** The account's default API version (events carry it). Defaults to the installed SDK's. */
+  apiVersion?: string;
 };
 
 export type EmulatorHandle = { url: string; port: number; close(): Promise<void> };
 
-const ROUTES: Route[] = [...customerRoutes, ...paymentIntentRoutes, ...eventRoutes];
+const ROUTES: Route[] = [...customerRoutes, ...paymentIntentRoutes, ...paymentMethodRoutes, ...eventRoutes];
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The first latency rule matching this request in this phase (counting down its `times`). */
+function takeLatency(rules: LatencyRule[], method: string, path: string, phase: LatencyRule["phase"]): number {
+  const i = rules.findIndex((r) => r.phase === phase && (!r.method || r.method === method) && (!r.path || new RegExp(r.path).test(path)));
+  if (i < 0) return 0;
+  const rule = rules[i]!;
+  if (rule.times !== null) {
+    rule.times -= 1;
+    if (rule.times <= 0) rules.splice(i, 1);
+  }
+  return rule.delayMs;
+}
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<EmulatorHandle> {
-  const store = new Store(opts.stateFile ?? null);
+  const store = new Store(opts.stateFile ?? null, opts.apiVersion ?? Stripe.API_VERSION);
+  if (opts.apiVersion) store.state.apiVersion = opts.apiVersion;
   const clock = new Clock(store.state.clockOffset);
+  const scheduler = new Scheduler(store, clock);
   let deliverer: Deliverer | undefined;
   const outbox = new Outbox(store, clock, () => deliverer?.kick());
   deliverer = new Deliverer(store, outbox, {
@@ -41,8 +71,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     timeoutMs: opts.deliveryTimeoutMs ?? 5000,
     log: opts.log ?? false,
   });
+  /** Idempotency keys of requests running now. */
+  const inFlight = new Set<string>();
 
-  const makeCtx = (req: RequestInfo, params: Record<string, unknown>): Ctx => ({ store, clock, outbox, req, params });
+  const makeCtx = (req: RequestInfo | null, params: Params): Ctx => ({ store, clock, outbox, scheduler, req, params });
 
   const server = http.createServer(async (req, res) => {
     const requestId = newId("req");
@@ -52,7 +84,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       res.writeHead(status, {
         "content-type": "application/json",
         "request-id": requestId,
-        "stripe-version": apiVersion ?? API_VERSION,
+        "stripe-version": apiVersion ?? store.state.apiVersion,
         ...extra,
       });
       res.end(body);
@@ -61,6 +93,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     for await (const c of req) chunks.push(c as Buffer);
     const rawBody = Buffer.concat(chunks).toString("utf8");
     const method = req.method ?? "GET";
+    let heldKey: string | null = null;
 
     try {
       if (url.pathname.startsWith("/_emulator/")) {
@@ -72,7 +105,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
             throw invalidRequest("Control requests take a JSON body.");
           }
         }
-        const out = await handleControl({ store, clock, outbox, deliverer: deliverer!, ctx: () => makeCtx({ id: requestId, idempotencyKey: null, apiVersion }, {}) }, method, url.pathname, url.searchParams, body);
+        const out = await handleControl(
+          { store, clock, outbox, scheduler, deliverer: deliverer!, ctx: () => makeCtx(null, {}) },
+          method,
+          url.pathname,
+          url.searchParams,
+          body,
+        );
         return send(out.status, JSON.stringify(out.body));
       }
 
@@ -93,8 +132,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const idempotencyKey = method === "POST" ? ((req.headers["idempotency-key"] as string | undefined) ?? null) : null;
       const fingerprint = `${method} ${url.pathname} ${rawBody}`;
       if (idempotencyKey) {
-        const s = store.state;
-        const prior = s.idempotency[idempotencyKey];
+        if (inFlight.has(idempotencyKey)) throw idempotencyKeyInUse(idempotencyKey);
+        const prior = store.state.idempotency[idempotencyKey];
         if (prior && clock.now() - prior.created < IDEMPOTENCY_TTL_SECONDS) {
           if (prior.fingerprint !== fingerprint) {
             return send(
@@ -109,7 +148,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           }
           return send(prior.status, prior.body, { "idempotent-replayed": "true", "idempotency-key": idempotencyKey });
         }
+        inFlight.add(idempotencyKey);
+        heldKey = idempotencyKey;
       }
+
+      const holdBefore = takeLatency(store.state.latency, method, url.pathname, "before");
+      if (holdBefore) await sleep(holdBefore);
 
       const route = ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
       if (!route) throw invalidRequest(`Unrecognized request URL (${method}: ${url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, {}, 404);
@@ -118,25 +162,38 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
       let status = 200;
       let body: string;
+      const writesBefore = store.writes;
       try {
         const out = route.handle(ctx, url.pathname.match(route.pattern)!);
         status = out.status ?? 200;
-        body = JSON.stringify(out.body);
+        // Expanded on a copy: stored objects keep ids.
+        const copy: unknown = JSON.parse(JSON.stringify(out.body));
+        applyExpand(store.state, copy, params.expand);
+        body = JSON.stringify(copy);
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
         status = e.status;
         body = JSON.stringify({ error: { ...e.body, request_log_url: e.body.request_log_url ?? `https://dashboard.stripe.com/test/logs/${requestId}` } });
       }
-      if (idempotencyKey) {
+      const executed = status < 400 || store.writes > writesBefore;
+      if (idempotencyKey && executed) {
         store.state.idempotency[idempotencyKey] = { fingerprint, status, body, created: clock.now() };
         pruneIdempotency(store, clock);
       }
+      if (heldKey) {
+        inFlight.delete(heldKey);
+        heldKey = null;
+      }
       store.changed();
+      const holdAfter = takeLatency(store.state.latency, method, url.pathname, "after");
+      if (holdAfter) await sleep(holdAfter);
       return send(status, body, idempotencyKey ? { "idempotency-key": idempotencyKey } : {});
     } catch (e) {
-      if (e instanceof ApiError) return send(e.status, JSON.stringify({ error: e.body }));
+      if (e instanceof ApiError) return send(e.status, JSON.stringify({ error: { ...e.body, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } }));
       console.error("[emulator] internal error", e);
       return send(500, JSON.stringify({ error: { type: "api_error", message: "An unknown error occurred in the emulator." } }));
+    } finally {
+      if (heldKey) inFlight.delete(heldKey);
     }
   });
 
@@ -146,12 +203,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   const port = (server.address() as AddressInfo).port;
   deliverer.start();
+  scheduler.start((task) => {
+    if (task.kind === "settle_processing") settleProcessing(makeCtx(null, {}), task);
+  });
 
   return {
     url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
     port,
     close: async () => {
       deliverer!.stop();
+      scheduler.stop();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();

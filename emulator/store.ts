@@ -1,8 +1,10 @@
 // All emulator state in one serialisable object, persisted to a JSON file (atomic write: temp
 // file + rename, debounced, flushed on close) so it survives restarts. With no file it lives in
-// memory only (tests).
+// memory only (tests). Stripe objects are stored with the installed SDK's types, so a change of
+// the API's shapes fails type-checking here instead of drifting silently.
 import fs from "node:fs";
 import path from "node:path";
+import Stripe from "stripe";
 
 export type Json = Record<string, unknown>;
 
@@ -26,44 +28,85 @@ export type DeliveryAttempt = {
   at: number;
 };
 
-export type Endpoint = { id: string; url: string; secret: string };
+/** A webhook endpoint; `api_version` null means the account's default version. */
+export type Endpoint = { id: string; url: string; secret: string; api_version: string | null };
 
 export type IdempotencyRecord = { fingerprint: string; status: number; body: string; created: number };
 
 export type Chaos = { duplicate: number; reorder: boolean; delayMs: number };
 
+/**
+ * Holds matching API requests in flight: `before` waits before the request runs (its
+ * idempotency key is already taken), `after` runs it, stores its result, and waits before
+ * answering (a slow network). `times` counts down; absent means every matching request.
+ */
+export type LatencyRule = { method: string | null; path: string | null; delayMs: number; phase: "before" | "after"; times: number | null };
+
+/** Something the emulator's clock will do later (emulator-clock milliseconds). */
+export type ScheduledTask = { id: string; dueAtMs: number; kind: "settle_processing"; paymentIntent: string; outcome: "succeed" | "fail" };
+
 export type State = {
   clockOffset: number;
-  customers: Record<string, Json>;
-  paymentIntents: Record<string, Json>;
-  charges: Record<string, Json>;
-  events: Json[]; // oldest first
+  /** The account's default API version: events are rendered with it (and endpoints may override). */
+  apiVersion: string;
+  /** How long a `processing` payment takes to settle, on the emulator's clock. */
+  processingDelaySeconds: number;
+  customers: Record<string, Stripe.Customer>;
+  paymentIntents: Record<string, Stripe.PaymentIntent>;
+  charges: Record<string, Stripe.Charge>;
+  paymentMethods: Record<string, Stripe.PaymentMethod>;
+  /** Which test payment method (pm_card_visa, …) each created PaymentMethod was made from. */
+  paymentMethodSources: Record<string, string>;
+  events: Stripe.Event[]; // oldest first
   outbox: Delivery[];
   attempts: DeliveryAttempt[];
   endpoints: Endpoint[];
   idempotency: Record<string, IdempotencyRecord>;
   chaos: Chaos;
+  latency: LatencyRule[];
+  scheduled: ScheduledTask[];
 };
 
-export const emptyState = (): State => ({
+export const DEFAULT_PROCESSING_DELAY_SECONDS = 5;
+
+export const emptyState = (apiVersion: string = Stripe.API_VERSION): State => ({
   clockOffset: 0,
+  apiVersion,
+  processingDelaySeconds: DEFAULT_PROCESSING_DELAY_SECONDS,
   customers: {},
   paymentIntents: {},
   charges: {},
+  paymentMethods: {},
+  paymentMethodSources: {},
   events: [],
   outbox: [],
   attempts: [],
   endpoints: [],
   idempotency: {},
   chaos: { duplicate: 0, reorder: false, delayMs: 0 },
+  latency: [],
+  scheduled: [],
 });
 
 export class Store {
   state: State;
+  /** Counts writes to Stripe objects; a request that wrote nothing had no side effect. */
+  writes = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly file: string | null) {
-    this.state = file && fs.existsSync(file) ? { ...emptyState(), ...JSON.parse(fs.readFileSync(file, "utf8")) } : emptyState();
+  constructor(
+    private readonly file: string | null,
+    private readonly defaultApiVersion: string = Stripe.API_VERSION,
+  ) {
+    const loaded = file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Partial<State>) : {};
+    this.state = { ...emptyState(defaultApiVersion), ...loaded };
+    for (const ep of this.state.endpoints) ep.api_version ??= null;
+  }
+
+  /** Records a write to a Stripe object (for idempotency: errors after a write are replayed). */
+  wrote(): void {
+    this.writes++;
+    this.changed();
   }
 
   /** Schedules a write; many changes in a burst produce one write. */
@@ -83,7 +126,7 @@ export class Store {
   }
 
   reset(): void {
-    this.state = emptyState();
+    this.state = emptyState(this.defaultApiVersion);
     this.changed();
   }
 }

@@ -1,7 +1,8 @@
 // Posts queued events to their endpoints, signed like Stripe (Stripe-Signature: t=…,v1=HMAC-
 // SHA256(secret, "t.body")). 2xx is delivered; anything else, a connection error or a timeout is
 // retried after the next step of the retry schedule, and given up after the last. Under the
-// reorder chaos, each batch of due deliveries goes out in reverse order.
+// reorder chaos, each batch of due deliveries goes out in reverse order. Each delivery carries
+// the endpoint's api_version when it has one, else the event's (the account's default).
 import { createHmac } from "node:crypto";
 import type { Delivery, Store } from "../store";
 import type { Outbox } from "./outbox";
@@ -68,7 +69,9 @@ export class Deliverer {
       return;
     }
     this.inFlight.add(d.id);
-    const payload = JSON.stringify({ ...event, pending_webhooks: Math.max(1, Number(event.pending_webhooks)) }, null, 2);
+    // An endpoint pinned to an API version gets its events labelled with it (the shapes are the
+    // emulator's one shape; it renders no other version).
+    const payload = JSON.stringify({ ...event, api_version: endpoint.api_version ?? event.api_version, pending_webhooks: Math.max(1, event.pending_webhooks) }, null, 2);
     let status: number | null = null;
     let error: string | undefined;
     try {
@@ -92,7 +95,7 @@ export class Deliverer {
     }
     if (this.stopped && status === null) return; // shutting down: keep it pending for the next start
     const ok = status !== null && status >= 200 && status < 300;
-    s.attempts.push({ event_id: d.eventId, event_type: String(event.type), endpoint_id: d.endpointId, attempt: d.attempt, status, ok, error, at: Date.now() });
+    s.attempts.push({ event_id: d.eventId, event_type: event.type, endpoint_id: d.endpointId, attempt: d.attempt, status, ok, error, at: Date.now() });
     if (s.attempts.length > 5000) s.attempts.splice(0, s.attempts.length - 5000);
     if (ok) {
       d.state = "delivered";

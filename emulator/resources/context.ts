@@ -1,14 +1,17 @@
-// What every resource handler gets: the store, the clock, the outbox, and this request.
+// What every resource handler gets: the store, the clock, the outbox, the scheduler, and this
+// request (null when the emulator's clock drives a change: Stripe's automatic transitions).
 import type { Clock } from "../clock";
 import type { Outbox, RequestInfo } from "../events/outbox";
 import type { Params } from "../form";
+import type { Scheduler } from "../scheduler";
 import type { Store } from "../store";
 
 export type Ctx = {
   store: Store;
   clock: Clock;
   outbox: Outbox;
-  req: RequestInfo;
+  scheduler: Scheduler;
+  req: RequestInfo | null;
   params: Params;
 };
 
@@ -19,7 +22,7 @@ export type Route = {
 };
 
 /** Stripe's list envelope with limit / starting_after / ending_before over newest-first items. */
-export function listOf<T extends Record<string, unknown>>(url: string, newestFirst: T[], params: Params): { object: "list"; data: T[]; has_more: boolean; url: string } {
+export function listOf<T extends { id: string }>(url: string, newestFirst: T[], params: Params): { object: "list"; data: T[]; has_more: boolean; url: string } {
   const rawLimit = params.limit === undefined ? 10 : Number(params.limit);
   const limit = Number.isInteger(rawLimit) ? Math.min(Math.max(rawLimit, 1), 100) : 10;
   let items = newestFirst;

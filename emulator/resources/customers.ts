@@ -1,11 +1,11 @@
 // Customers: create, retrieve, update, list.
+import type Stripe from "stripe";
 import { missing } from "../errors";
 import { metadata, str } from "../form";
 import { newId } from "../ids";
-import type { Json } from "../store";
 import { listOf, type Ctx, type Route } from "./context";
 
-function get(ctx: Ctx, id: string): Json {
+function get(ctx: Ctx, id: string): Stripe.Customer {
   const c = ctx.store.state.customers[id];
   if (!c) throw missing("customer", id);
   return c;
@@ -15,13 +15,15 @@ export function customerExists(ctx: Ctx, id: string): boolean {
   return Boolean(ctx.store.state.customers[id]);
 }
 
+const TEXT_FIELDS = ["email", "name", "description", "phone"] as const;
+
 export const customerRoutes: Route[] = [
   {
     method: "POST",
     pattern: /^\/v1\/customers$/,
     handle: (ctx) => {
       const p = ctx.params;
-      const customer: Json = {
+      const customer = {
         id: newId("cus"),
         object: "customer",
         address: null,
@@ -44,8 +46,9 @@ export const customerRoutes: Route[] = [
         shipping: null,
         tax_exempt: "none",
         test_clock: null,
-      };
-      ctx.store.state.customers[customer.id as string] = customer;
+      } satisfies Stripe.Customer;
+      ctx.store.state.customers[customer.id] = customer;
+      ctx.store.wrote();
       ctx.outbox.emit("customer.created", customer, ctx.req);
       return { body: customer };
     },
@@ -61,17 +64,18 @@ export const customerRoutes: Route[] = [
     handle: (ctx, m) => {
       const c = get(ctx, m[1]!);
       const p = ctx.params;
-      const previous: Json = {};
-      for (const field of ["email", "name", "description", "phone"] as const) {
+      const previous: Partial<Stripe.Customer> = {};
+      for (const field of TEXT_FIELDS) {
         if (p[field] !== undefined) {
           previous[field] = c[field];
-          c[field] = p[field] === "" ? null : str(p[field]);
+          c[field] = p[field] === "" ? null : (str(p[field]) ?? null);
         }
       }
       if (p.metadata !== undefined) {
         previous.metadata = c.metadata;
-        c.metadata = metadata(p.metadata, c.metadata as Record<string, string>);
+        c.metadata = metadata(p.metadata, c.metadata);
       }
+      ctx.store.wrote();
       ctx.outbox.emit("customer.updated", c, ctx.req, previous);
       return { body: c };
     },

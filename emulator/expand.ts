@@ -1,0 +1,69 @@
+// Stripe's `expand[]` on responses: each dotted path names a field holding an id that is
+// replaced by the object (deeper paths expand inside it; `data.` applies to every item of a
+// list). Only fields Stripe documents as expandable, among the objects the emulator stores, can
+// be expanded; anything else is refused as Stripe refuses it. Unexpanded fields stay ids, and
+// stored objects are never changed (responses are expanded on a copy).
+import { invalidRequest } from "./errors";
+import type { State } from "./store";
+
+type Obj = Record<string, unknown>;
+
+/** Expandable fields per object type (`a.b` paths for nested fields). */
+const EXPANDABLE: Record<string, string[]> = {
+  payment_intent: ["customer", "latest_charge", "payment_method"],
+  charge: ["customer", "payment_intent"],
+  payment_method: ["customer"],
+  customer: ["invoice_settings.default_payment_method"],
+};
+
+const MAX_DEPTH = 4;
+
+function lookup(state: State, id: string): Obj | null {
+  const found = state.paymentIntents[id] ?? state.charges[id] ?? state.customers[id] ?? state.paymentMethods[id];
+  return found ? (structuredClone(found) as unknown as Obj) : null;
+}
+
+function cannot(path: string) {
+  return invalidRequest(`This property cannot be expanded (${path}).`);
+}
+
+function expandOne(state: State, target: Obj, parts: string[], full: string): void {
+  if (target.object === "list" && Array.isArray(target.data)) {
+    if (parts[0] !== "data") throw cannot(full);
+    for (const item of target.data as Obj[]) expandOne(state, item, parts.slice(1), full);
+    return;
+  }
+  const allowed = EXPANDABLE[String(target.object)] ?? [];
+  // Longest expandable field that prefixes the path (nested fields such as invoice_settings.x).
+  const field = allowed.filter((f) => parts.slice(0, f.split(".").length).join(".") === f).sort((a, b) => b.length - a.length)[0];
+  if (!field) throw cannot(full);
+  const keys = field.split(".");
+  let holder: Obj = target;
+  for (const k of keys.slice(0, -1)) {
+    const next = holder[k];
+    if (!next || typeof next !== "object") return;
+    holder = next as Obj;
+  }
+  const last = keys[keys.length - 1]!;
+  let value = holder[last];
+  if (typeof value === "string") {
+    const obj = lookup(state, value);
+    if (obj) holder[last] = value = obj;
+  }
+  const rest = parts.slice(keys.length);
+  if (rest.length && value && typeof value === "object") expandOne(state, value as Obj, rest, full);
+}
+
+/** Applies `expand` (the parsed parameter) to a response body, in place. */
+export function applyExpand(state: State, body: unknown, expand: unknown): void {
+  if (expand === undefined) return;
+  const paths = Array.isArray(expand) ? expand : typeof expand === "object" && expand !== null ? Object.values(expand) : [expand];
+  if (!body || typeof body !== "object") return;
+  for (const p of paths) {
+    if (typeof p !== "string" || !p) throw invalidRequest("Invalid array", { param: "expand" });
+    const parts = p.split(".");
+    const depth = body && (body as Obj).object === "list" ? parts.length - 1 : parts.length;
+    if (depth > MAX_DEPTH) throw invalidRequest(`You cannot expand more than ${MAX_DEPTH} levels of a property. Property: ${p}`, { param: "expand" });
+    expandOne(state, body as Obj, parts, p);
+  }
+}
