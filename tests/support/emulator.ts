@@ -26,6 +26,27 @@ export const deliveries = (eventId?: string) =>
     `/_emulator/deliveries${eventId ? `?event_id=${eventId}` : ""}`,
   );
 
+
+/**
+ * Holds matching Stripe API requests in flight for delayMs (`path` is a regular expression over
+ * the URL path, e.g. "^/v1/payment_intents/[^/]+/cancel$"). `before`: the request waits with its
+ * idempotency key taken (a second request with the key gets 409 idempotency_key_in_use);
+ * `after`: it runs and is stored, and its response waits (a slow network, a client timeout).
+ * `times` limits it to the next N matching requests. Cleared by clearLatency() and by reset.
+ */
+export const holdRequests = (rule: { method?: string; path?: string; delayMs: number; phase?: "before" | "after"; times?: number }) =>
+  control("POST", "/_emulator/latency", rule);
+export const clearLatency = () => control("DELETE", "/_emulator/latency");
+/** Moves the emulator's clock forward; whatever it passes (processing payments settling) happens now. */
+export const advanceClock = (seconds: number) => control<{ now: number; ran: number }>("POST", "/_emulator/clock/advance", { seconds });
+/** How long pm_card_processing_succeeds / _fails stay `processing` (emulator clock; default 5 s). */
+export const setProcessingDelay = (delaySeconds: number) => control("POST", "/_emulator/processing", { delaySeconds });
+/** Settles a `processing` PaymentIntent now (its scheduled outcome unless one is given). */
+export const settlePaymentIntent = (id: string, outcome?: "succeed" | "fail") =>
+  control("POST", `/_emulator/payment_intents/${id}/settle`, outcome ? { outcome } : {});
+/** The account's default API version, which every new event carries. */
+export const setAccountApiVersion = (apiVersion: string) => control("POST", "/_emulator/account", { api_version: apiVersion });
+
 /**
  * Serves the webhook route logic on a local port and registers it with the emulator, so events
  * travel emulator → signed HTTP POST → our handler, as with Stripe.
