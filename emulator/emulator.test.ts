@@ -164,7 +164,7 @@ describe("idempotency", () => {
     const second = await stripe.customers.create({ name: "Race" }, { idempotencyKey: "race" }).catch((e) => e);
     // The SDK maps a 409 to StripeAPIError (a conflict it would retry, had it retries left).
     expect(second).toBeInstanceOf(Stripe.errors.StripeAPIError);
-    expect(second).toMatchObject({ statusCode: 409, code: "idempotency_key_in_use", rawType: "idempotency_error" });
+    expect(second).toMatchObject({ statusCode: 409, code: "idempotency_key_in_use", rawType: "invalid_request_error" });
     expect(second.message).toMatch(/another in-progress request using this Idempotent Key.*race/);
     const created = await first;
     const replay = await stripe.customers.create({ name: "Race" }, { idempotencyKey: "race" });

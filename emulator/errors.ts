@@ -39,10 +39,14 @@ export const invalidInteger = (param: string, value: unknown) =>
 export const unknownParameter = (param: string) =>
   invalidRequest(`Received unknown parameter: ${param}`, { code: "parameter_unknown", param, doc_url: "https://stripe.com/docs/error-codes/parameter-unknown" });
 
-/** Stripe's answer to a request whose Idempotency-Key is held by another request still running. */
+/**
+ * Stripe's answer to a request whose Idempotency-Key is held by another request still running:
+ * 409 with type invalid_request_error (not idempotency_error, which is the 400 for different
+ * parameters) and code idempotency_key_in_use, as real Stripe responses show.
+ */
 export const idempotencyKeyInUse = (key: string) =>
   new ApiError(409, {
-    type: "idempotency_error",
+    type: "invalid_request_error",
     code: "idempotency_key_in_use",
     message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${key}. Please try again later.`,
     doc_url: "https://stripe.com/docs/error-codes/idempotency-key-in-use",

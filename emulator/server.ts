@@ -3,7 +3,7 @@
 // (/_emulator/…).
 //
 // Idempotency, as Stripe does it: a POST with a key takes the key while it runs; another request
-// with that key meanwhile gets 409 idempotency_key_in_use (the SDK retries 409s by itself with
+// with that key meanwhile gets 409, code idempotency_key_in_use (the SDK retries 409s by itself with
 // the same key). A finished request's response is stored for 24 h and replayed for the same
 // parameters (400 idempotency_error for different ones) — unless it was refused before doing
 // anything (a validation error: nothing written), which is not stored, so a corrected retry

@@ -6,8 +6,6 @@ import fs from "node:fs";
 import path from "node:path";
 import Stripe from "stripe";
 
-export type Json = Record<string, unknown>;
-
 export type Delivery = {
   id: string;
   eventId: string;
