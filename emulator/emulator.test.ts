@@ -109,6 +109,17 @@ describe("payment intents", () => {
     const pi = await stripe.paymentIntents.create({ amount: 1000, currency: "usd" });
     await expect(stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_bogus" })).rejects.toMatchObject({ code: "resource_missing" });
   });
+
+  it("refuses parameters the endpoint does not take (parameter_unknown), before doing anything", async () => {
+    const { stripe } = await setup();
+    const params = { amount: 1000, currency: "usd", colour: "red" } as Stripe.PaymentIntentCreateParams;
+    const err = await stripe.paymentIntents.create(params, { idempotencyKey: "u-1" }).catch((e) => e);
+    expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(err).toMatchObject({ code: "parameter_unknown", param: "colour", message: "Received unknown parameter: colour" });
+    await expect(stripe.customers.list({ nope: 1 } as Stripe.CustomerListParams)).rejects.toMatchObject({ code: "parameter_unknown", param: "nope" });
+    expect((await stripe.paymentIntents.list()).data).toHaveLength(0);
+    expect((await stripe.paymentIntents.create({ amount: 1000, currency: "usd" }, { idempotencyKey: "u-1" })).amount).toBe(1000);
+  });
 });
 
 describe("idempotency", () => {

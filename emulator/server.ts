@@ -25,6 +25,7 @@ import type { Ctx, Route } from "./resources/context";
 import { customerRoutes } from "./resources/customers";
 import { eventRoutes } from "./resources/events";
 import { paymentIntentRoutes, settleProcessing } from "./resources/payment-intents";
+import { checkParams } from "./params";
 import { paymentMethodRoutes } from "./resources/payment-methods";
 import { Scheduler } from "./scheduler";
 import { Store, type LatencyRule } from "./store";
@@ -158,6 +159,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const route = ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
       if (!route) throw invalidRequest(`Unrecognized request URL (${method}: ${url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, {}, 404);
       const params = method === "GET" ? parseParams(url.search.slice(1)) : parseParams(rawBody);
+      checkParams(params, route.accepts);
       const ctx = makeCtx({ id: requestId, idempotencyKey, apiVersion }, params);
 
       let status = 200;

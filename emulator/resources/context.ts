@@ -18,6 +18,8 @@ export type Ctx = {
 export type Route = {
   method: "GET" | "POST" | "DELETE";
   pattern: RegExp;
+  /** The top-level parameters Stripe accepts here (params.ts); others are parameter_unknown. */
+  accepts: ReadonlySet<string>;
   handle: (ctx: Ctx, match: RegExpMatchArray) => { status?: number; body: unknown };
 };
 

@@ -3,6 +3,7 @@ import type Stripe from "stripe";
 import { missing } from "../errors";
 import { metadata, str } from "../form";
 import { newId } from "../ids";
+import { ACCEPTED } from "../params";
 import { listOf, type Ctx, type Route } from "./context";
 
 function get(ctx: Ctx, id: string): Stripe.Customer {
@@ -21,6 +22,7 @@ export const customerRoutes: Route[] = [
   {
     method: "POST",
     pattern: /^\/v1\/customers$/,
+    accepts: ACCEPTED.customerCreate,
     handle: (ctx) => {
       const p = ctx.params;
       const customer = {
@@ -56,11 +58,13 @@ export const customerRoutes: Route[] = [
   {
     method: "GET",
     pattern: /^\/v1\/customers\/([^/]+)$/,
+    accepts: ACCEPTED.customerRetrieve,
     handle: (ctx, m) => ({ body: get(ctx, m[1]!) }),
   },
   {
     method: "POST",
     pattern: /^\/v1\/customers\/([^/]+)$/,
+    accepts: ACCEPTED.customerUpdate,
     handle: (ctx, m) => {
       const c = get(ctx, m[1]!);
       const p = ctx.params;
@@ -83,6 +87,7 @@ export const customerRoutes: Route[] = [
   {
     method: "GET",
     pattern: /^\/v1\/customers$/,
+    accepts: ACCEPTED.customerList,
     handle: (ctx) => {
       let all = Object.values(ctx.store.state.customers).reverse();
       if (typeof ctx.params.email === "string") all = all.filter((c) => c.email === ctx.params.email);

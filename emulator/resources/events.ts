@@ -2,12 +2,14 @@
 import type Stripe from "stripe";
 import { missing } from "../errors";
 import { bool } from "../form";
+import { ACCEPTED } from "../params";
 import { listOf, type Route } from "./context";
 
 export const eventRoutes: Route[] = [
   {
     method: "GET",
     pattern: /^\/v1\/events$/,
+    accepts: ACCEPTED.eventList,
     handle: (ctx) => {
       const p = ctx.params;
       const s = ctx.store.state;
@@ -36,6 +38,7 @@ export const eventRoutes: Route[] = [
   {
     method: "GET",
     pattern: /^\/v1\/events\/([^/]+)$/,
+    accepts: ACCEPTED.eventRetrieve,
     handle: (ctx, m) => {
       const e = ctx.store.state.events.find((x) => x.id === m[1]);
       if (!e) throw missing("event", m[1]!);

@@ -7,6 +7,7 @@ import { ApiError, invalidRequest, missing, parameterMissing } from "../errors";
 import { bool, metadata, str } from "../form";
 import { newId, randomToken } from "../ids";
 import type { ScheduledTask } from "../store";
+import { ACCEPTED } from "../params";
 import { listOf, type Ctx, type Route } from "./context";
 import { customerExists } from "./customers";
 import { behaviourOf, brandAndLast4, requirePaymentMethod, usePaymentMethod, type Decline } from "./payment-methods";
@@ -383,18 +384,20 @@ function cancel(ctx: Ctx, id: string): Stripe.PaymentIntent {
 }
 
 export const paymentIntentRoutes: Route[] = [
-  { method: "POST", pattern: /^\/v1\/payment_intents$/, handle: (ctx) => ({ body: create(ctx) }) },
-  { method: "GET", pattern: /^\/v1\/payment_intents\/([^/]+)$/, handle: (ctx, m) => ({ body: getPaymentIntent(ctx, m[1]!) }) },
-  { method: "POST", pattern: /^\/v1\/payment_intents\/([^/]+)$/, handle: (ctx, m) => ({ body: update(ctx, m[1]!) }) },
+  { method: "POST", pattern: /^\/v1\/payment_intents$/, accepts: ACCEPTED.paymentIntentCreate, handle: (ctx) => ({ body: create(ctx) }) },
+  { method: "GET", pattern: /^\/v1\/payment_intents\/([^/]+)$/, accepts: ACCEPTED.paymentIntentRetrieve, handle: (ctx, m) => ({ body: getPaymentIntent(ctx, m[1]!) }) },
+  { method: "POST", pattern: /^\/v1\/payment_intents\/([^/]+)$/, accepts: ACCEPTED.paymentIntentUpdate, handle: (ctx, m) => ({ body: update(ctx, m[1]!) }) },
   {
     method: "POST",
     pattern: /^\/v1\/payment_intents\/([^/]+)\/confirm$/,
+    accepts: ACCEPTED.paymentIntentConfirm,
     handle: (ctx, m) => ({ body: confirm(ctx, getPaymentIntent(ctx, m[1]!), str(ctx.params.payment_method)) }),
   },
-  { method: "POST", pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/, handle: (ctx, m) => ({ body: cancel(ctx, m[1]!) }) },
+  { method: "POST", pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/, accepts: ACCEPTED.paymentIntentCancel, handle: (ctx, m) => ({ body: cancel(ctx, m[1]!) }) },
   {
     method: "GET",
     pattern: /^\/v1\/payment_intents$/,
+    accepts: ACCEPTED.paymentIntentList,
     handle: (ctx) => {
       let all = Object.values(ctx.store.state.paymentIntents).reverse();
       if (typeof ctx.params.customer === "string") all = all.filter((p) => p.customer === ctx.params.customer);
@@ -404,6 +407,7 @@ export const paymentIntentRoutes: Route[] = [
   {
     method: "GET",
     pattern: /^\/v1\/charges\/([^/]+)$/,
+    accepts: ACCEPTED.chargeRetrieve,
     handle: (ctx, m) => {
       const c = ctx.store.state.charges[m[1]!];
       if (!c) throw missing("charge", m[1]!);

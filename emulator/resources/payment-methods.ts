@@ -13,6 +13,7 @@
 import type Stripe from "stripe";
 import { missing } from "../errors";
 import { newId } from "../ids";
+import { ACCEPTED } from "../params";
 import type { Ctx, Route } from "./context";
 
 export type Decline = { kind: "decline"; code: string; declineCode: string; message: string };
@@ -125,6 +126,7 @@ export const paymentMethodRoutes: Route[] = [
   {
     method: "GET",
     pattern: /^\/v1\/payment_methods\/([^/]+)$/,
+    accepts: ACCEPTED.paymentMethodRetrieve,
     handle: (ctx, m) => {
       const id = m[1]!;
       const stored = ctx.store.state.paymentMethods[id];
