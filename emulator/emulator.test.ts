@@ -408,6 +408,16 @@ describe("expand[]", () => {
     const [first] = list.data;
     await expect(stripe.paymentIntents.retrieve(first!.id, { expand: ["amount"] })).rejects.toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
   });
+
+  it("checks expand paths before the request runs: a bad one on create creates nothing", async () => {
+    const { stripe } = await setup();
+    const err = await stripe.paymentIntents.create({ amount: 1000, currency: "usd", expand: ["latest_charge.nope"] }, { idempotencyKey: "x-1" }).catch((e) => e);
+    expect(err).toMatchObject({ statusCode: 400, message: "This property cannot be expanded (latest_charge.nope)." });
+    expect((await stripe.paymentIntents.list()).data).toHaveLength(0);
+    expect((await stripe.events.list()).data).toHaveLength(0);
+    const ok = await stripe.paymentIntents.create({ amount: 1000, currency: "usd", customer: (await stripe.customers.create({})).id, expand: ["customer"] }, { idempotencyKey: "x-1" });
+    expect(ok.customer).toMatchObject({ object: "customer" });
+  });
 });
 
 describe("test payment methods become new PaymentMethods", () => {

@@ -16,7 +16,48 @@ const EXPANDABLE: Record<string, string[]> = {
   customer: ["invoice_settings.default_payment_method"],
 };
 
+/** The object type an expandable field holds once expanded. */
+const FIELD_TYPE: Record<string, string> = {
+  customer: "customer",
+  latest_charge: "charge",
+  payment_method: "payment_method",
+  payment_intent: "payment_intent",
+  "invoice_settings.default_payment_method": "payment_method",
+};
+
 const MAX_DEPTH = 4;
+
+function pathsOf(expand: unknown): string[] {
+  const paths = Array.isArray(expand) ? expand : typeof expand === "object" && expand !== null ? Object.values(expand) : [expand];
+  return paths.map((p) => {
+    if (typeof p !== "string" || !p) throw invalidRequest("Invalid array", { param: "expand" });
+    return p;
+  });
+}
+
+/**
+ * Refuses, before the request runs, expand paths that cannot apply to what the endpoint returns
+ * (`returns`: an object type, or "list:<type>"), as Stripe validates them up front.
+ */
+export function validateExpand(returns: string, expand: unknown): void {
+  if (expand === undefined) return;
+  for (const full of pathsOf(expand)) {
+    let parts = full.split(".");
+    let type = returns;
+    if (type.startsWith("list:")) {
+      if (parts[0] !== "data") throw cannot(full);
+      parts = parts.slice(1);
+      type = type.slice(5);
+    }
+    if (parts.length > MAX_DEPTH) throw invalidRequest(`You cannot expand more than ${MAX_DEPTH} levels of a property. Property: ${full}`, { param: "expand" });
+    while (parts.length) {
+      const field = (EXPANDABLE[type] ?? []).filter((f) => parts.slice(0, f.split(".").length).join(".") === f).sort((a, b) => b.length - a.length)[0];
+      if (!field) throw cannot(full);
+      type = FIELD_TYPE[field]!;
+      parts = parts.slice(field.split(".").length);
+    }
+  }
+}
 
 function lookup(state: State, id: string): Obj | null {
   const found = state.paymentIntents[id] ?? state.charges[id] ?? state.customers[id] ?? state.paymentMethods[id];
@@ -57,10 +98,8 @@ function expandOne(state: State, target: Obj, parts: string[], full: string): vo
 /** Applies `expand` (the parsed parameter) to a response body, in place. */
 export function applyExpand(state: State, body: unknown, expand: unknown): void {
   if (expand === undefined) return;
-  const paths = Array.isArray(expand) ? expand : typeof expand === "object" && expand !== null ? Object.values(expand) : [expand];
   if (!body || typeof body !== "object") return;
-  for (const p of paths) {
-    if (typeof p !== "string" || !p) throw invalidRequest("Invalid array", { param: "expand" });
+  for (const p of pathsOf(expand)) {
     const parts = p.split(".");
     const depth = body && (body as Obj).object === "list" ? parts.length - 1 : parts.length;
     if (depth > MAX_DEPTH) throw invalidRequest(`You cannot expand more than ${MAX_DEPTH} levels of a property. Property: ${p}`, { param: "expand" });

@@ -18,7 +18,7 @@ import { handleControl } from "./control";
 import { ApiError, idempotencyKeyInUse, invalidRequest } from "./errors";
 import { Deliverer } from "./events/deliverer";
 import { Outbox, type RequestInfo } from "./events/outbox";
-import { applyExpand } from "./expand";
+import { applyExpand, validateExpand } from "./expand";
 import { parseParams, type Params } from "./form";
 import { newId } from "./ids";
 import type { Ctx, Route } from "./resources/context";
@@ -160,6 +160,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (!route) throw invalidRequest(`Unrecognized request URL (${method}: ${url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, {}, 404);
       const params = method === "GET" ? parseParams(url.search.slice(1)) : parseParams(rawBody);
       checkParams(params, route.accepts);
+      validateExpand(route.returns, params.expand);
       const ctx = makeCtx({ id: requestId, idempotencyKey, apiVersion }, params);
 
       let status = 200;

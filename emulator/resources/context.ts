@@ -20,6 +20,8 @@ export type Route = {
   pattern: RegExp;
   /** The top-level parameters Stripe accepts here (params.ts); others are parameter_unknown. */
   accepts: ReadonlySet<string>;
+  /** What it answers, for expand[] checks before it runs: an object type or "list:<type>". */
+  returns: string;
   handle: (ctx: Ctx, match: RegExpMatchArray) => { status?: number; body: unknown };
 };
 

@@ -23,6 +23,7 @@ export const customerRoutes: Route[] = [
     method: "POST",
     pattern: /^\/v1\/customers$/,
     accepts: ACCEPTED.customerCreate,
+    returns: "customer",
     handle: (ctx) => {
       const p = ctx.params;
       const customer = {
@@ -59,12 +60,14 @@ export const customerRoutes: Route[] = [
     method: "GET",
     pattern: /^\/v1\/customers\/([^/]+)$/,
     accepts: ACCEPTED.customerRetrieve,
+    returns: "customer",
     handle: (ctx, m) => ({ body: get(ctx, m[1]!) }),
   },
   {
     method: "POST",
     pattern: /^\/v1\/customers\/([^/]+)$/,
     accepts: ACCEPTED.customerUpdate,
+    returns: "customer",
     handle: (ctx, m) => {
       const c = get(ctx, m[1]!);
       const p = ctx.params;
@@ -88,6 +91,7 @@ export const customerRoutes: Route[] = [
     method: "GET",
     pattern: /^\/v1\/customers$/,
     accepts: ACCEPTED.customerList,
+    returns: "list:customer",
     handle: (ctx) => {
       let all = Object.values(ctx.store.state.customers).reverse();
       if (typeof ctx.params.email === "string") all = all.filter((c) => c.email === ctx.params.email);

@@ -10,6 +10,7 @@ export const eventRoutes: Route[] = [
     method: "GET",
     pattern: /^\/v1\/events$/,
     accepts: ACCEPTED.eventList,
+    returns: "list:event",
     handle: (ctx) => {
       const p = ctx.params;
       const s = ctx.store.state;
@@ -39,6 +40,7 @@ export const eventRoutes: Route[] = [
     method: "GET",
     pattern: /^\/v1\/events\/([^/]+)$/,
     accepts: ACCEPTED.eventRetrieve,
+    returns: "event",
     handle: (ctx, m) => {
       const e = ctx.store.state.events.find((x) => x.id === m[1]);
       if (!e) throw missing("event", m[1]!);

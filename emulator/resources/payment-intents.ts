@@ -384,20 +384,46 @@ function cancel(ctx: Ctx, id: string): Stripe.PaymentIntent {
 }
 
 export const paymentIntentRoutes: Route[] = [
-  { method: "POST", pattern: /^\/v1\/payment_intents$/, accepts: ACCEPTED.paymentIntentCreate, handle: (ctx) => ({ body: create(ctx) }) },
-  { method: "GET", pattern: /^\/v1\/payment_intents\/([^/]+)$/, accepts: ACCEPTED.paymentIntentRetrieve, handle: (ctx, m) => ({ body: getPaymentIntent(ctx, m[1]!) }) },
-  { method: "POST", pattern: /^\/v1\/payment_intents\/([^/]+)$/, accepts: ACCEPTED.paymentIntentUpdate, handle: (ctx, m) => ({ body: update(ctx, m[1]!) }) },
+  {
+    method: "POST",
+    pattern: /^\/v1\/payment_intents$/,
+    accepts: ACCEPTED.paymentIntentCreate,
+    returns: "payment_intent",
+    handle: (ctx) => ({ body: create(ctx) }),
+  },
+  {
+    method: "GET",
+    pattern: /^\/v1\/payment_intents\/([^/]+)$/,
+    accepts: ACCEPTED.paymentIntentRetrieve,
+    returns: "payment_intent",
+    handle: (ctx, m) => ({ body: getPaymentIntent(ctx, m[1]!) }),
+  },
+  {
+    method: "POST",
+    pattern: /^\/v1\/payment_intents\/([^/]+)$/,
+    accepts: ACCEPTED.paymentIntentUpdate,
+    returns: "payment_intent",
+    handle: (ctx, m) => ({ body: update(ctx, m[1]!) }),
+  },
   {
     method: "POST",
     pattern: /^\/v1\/payment_intents\/([^/]+)\/confirm$/,
     accepts: ACCEPTED.paymentIntentConfirm,
+    returns: "payment_intent",
     handle: (ctx, m) => ({ body: confirm(ctx, getPaymentIntent(ctx, m[1]!), str(ctx.params.payment_method)) }),
   },
-  { method: "POST", pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/, accepts: ACCEPTED.paymentIntentCancel, handle: (ctx, m) => ({ body: cancel(ctx, m[1]!) }) },
+  {
+    method: "POST",
+    pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/,
+    accepts: ACCEPTED.paymentIntentCancel,
+    returns: "payment_intent",
+    handle: (ctx, m) => ({ body: cancel(ctx, m[1]!) }),
+  },
   {
     method: "GET",
     pattern: /^\/v1\/payment_intents$/,
     accepts: ACCEPTED.paymentIntentList,
+    returns: "list:payment_intent",
     handle: (ctx) => {
       let all = Object.values(ctx.store.state.paymentIntents).reverse();
       if (typeof ctx.params.customer === "string") all = all.filter((p) => p.customer === ctx.params.customer);
@@ -408,6 +434,7 @@ export const paymentIntentRoutes: Route[] = [
     method: "GET",
     pattern: /^\/v1\/charges\/([^/]+)$/,
     accepts: ACCEPTED.chargeRetrieve,
+    returns: "charge",
     handle: (ctx, m) => {
       const c = ctx.store.state.charges[m[1]!];
       if (!c) throw missing("charge", m[1]!);

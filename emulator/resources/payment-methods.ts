@@ -127,6 +127,7 @@ export const paymentMethodRoutes: Route[] = [
     method: "GET",
     pattern: /^\/v1\/payment_methods\/([^/]+)$/,
     accepts: ACCEPTED.paymentMethodRetrieve,
+    returns: "payment_method",
     handle: (ctx, m) => {
       const id = m[1]!;
       const stored = ctx.store.state.paymentMethods[id];
