@@ -258,8 +258,8 @@ export function settleProcessing(ctx: Ctx, task: Pick<ScheduledTask, "paymentInt
 export function authenticate(ctx: Ctx, id: string, outcome: "succeed" | "fail"): Stripe.PaymentIntent {
   const pi = getPaymentIntent(ctx, id);
   if (pi.status !== "requires_action") throw unexpectedState(pi, "authenticate");
-  const pm = ctx.store.state.paymentMethods[String(pi.payment_method)];
-  if (!pm) throw missing("PaymentMethod", String(pi.payment_method));
+  // usePaymentMethod also covers a test id stored by an older emulator (state files persist).
+  const pm = usePaymentMethod(ctx, String(pi.payment_method));
   if (outcome === "succeed") succeed(ctx, pi, pm);
   else {
     const error: Stripe.PaymentIntent.LastPaymentError = {
