@@ -169,7 +169,7 @@ describe("idempotency", () => {
 
   it("answers 409 idempotency_key_in_use to a request whose key is held by one still in flight; the first one runs once", async () => {
     const { stripe, holdNext } = await setup();
-    const held = await holdNext("POST", "^/v1/customers$", 400);
+    const held = await holdNext("POST", "^/v1/customers$", 1500);
     const first = stripe.customers.create({ name: "Race" }, { idempotencyKey: "race" });
     await held();
     const second = await stripe.customers.create({ name: "Race" }, { idempotencyKey: "race" }).catch((e) => e);
@@ -546,7 +546,7 @@ describe("payments that settle later (processing)", () => {
   });
 
   it("a processing event whose delivery failed arrives after the success (out of order, as with Stripe)", async () => {
-    const { stripe, control } = await setup({ retryScheduleMs: [300] });
+    const { stripe, control } = await setup({ retryScheduleMs: [1500] });
     let processingAttempts = 0;
     const r = await receiver((x) => (x.type === "payment_intent.processing" && processingAttempts++ === 0 ? 500 : 200));
     cleanups.push(r.close);
