@@ -3,17 +3,18 @@
 // list). Only fields Stripe documents as expandable, among the objects the emulator stores, can
 // be expanded; anything else is refused as Stripe refuses it. Unexpanded fields stay ids, and
 // stored objects are never changed (responses are expanded on a copy).
+import type Stripe from "stripe";
 import { invalidRequest } from "./errors";
 import type { State } from "./store";
 
 type Obj = Record<string, unknown>;
 
-/** Expandable fields per object type (`a.b` paths for nested fields). */
+/** Expandable fields per object type (`a.b` paths for nested fields), named as the SDK names them. */
 const EXPANDABLE: Record<string, string[]> = {
-  payment_intent: ["customer", "latest_charge", "payment_method"],
-  charge: ["customer", "payment_intent"],
-  payment_method: ["customer"],
-  customer: ["invoice_settings.default_payment_method"],
+  payment_intent: ["customer", "latest_charge", "payment_method"] satisfies (keyof Stripe.PaymentIntent)[],
+  charge: ["customer", "payment_intent"] satisfies (keyof Stripe.Charge)[],
+  payment_method: ["customer"] satisfies (keyof Stripe.PaymentMethod)[],
+  customer: [`${"invoice_settings" satisfies keyof Stripe.Customer}.${"default_payment_method" satisfies keyof Stripe.Customer.InvoiceSettings}`],
 };
 
 /** The object type an expandable field holds once expanded. */
