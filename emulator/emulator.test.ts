@@ -37,6 +37,10 @@ describe("customers", () => {
     const { emu } = await setup();
     const live = new Stripe("sk_live_nope", { host: "127.0.0.1", port: emu.port, protocol: "http" });
     await expect(live.customers.list()).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
+    // Basic auth with the key as user name (curl -u sk_test_…:) works as with Stripe.
+    const basic = (key: string) => fetch(`${emu.url}/v1/customers`, { headers: { authorization: `Basic ${Buffer.from(`${key}:`).toString("base64")}` } });
+    expect((await basic("sk_test_curl")).status).toBe(200);
+    expect((await basic("sk_live_curl")).status).toBe(401);
   });
 });
 

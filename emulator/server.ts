@@ -116,8 +116,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         return send(out.status, JSON.stringify(out.body));
       }
 
+      // Bearer (the SDKs) or Basic with the key as user name (curl -u sk_test_…:), as Stripe takes.
       const auth = req.headers.authorization ?? "";
-      const key = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+      const key = auth.startsWith("Bearer ")
+        ? auth.slice(7)
+        : auth.startsWith("Basic ")
+          ? Buffer.from(auth.slice(6), "base64").toString("utf8").split(":")[0]!
+          : "";
       if (!/^(sk|rk)_test_/.test(key)) {
         return send(
           401,
