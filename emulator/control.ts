@@ -13,7 +13,20 @@ import { authenticate, getPaymentIntent, settleProcessing } from "./resources/pa
 import type { Ctx } from "./resources/context";
 import type { Scheduler } from "./scheduler";
 
-export type ControlDeps = { store: Store; clock: Clock; outbox: Outbox; deliverer: Deliverer; scheduler: Scheduler; ctx: () => Ctx };
+/**
+ * Injected API failures for tests (not persisted): a request whose method and path match answers
+ * with a Stripe api_error of that status (not stored under its idempotency key, as Stripe does not
+ * keep a failure that happened before the request ran), `remaining` times or until cleared.
+ */
+export type Fault = { method: string; path: RegExp; status: number; remaining: number | null };
+
+export function takeFault(faults: Fault[], method: string, path: string): Fault | undefined {
+  const f = faults.find((x) => x.method === method && x.path.test(path) && (x.remaining === null || x.remaining > 0));
+  if (f && f.remaining !== null) f.remaining--;
+  return f;
+}
+
+export type ControlDeps = { store: Store; clock: Clock; outbox: Outbox; deliverer: Deliverer; scheduler: Scheduler; ctx: () => Ctx; faults: Fault[] };
 
 const API_VERSION_FORMAT = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
 
@@ -72,7 +85,22 @@ export async function handleControl(
     return { status: 200, body: s.chaos };
   }
 
+  if (path === "/_emulator/faults") {
+    if (method === "DELETE") {
+      deps.faults.length = 0;
+      return { status: 200, body: { data: [] } };
+    }
+    if (method === "POST") {
+      const status = Number(body.status ?? 500);
+      if (typeof body.path !== "string" || !Number.isInteger(status) || status < 400) throw invalidRequest("faults take {method, path (a regular expression), status >= 400, count?}");
+      const count = body.count === undefined ? null : Math.max(1, Math.floor(Number(body.count)));
+      deps.faults.push({ method: String(body.method ?? "POST").toUpperCase(), path: new RegExp(body.path), status, remaining: count });
+      return { status: 200, body: { data: deps.faults.map((f) => ({ ...f, path: f.path.source })) } };
+    }
+  }
+
   if (method === "POST" && path === "/_emulator/reset") {
+    deps.faults.length = 0;
     store.reset();
     clock.offsetSeconds = 0;
     deps.scheduler.runDue(); // re-arms on the empty schedule

@@ -14,7 +14,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { Clock } from "./clock";
-import { handleControl } from "./control";
+import { handleControl, takeFault, type Fault } from "./control";
 import { ApiError, idempotencyKeyInUse, invalidRequest } from "./errors";
 import { Deliverer } from "./events/deliverer";
 import { Outbox, type RequestInfo } from "./events/outbox";
@@ -75,6 +75,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   /** Idempotency keys of requests running now. */
   const inFlight = new Set<string>();
 
+  const faults: Fault[] = [];
   const makeCtx = (req: RequestInfo | null, params: Params): Ctx => ({ store, clock, outbox, scheduler, req, params });
 
   const server = http.createServer(async (req, res) => {
@@ -107,7 +108,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           }
         }
         const out = await handleControl(
-          { store, clock, outbox, scheduler, deliverer: deliverer!, ctx: () => makeCtx(null, {}) },
+          { store, clock, outbox, scheduler, deliverer: deliverer!, faults, ctx: () => makeCtx(null, {}) },
           method,
           url.pathname,
           url.searchParams,
@@ -134,6 +135,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           }),
         );
       }
+
+      const fault = takeFault(faults, method, url.pathname);
+      if (fault) return send(fault.status, JSON.stringify({ error: { type: "api_error", message: `Injected fault (${fault.status}) for ${method} ${url.pathname}.` } }));
 
       const idempotencyKey = method === "POST" ? ((req.headers["idempotency-key"] as string | undefined) ?? null) : null;
       const fingerprint = `${method} ${url.pathname} ${rawBody}`;

@@ -1,6 +1,6 @@
 // Coupons and their redemptions. A redemption is "held" while its purchase is pending (it counts
-// against the cap), becomes "redeemed" when the purchase succeeds and "released" when it fails or
-// is cancelled. coupon_attempts records failed code entries for throttling.
+// against the cap), becomes "redeemed" when the purchase succeeds and "released" only once its
+// PaymentIntent is cancelled at Stripe (lib/coupons/redemptions.ts owns every write). coupon_attempts records failed code entries for throttling.
 import { sql } from "drizzle-orm";
 import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { redemptionStatus } from "./enums";
@@ -31,6 +31,7 @@ export const coupons = pgTable(
     check("coupons_percent_range", sql`${t.percentOff} IS NULL OR (${t.percentOff} BETWEEN 1 AND 100)`),
     check("coupons_amount_off", sql`${t.amountOff} IS NULL OR (${t.amountOff} > 0 AND ${t.currency} IS NOT NULL)`),
     check("coupons_max_redemptions", sql`${t.maxRedemptions} IS NULL OR ${t.maxRedemptions} > 0`),
+    check("coupons_currency_lower", sql`${t.currency} IS NULL OR ${t.currency} = lower(${t.currency})`),
   ],
 );
 
@@ -48,12 +49,17 @@ export const couponRedemptions = pgTable(
     // writes both in one transaction.)
     purchaseId: uuid("purchase_id").notNull(),
     status: redemptionStatus("status").notNull().default("held"),
+    // Set when a payment succeeded after its hold had been released and redeeming it went past
+    // the coupon's limits (cap or once per organisation): the customer paid, so the credits stand,
+    // and staff see it (lib/coupons/redemptions.ts). Values: "max_redemptions", "once_per_org".
+    overRedemption: text("over_redemption"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("coupon_redemptions_purchase_idx").on(t.purchaseId),
     index("coupon_redemptions_coupon_idx").on(t.couponId, t.status),
+    check("coupon_redemptions_over_only_redeemed", sql`${t.overRedemption} IS NULL OR ${t.status} = 'redeemed'`),
   ],
 );
 

@@ -14,7 +14,9 @@ export const creditEntryKind = pgEnum("credit_entry_kind", [
   "expiry",
 ]);
 
-export const purchaseStatus = pgEnum("purchase_status", ["pending", "succeeded", "failed", "canceled"]);
+// needs_review: Stripe reports a payment that does not match the purchase (amount or currency);
+// nothing is granted automatically and staff look at it (lib/topups/decide.ts).
+export const purchaseStatus = pgEnum("purchase_status", ["pending", "succeeded", "failed", "canceled", "needs_review"]);
 
 export const redemptionStatus = pgEnum("coupon_redemption_status", ["held", "redeemed", "released"]);
 

@@ -14,7 +14,10 @@ export const organizations = pgTable(
     currency: text("currency").notNull().default("usd"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [check("organizations_slug_format", sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]*$'`)],
+  (t) => [
+    check("organizations_slug_format", sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]*$'`),
+    check("organizations_currency_lower", sql`${t.currency} = lower(${t.currency})`),
+  ],
 );
 
 export const users = pgTable(

@@ -18,6 +18,7 @@ export const creditPacks = pgTable(
   (t) => [
     check("credit_packs_credits_positive", sql`${t.credits} > 0`),
     check("credit_packs_amount_positive", sql`${t.amount} > 0`),
+    check("credit_packs_currency_lower", sql`${t.currency} = lower(${t.currency})`),
   ],
 );
 

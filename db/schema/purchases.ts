@@ -1,6 +1,6 @@
 // One-off top-ups. A purchase is created pending with its PaymentIntent and becomes final
 // (succeeded / failed / canceled) exactly once, by webhook or by the settling page, whichever
-// comes first (lib/topups/finalize.ts).
+// comes first (lib/topups/settle.ts applying lib/topups/decide.ts).
 import { sql } from "drizzle-orm";
 import { check, index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { purchaseStatus } from "./enums";
@@ -33,6 +33,8 @@ export const purchases = pgTable(
     stripePaymentIntentId: text("stripe_payment_intent_id").unique(),
     failureCode: text("failure_code"),
     failureMessage: text("failure_message"),
+    // Why a payment needs a person (status needs_review): what Stripe reported vs. what we expected.
+    reviewReason: text("review_reason"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     finalizedAt: timestamp("finalized_at", { withTimezone: true }),
@@ -41,6 +43,8 @@ export const purchases = pgTable(
     check("purchases_credits_positive", sql`${t.credits} > 0`),
     check("purchases_amounts", sql`${t.discount} >= 0 AND ${t.amount} > 0 AND ${t.amount} = ${t.subtotal} - ${t.discount}`),
     check("purchases_final_has_time", sql`(${t.status} = 'pending') = (${t.finalizedAt} IS NULL)`),
+    check("purchases_currency_lower", sql`${t.currency} = lower(${t.currency})`),
+    check("purchases_review_reason", sql`(${t.status}::text = 'needs_review') = (${t.reviewReason} IS NOT NULL)`),
     index("purchases_org_id_idx").on(t.orgId, t.createdAt),
   ],
 );

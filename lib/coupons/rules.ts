@@ -1,6 +1,6 @@
 // Pure coupon rules: whether a coupon applies to a purchase, and the discount it gives.
 // Every refusal has its own code and a message the person paying can act on.
-import { MIN_CHARGE_MINOR, formatMoney, percentOf } from "../money/money";
+import { formatMoney, minimumCharge, percentOf } from "../money/money";
 
 export type CouponTerms = {
   code: string;
@@ -44,7 +44,10 @@ export function normalizeCouponCode(raw: string): string {
   return raw.trim().toUpperCase();
 }
 
-export function refusalMessage(reason: CouponRefusal, ctx: { code: string; expiresAt?: Date | null; currency?: string | null }): string {
+export function refusalMessage(
+  reason: CouponRefusal,
+  ctx: { code: string; expiresAt?: Date | null; currency?: string | null; purchaseCurrency?: string },
+): string {
   switch (reason) {
     case "not_found":
       return `We don't recognise the code “${ctx.code}”. Check it and try again.`;
@@ -61,7 +64,7 @@ export function refusalMessage(reason: CouponRefusal, ctx: { code: string; expir
     case "currency_mismatch":
       return `The code “${ctx.code}” only applies to ${(ctx.currency ?? "").toUpperCase()} purchases.`;
     case "below_minimum":
-      return `With “${ctx.code}” the total would fall below the minimum charge of ${formatMoney(MIN_CHARGE_MINOR, "usd")}.`;
+      return `With “${ctx.code}” the total would fall below the minimum charge of ${formatMoney(minimumCharge(ctx.purchaseCurrency ?? "usd"), ctx.purchaseCurrency ?? "usd")}.`;
   }
 }
 
@@ -74,7 +77,12 @@ export function evaluateCoupon(coupon: CouponTerms | null, facts: CouponFacts, r
   const refuse = (reason: CouponRefusal): CouponEvaluation => ({
     ok: false,
     reason,
-    message: refusalMessage(reason, { code: coupon?.code ?? normalizeCouponCode(rawCode), expiresAt: coupon?.expiresAt, currency: coupon?.currency }),
+    message: refusalMessage(reason, {
+      code: coupon?.code ?? normalizeCouponCode(rawCode),
+      expiresAt: coupon?.expiresAt,
+      currency: coupon?.currency,
+      purchaseCurrency: facts.currency,
+    }),
   });
   if (!coupon) return refuse("not_found");
   if (!coupon.active) return refuse("inactive");
@@ -85,7 +93,8 @@ export function evaluateCoupon(coupon: CouponTerms | null, facts: CouponFacts, r
   if (coupon.maxRedemptions !== null && facts.redemptionsInUse >= coupon.maxRedemptions) return refuse("exhausted");
   const discount = discountFor(coupon, facts.subtotal);
   const total = facts.subtotal - discount;
-  if (total < MIN_CHARGE_MINOR) return refuse("below_minimum");
+  // The purchase's own currency decides the minimum (¥50 is not $0.50).
+  if (total < minimumCharge(facts.currency)) return refuse("below_minimum");
   return { ok: true, discount, total };
 }
 

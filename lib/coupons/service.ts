@@ -1,7 +1,7 @@
 // Coupon look-ups against the database: facts for the pure rules, the wrong-code throttle, and
-// reclaiming holds of abandoned purchases. Holds are taken by lib/topups/start.ts under a row
-// lock on the coupon, which is what keeps the redemption cap exact under concurrency.
-import { and, eq, gte, inArray, lt, or, sql } from "drizzle-orm";
+// which holds may be reclaimed. Every write to redemptions is in lib/coupons/redemptions.ts; holds
+// are taken by lib/topups/start.ts under a row lock on the coupon, which keeps the cap exact.
+import { and, eq, gte, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db/client";
 import { couponAttempts, couponRedemptions, coupons, purchases, type Coupon } from "@/db/schema";
 import { AppError } from "../errors";
@@ -70,23 +70,50 @@ export async function recordWrongCode(db: DbOrTx, orgId: string, rawCode: string
   await db.insert(couponAttempts).values({ orgId, code: normalizeCouponCode(rawCode).slice(0, 64) });
 }
 
-/** A pending purchase's hold counts against the cap for this long before it can be reclaimed. */
+/** A checkout's hold counts against the cap for this long before it can be reclaimed. */
 export const HOLD_TTL_MS = 30 * 60 * 1000;
 
-/** Holds that may be reclaimed: older than the TTL, or (any age) this organisation's own. */
-export async function staleHolds(db: DbOrTx, couponId: string, p: { olderThanMs: number; orgId?: string }) {
+export type ReclaimableHold = {
+  purchaseId: string;
+  paymentIntentId: string | null;
+  purchaseStatus: string;
+  couponId: string;
+  orgId: string;
+  createdAt: Date;
+};
+
+/**
+ * Holds that may be reclaimed (lib/topups/reclaim.ts decides how): held for longer than the TTL,
+ * or — any age — this organisation's own holds whose checkout has a linked PaymentIntent (it
+ * walked away from that checkout; the intent is cancelled at Stripe before the hold goes).
+ * A fresh hold without a linked intent is never listed: its checkout may be linking one now.
+ */
+export async function reclaimableHolds(
+  db: DbOrTx,
+  p: { couponId?: string; olderThanMs: number; orgId?: string; limit?: number },
+): Promise<ReclaimableHold[]> {
   const cutoff = lt(couponRedemptions.createdAt, new Date(Date.now() - p.olderThanMs));
+  const ownLinked = p.orgId ? and(eq(couponRedemptions.orgId, p.orgId), isNotNull(purchases.stripePaymentIntentId)) : undefined;
   return db
-    .select({ purchaseId: couponRedemptions.purchaseId, paymentIntentId: purchases.stripePaymentIntentId })
+    .select({
+      purchaseId: couponRedemptions.purchaseId,
+      paymentIntentId: purchases.stripePaymentIntentId,
+      purchaseStatus: purchases.status,
+      couponId: couponRedemptions.couponId,
+      orgId: couponRedemptions.orgId,
+      createdAt: couponRedemptions.createdAt,
+    })
     .from(couponRedemptions)
     .innerJoin(purchases, eq(purchases.id, couponRedemptions.purchaseId))
     .where(
       and(
-        eq(couponRedemptions.couponId, couponId),
+        p.couponId ? eq(couponRedemptions.couponId, p.couponId) : undefined,
         eq(couponRedemptions.status, "held"),
-        p.orgId ? or(cutoff, eq(couponRedemptions.orgId, p.orgId)) : cutoff,
+        ownLinked ? or(cutoff, ownLinked) : cutoff,
       ),
-    );
+    )
+    .orderBy(couponRedemptions.createdAt)
+    .limit(p.limit ?? 1000);
 }
 
 export type { Db, Tx };

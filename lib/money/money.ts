@@ -1,8 +1,9 @@
 // Money is integer minor units plus a lowercase ISO currency code; credits are integers.
 // Every conversion is an explicit function here; nothing in a money path uses floats.
 
-/** Minimum charge Stripe accepts, in minor units (USD/EUR/GBP-like currencies: 50). */
-export const MIN_CHARGE_MINOR = 50;
+import { CURRENCIES } from "./currencies";
+
+export { minimumCharge, minorUnitExponent, currencyFacts, isSupportedCurrency } from "./currencies";
 
 export function assertMinorUnits(amount: number): void {
   if (!Number.isSafeInteger(amount)) throw new RangeError(`amount must be an integer in minor units, got ${amount}`);
@@ -18,9 +19,15 @@ export function percentOf(amount: number, percent: number): number {
 
 export function formatMoney(amountMinor: number, currency: string, locale = "en-US"): string {
   assertMinorUnits(amountMinor);
-  const fmt = new Intl.NumberFormat(locale, { style: "currency", currency: currency.toUpperCase() });
-  const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
-  // Divide by a power of ten only at the edge, for display.
+  // The exponent is Stripe's (lib/money/currencies.ts), which is what the integer means; Intl's
+  // own digits (ISO 4217) only decide how it is printed. Divide only here, at the edge.
+  const exponent = CURRENCIES[currency]?.exponent;
+  const fmt = new Intl.NumberFormat(locale, {
+    style: "currency",
+    currency: currency.toUpperCase(),
+    ...(exponent === undefined ? {} : { minimumFractionDigits: exponent, maximumFractionDigits: exponent }),
+  });
+  const digits = exponent ?? fmt.resolvedOptions().maximumFractionDigits ?? 2;
   return fmt.format(amountMinor / 10 ** digits);
 }
 

@@ -53,7 +53,7 @@ export const confirmTestCardDef = defineOrgAction({
   role: "member",
   schema: z.object({ orgSlug: orgSlugField, purchaseId: z.string().uuid(), paymentMethod: z.enum(TEST_PAYMENT_METHODS) }),
   handler: ({ db, access, input }) =>
-    confirmWithTestCard(db, { orgId: access.org.id, purchaseId: input.purchaseId, paymentMethod: input.paymentMethod }),
+    confirmWithTestCard(db, { orgId: access.org.id, userId: access.user.id, role: access.role, purchaseId: input.purchaseId, paymentMethod: input.paymentMethod }),
 });
 
 export const authenticateTestPaymentDef = defineOrgAction({
@@ -61,7 +61,7 @@ export const authenticateTestPaymentDef = defineOrgAction({
   role: "member",
   schema: z.object({ orgSlug: orgSlugField, purchaseId: z.string().uuid(), outcome: z.enum(["succeed", "fail"]) }),
   handler: ({ db, access, input }) =>
-    authenticateTestPayment(db, { orgId: access.org.id, purchaseId: input.purchaseId, outcome: input.outcome }),
+    authenticateTestPayment(db, { orgId: access.org.id, userId: access.user.id, role: access.role, purchaseId: input.purchaseId, outcome: input.outcome }),
 });
 
 export const purchaseStatusDef = defineOrgAction({
@@ -75,5 +75,5 @@ export const cancelTopUpDef = defineOrgAction({
   name: "cancelTopUp",
   role: "member",
   schema: z.object({ orgSlug: orgSlugField, purchaseId: z.string().uuid() }),
-  handler: ({ db, access, input }) => cancelTopUp(db, { orgId: access.org.id, purchaseId: input.purchaseId }),
+  handler: ({ db, access, input }) => cancelTopUp(db, { orgId: access.org.id, userId: access.user.id, role: access.role, purchaseId: input.purchaseId }),
 });

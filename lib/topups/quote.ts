@@ -1,10 +1,12 @@
 // Price of a pack with an optional coupon, shown before paying. Same rules and throttle as
-// checkout; nothing is held.
+// checkout; nothing is held. Abandoned holds of the coupon (older than the TTL) are reclaimed
+// first, so a capped coupon is not shown as used up by checkouts nobody will pay.
 import { and, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { creditPacks } from "@/db/schema";
 import { AppError } from "../errors";
 import { assertNotThrottled, evaluateCouponFor, recordWrongCode } from "../coupons/service";
+import { reclaimStaleHolds } from "./reclaim";
 
 export type TopUpQuote = {
   packId: string;
@@ -28,6 +30,7 @@ export async function quoteTopUp(db: Db, p: { orgId: string; packId: string; cou
   if (!code) return { ...base, discount: 0, total: pack.amount, couponCode: null, couponDescription: null };
 
   await assertNotThrottled(db, p.orgId);
+  await reclaimStaleHolds(db, code, { limit: 5 });
   const { coupon, evaluation } = await evaluateCouponFor(db, { code, orgId: p.orgId, subtotal: pack.amount, currency: pack.currency, preview: true });
   if (!evaluation.ok) {
     if (evaluation.reason === "not_found") await recordWrongCode(db, p.orgId, code);

@@ -1,16 +1,24 @@
 // Finalisation of a top-up from its PaymentIntent: the one place a purchase becomes succeeded,
-// failed or canceled. Idempotent in its own right (the purchase row is locked and only a pending
-// or failed purchase moves), so the webhook and the settling page can both call it and credits
-// are still granted once.
-import { and, eq, inArray, sql } from "drizzle-orm";
+// failed, canceled or needs_review. It locks the purchase, asks the pure decision
+// (lib/topups/decide.ts) what the intent means, and applies it in the caller's transaction —
+// including enqueuing the Stripe follow-up (cancel a declined intent) as a job in that same
+// transaction. Idempotent: the webhook, the settling page, the cancel job and the reclaim sweep
+// may all call it; credits are granted once (ledger idempotency key purchase:<id>).
+// Callers pass the intent as Stripe reports it NOW (re-fetched) when acting on a failure or a
+// cancellation; a succeeded intent is final, so an event's copy of it is enough.
+import { eq, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Tx } from "@/db/client";
-import { couponRedemptions, creditPacks, purchases, type Purchase } from "@/db/schema";
+import { creditPacks, purchases, type Purchase } from "@/db/schema";
 import { grantCredits } from "../ledger/ledger";
 import { resumeCampaignsCoveredBy } from "../campaigns/service";
 import { formatCredits } from "../money/money";
+import { redeemForPurchase, releaseHold } from "../coupons/redemptions";
+import { enqueue } from "../jobs/queue";
+import { log } from "../log";
+import { decideSettlement, type Decision } from "./decide";
 
-export type SettleResult = { purchase: Purchase; changed: boolean; resumedCampaignIds: string[] };
+export type SettleResult = { purchase: Purchase; changed: boolean; decision: Decision; resumedCampaignIds: string[] };
 
 async function lockPurchase(tx: Tx, pi: Stripe.PaymentIntent): Promise<Purchase | undefined> {
   const [byIntent] = await tx.select().from(purchases).where(eq(purchases.stripePaymentIntentId, pi.id)).for("update");
@@ -24,35 +32,62 @@ async function lockPurchase(tx: Tx, pi: Stripe.PaymentIntent): Promise<Purchase 
   return byMeta;
 }
 
-/** Applies whatever final state the PaymentIntent is in. Returns null for intents that are not ours. */
+/** Enqueues (in `tx`) the job that cancels this intent at Stripe and then settles from it. */
+export function enqueueCancelIntent(tx: Tx, paymentIntentId: string, purchaseId: string | null, reason: string) {
+  return enqueue(tx, "stripe.cancel-payment-intent", { paymentIntentId, purchaseId, reason }, { singletonKey: paymentIntentId });
+}
+
+/** Applies whatever the PaymentIntent means now. Returns null for intents that are not ours. */
 export async function settleFromPaymentIntent(tx: Tx, pi: Stripe.PaymentIntent): Promise<SettleResult | null> {
   const purchase = await lockPurchase(tx, pi);
   if (!purchase) return null;
-  switch (pi.status) {
-    case "succeeded":
-      return succeed(tx, purchase, pi);
-    case "canceled":
-      return close(tx, purchase, "canceled", { code: pi.cancellation_reason ?? "canceled", message: "The payment was cancelled." });
-    case "requires_payment_method": {
-      const err = pi.last_payment_error;
-      if (!err) return { purchase, changed: false, resumedCampaignIds: [] };
-      return close(tx, purchase, "failed", {
-        code: err.decline_code ?? err.code ?? "payment_failed",
-        message: err.message ?? "The payment failed.",
-      });
+  const decision = decideSettlement(purchase, pi);
+  const unchanged = { purchase, changed: false, decision, resumedCampaignIds: [] };
+  switch (decision.kind) {
+    case "grant":
+      return succeed(tx, purchase, pi, decision);
+    case "review": {
+      const [updated] = await tx
+        .update(purchases)
+        .set({ status: "needs_review", reviewReason: decision.reason, stripePaymentIntentId: pi.id, finalizedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(eq(purchases.id, purchase.id))
+        .returning();
+      log.error({ purchaseId: purchase.id, paymentIntentId: pi.id, reason: decision.reason }, "payment does not match its purchase: needs review, nothing granted");
+      return { ...unchanged, purchase: updated!, changed: true };
     }
-    default:
-      return { purchase, changed: false, resumedCampaignIds: [] };
+    case "decline": {
+      // Failed now (the person paying sees why), but the hold stays: the intent can still be
+      // confirmed until Stripe has cancelled it, which the job does, retrying until it can.
+      const [updated] = await tx
+        .update(purchases)
+        .set({ status: "failed", failureCode: decision.code, failureMessage: decision.message, finalizedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(eq(purchases.id, purchase.id))
+        .returning();
+      await enqueueCancelIntent(tx, pi.id, purchase.id, "declined");
+      return { ...unchanged, purchase: updated!, changed: true };
+    }
+    case "retry_cancel":
+      await enqueueCancelIntent(tx, pi.id, purchase.id, "declined");
+      return unchanged;
+    case "canceled": {
+      let updated: Purchase | undefined;
+      if (decision.closePurchase) {
+        [updated] = await tx
+          .update(purchases)
+          .set({ status: "canceled", failureCode: decision.code, failureMessage: "The payment was cancelled.", finalizedAt: sql`now()`, updatedAt: sql`now()` })
+          .where(eq(purchases.id, purchase.id))
+          .returning();
+      }
+      const released = await releaseHold(tx, purchase.id);
+      return { ...unchanged, purchase: updated ?? purchase, changed: Boolean(updated) || released };
+    }
+    case "wait":
+    case "nothing":
+      return unchanged;
   }
 }
 
-async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent): Promise<SettleResult> {
-  if (purchase.status === "succeeded") return { purchase, changed: false, resumedCampaignIds: [] };
-  if (pi.amount_received !== purchase.amount || pi.currency !== purchase.currency) {
-    throw new Error(
-      `PaymentIntent ${pi.id} received ${pi.amount_received} ${pi.currency}, purchase ${purchase.id} expects ${purchase.amount} ${purchase.currency}`,
-    );
-  }
+async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, decision: Decision): Promise<SettleResult> {
   // Money in means credits in, even for a purchase we had already marked failed or canceled
   // (a late success after a decline): the customer has paid.
   const [updated] = await tx
@@ -67,10 +102,7 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent): Pr
     })
     .where(eq(purchases.id, purchase.id))
     .returning();
-  await tx
-    .update(couponRedemptions)
-    .set({ status: "redeemed", updatedAt: sql`now()` })
-    .where(eq(couponRedemptions.purchaseId, purchase.id));
+  await redeemForPurchase(tx, purchase.id);
   const [pack] = await tx.select({ name: creditPacks.name }).from(creditPacks).where(eq(creditPacks.id, purchase.packId));
   const { entry } = await grantCredits(tx, {
     orgId: purchase.orgId,
@@ -82,41 +114,20 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent): Pr
     actorUserId: purchase.userId,
   });
   const resumedCampaignIds = await resumeCampaignsCoveredBy(tx, purchase.orgId, entry.balanceAfter);
-  return { purchase: updated!, changed: true, resumedCampaignIds };
-}
-
-async function close(
-  tx: Tx,
-  purchase: Purchase,
-  status: "failed" | "canceled",
-  failure: { code: string; message: string },
-): Promise<SettleResult> {
-  const updated = await closePendingPurchase(tx, purchase.id, status, failure);
-  return { purchase: updated ?? purchase, changed: Boolean(updated), resumedCampaignIds: [] };
+  return { purchase: updated!, changed: true, decision, resumedCampaignIds };
 }
 
 /**
- * Moves a pending purchase to failed or canceled and releases its coupon hold. Does nothing to
- * a purchase that is already final. Also used for checkouts that never got a PaymentIntent.
+ * Closes a pending purchase that has NO linked PaymentIntent (guarded: pending and unlinked), and
+ * releases its hold. After this no intent can ever be linked to it (linking requires pending), so
+ * no client secret for it can be handed out: nothing can be charged for it.
  */
-export async function closePendingPurchase(
-  tx: Tx,
-  purchaseId: string,
-  status: "failed" | "canceled",
-  failure: { code: string; message: string },
-): Promise<Purchase | undefined> {
+export async function closeUnlinkedPurchase(tx: Tx, purchaseId: string, failure: { code: string; message: string }): Promise<Purchase | undefined> {
   const [updated] = await tx
     .update(purchases)
-    .set({ status, failureCode: failure.code, failureMessage: failure.message, finalizedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(purchases.id, purchaseId), eq(purchases.status, "pending")))
+    .set({ status: "canceled", failureCode: failure.code, failureMessage: failure.message, finalizedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(sql`${purchases.id} = ${purchaseId} AND ${purchases.status} = 'pending' AND ${purchases.stripePaymentIntentId} IS NULL`)
     .returning();
   if (updated) await releaseHold(tx, purchaseId);
   return updated;
-}
-
-export async function releaseHold(tx: Tx, purchaseId: string): Promise<void> {
-  await tx
-    .update(couponRedemptions)
-    .set({ status: "released", updatedAt: sql`now()` })
-    .where(and(eq(couponRedemptions.purchaseId, purchaseId), inArray(couponRedemptions.status, ["held"])));
 }

@@ -1,16 +1,21 @@
 // Starting a top-up: a pending purchase (with its coupon hold) and its PaymentIntent.
 // A double submit carries the same requestId and gets the same purchase and PaymentIntent back;
 // the coupon row lock makes the redemption cap exact under concurrent checkouts.
+// Linking the intent is guarded (pending and not linked to another intent): a checkout that was
+// closed meanwhile (reclaimed, cancelled) never hands out a client secret, and its freshly
+// created intent is cancelled by a job enqueued in the same transaction as the refusal.
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { couponRedemptions, creditPacks, purchases, type Organization, type Purchase } from "@/db/schema";
+import { creditPacks, purchases, type Organization, type Purchase } from "@/db/schema";
 import { AppError } from "../errors";
 import type { OrgRole } from "../auth/roles";
 import { assertNotThrottled, evaluateCouponFor, recordWrongCode } from "../coupons/service";
 import { ensureStripeCustomer } from "../stripe/customers";
 import { createPurchasePaymentIntent, isStripeConnectionError } from "../stripe/payment-intents";
+import { holdRedemption } from "../coupons/redemptions";
+import { log } from "../log";
 import { reclaimStaleHolds } from "./reclaim";
-import { closePendingPurchase } from "./settle";
+import { closeUnlinkedPurchase, enqueueCancelIntent } from "./settle";
 import { formatCredits } from "../money/money";
 
 export type StartTopUpInput = {
@@ -82,7 +87,7 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
         .onConflictDoNothing({ target: purchases.requestId })
         .returning();
       if (!row) return { purchase: null } as const; // a concurrent double submit won
-      if (couponId) await tx.insert(couponRedemptions).values({ couponId, orgId: input.org.id, purchaseId: row.id });
+      if (couponId) await holdRedemption(tx, { couponId, orgId: input.org.id, purchaseId: row.id });
       return { purchase: row } as const;
     });
 
@@ -102,6 +107,7 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
   let clientSecret: string;
   try {
     const customerId = await ensureStripeCustomer(db, input.org);
+    // Idempotency key purchase:<id>: a re-submit gets the same intent back.
     const pi = await createPurchasePaymentIntent({
       purchaseId: purchase.id,
       orgId: input.org.id,
@@ -110,21 +116,26 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
       currency: purchase.currency,
       description: `Creditloop top-up: ${formatCredits(purchase.credits)} credits for ${input.org.name}`,
     });
-    await db
-      .update(purchases)
-      .set({ stripePaymentIntentId: pi.id, updatedAt: sql`now()` })
-      .where(eq(purchases.id, purchase.id));
+    const linked = await linkPaymentIntent(db, purchase.id, pi.id);
+    if (!linked) throw new AppError("conflict", "This checkout has already finished. Start a new top-up to pay again.");
     clientSecret = pi.client_secret!;
   } catch (e) {
-    // The browser never received a client secret, so nothing can be charged for this purchase:
-    // close it and free its coupon hold, whatever went wrong.
-    await db.transaction((tx) =>
-      closePendingPurchase(tx, purchase.id, "canceled", { code: "checkout_failed", message: "The payment could not be set up." }),
+    if (e instanceof AppError) throw e;
+    // If no intent is linked, none can be any more after this guarded close, so no client secret
+    // for this purchase can ever reach a browser: close it and free its hold. If one is linked
+    // (a re-submit of a checkout whose secret was handed out), it stays open: it may be paid.
+    const closed = await db.transaction((tx) =>
+      closeUnlinkedPurchase(tx, purchase.id, { code: "checkout_failed", message: "The payment could not be set up." }),
     );
+    log.warn({ purchaseId: purchase.id, orgId: input.org.id, closed: Boolean(closed), err: e }, "checkout could not set up its PaymentIntent");
     if (!isStripeConnectionError(e)) throw e;
-    throw new AppError("payment_provider_unavailable", "We couldn't reach the payment provider. Nothing was charged; please try again in a moment.");
+    throw new AppError(
+      "payment_provider_unavailable",
+      closed
+        ? "We couldn't reach the payment provider. Nothing was charged; please try again in a moment."
+        : "We couldn't reach the payment provider. Please try again in a moment.",
+    );
   }
-
   return {
     purchaseId: purchase.id,
     clientSecret,
@@ -141,4 +152,29 @@ async function findByRequest(db: Db, input: StartTopUpInput): Promise<Purchase |
     throw new AppError("conflict", "This checkout belongs to someone else. Reload the page to start again.");
   }
   return row;
+}
+
+/**
+ * Links the intent to the purchase if the purchase is still pending and not linked to another
+ * intent (the same one again is a re-submit). Otherwise the intent lost the race: a job cancels
+ * it at Stripe, enqueued in the same transaction as this decision.
+ */
+async function linkPaymentIntent(db: Db, purchaseId: string, paymentIntentId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(purchases)
+      .set({ stripePaymentIntentId: paymentIntentId, updatedAt: sql`now()` })
+      .where(
+        sql`${purchases.id} = ${purchaseId} AND ${purchases.status} = 'pending'
+            AND (${purchases.stripePaymentIntentId} IS NULL OR ${purchases.stripePaymentIntentId} = ${paymentIntentId})`,
+      )
+      .returning({ id: purchases.id });
+    if (row) return true;
+    const [current] = await tx.select({ pi: purchases.stripePaymentIntentId }).from(purchases).where(eq(purchases.id, purchaseId));
+    if (current?.pi !== paymentIntentId) {
+      await enqueueCancelIntent(tx, paymentIntentId, purchaseId, "lost_link_race");
+      log.warn({ purchaseId, paymentIntentId }, "PaymentIntent created for a checkout that was closed meanwhile; cancelling it");
+    }
+    return false;
+  });
 }

@@ -3,7 +3,8 @@
 // processed_at IS NULL, which takes the row lock: a concurrent duplicate waits for the first
 // delivery and then finds it processed; a late duplicate finds it processed at once. A handler
 // error rolls everything back; the failure is then recorded outside that transaction and the
-// caller answers 500 so Stripe retries.
+// caller answers 500 so Stripe retries. Stripe calls a handler's change needs afterwards are jobs
+// the handler enqueues through the same transaction (lib/jobs/queue.ts), never after-commit steps.
 import { sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Db } from "@/db/client";
@@ -19,7 +20,6 @@ export class WebhookHandlerError extends Error {}
 
 export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<ProcessOutcome> {
   const handler = handlerFor(event);
-  let afterCommit: (() => Promise<void>) | undefined;
   let outcome: ProcessOutcome;
   try {
     outcome = await db.transaction(async (tx) => {
@@ -36,7 +36,6 @@ export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<P
 
       const handled = handler ? await handler(tx, event) : { detail: "no handler for this type" };
       const detail = handled.detail;
-      afterCommit = handled.afterCommit;
       await tx
         .update(stripeEvents)
         .set({ processedAt: sql`now()`, lastError: null })
@@ -48,13 +47,6 @@ export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<P
     const message = describeError(e);
     await recordFailure(db, event, message);
     throw new WebhookHandlerError(message, { cause: e });
-  }
-  if (afterCommit) {
-    try {
-      await afterCommit();
-    } catch (e) {
-      console.warn("[webhook] after-commit step failed", { eventId: event.id, type: event.type, error: describeError(e) });
-    }
   }
   return outcome;
 }

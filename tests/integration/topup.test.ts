@@ -7,6 +7,7 @@ import { runOrgAction } from "@/lib/actions/org-action";
 import { confirmTestCardDef, purchaseStatusDef, startTopUpDef } from "@/lib/topups/actions";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { stripe } from "@/lib/stripe/client";
+import { runQueuedJobs } from "@/lib/jobs/workers";
 import { useTestDatabase } from "../support/context";
 import { drainDeliveries, resendEvent, startWebhookReceiver } from "../support/emulator";
 import { makeCoupon, makeOrg, makePack, makePausedCampaign, makeUser, snapshot } from "../support/fixtures";
@@ -110,8 +111,14 @@ describe("top-up", () => {
     expect(s.entries).toHaveLength(0);
     expect(s.purchases[0]).toMatchObject({ status: "failed", failureCode: "insufficient_funds" });
     expect(s.campaigns.every((c) => c.status === "paused")).toBe(true);
-    const [redemption] = await db.select().from(couponRedemptions).where(eq(couponRedemptions.purchaseId, started.data.purchaseId));
-    expect(redemption?.status).toBe("released");
+    // The hold stays until Stripe has cancelled the declined intent (a job, queued with the decline).
+    const hold = async () => (await db.select().from(couponRedemptions).where(eq(couponRedemptions.purchaseId, started.data.purchaseId)))[0]?.status;
+    expect(await hold()).toBe("held");
+    const runs = await runQueuedJobs(db);
+    expect(runs).toMatchObject([{ name: "stripe.cancel-payment-intent", ok: true }]);
+    expect((await stripe().paymentIntents.retrieve(s.purchases[0]!.stripePaymentIntentId!)).status).toBe("canceled");
+    expect(await hold()).toBe("released");
+    expect((await snapshot(db, org.id)).purchases[0]).toMatchObject({ status: "failed", failureCode: "insufficient_funds" });
     // The released hold frees the only redemption for the next checkout.
     const again = await runOrgAction(startTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
     expect(again.ok).toBe(true);

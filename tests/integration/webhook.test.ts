@@ -9,6 +9,7 @@ import { runOrgAction } from "@/lib/actions/org-action";
 import { startTopUpDef } from "@/lib/topups/actions";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { stripe } from "@/lib/stripe/client";
+import { runQueuedJobs } from "@/lib/jobs/workers";
 import { useTestDatabase } from "../support/context";
 import { drainDeliveries, setChaos, startWebhookReceiver } from "../support/emulator";
 import { makeCoupon, makeOrg, makePack, makePausedCampaign, makeUser, snapshot } from "../support/fixtures";
@@ -167,7 +168,7 @@ describe("webhook", () => {
     }
   });
 
-  it("a payment_failed webhook fails the purchase, frees the hold and cancels the intent so it cannot be paid later", async () => {
+  it("a payment_failed webhook fails the purchase; a job cancels the intent, then the hold is freed; it cannot be paid later", async () => {
     const receiver = await startWebhookReceiver((b, s) => receiveStripeWebhook(db, b, s));
     try {
       const org = await makeOrg(db);
@@ -183,8 +184,12 @@ describe("webhook", () => {
       const s = await snapshot(db, org.id);
       expect(s.purchases[0]).toMatchObject({ status: "failed", failureCode: "generic_decline" });
       expect(s.entries).toHaveLength(0);
-      const [hold] = await db.select().from(couponRedemptions).where(eq(couponRedemptions.purchaseId, started.data.purchaseId));
-      expect(hold!.status).toBe("released");
+      const hold = async () => (await db.select().from(couponRedemptions).where(eq(couponRedemptions.purchaseId, started.data.purchaseId)))[0]!.status;
+      // Held until Stripe confirms the cancellation, which a job (queued with the decline) asks for.
+      expect(await hold()).toBe("held");
+      expect(await runQueuedJobs(db)).toMatchObject([{ name: "stripe.cancel-payment-intent", ok: true }]);
+      await drainDeliveries();
+      expect(await hold()).toBe("released");
       expect((await stripe().paymentIntents.retrieve(piId)).status).toBe("canceled");
       await expect(stripe().paymentIntents.confirm(piId, { payment_method: "pm_card_visa" })).rejects.toMatchObject({ code: "payment_intent_unexpected_state" });
     } finally {

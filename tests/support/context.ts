@@ -28,4 +28,6 @@ async function resetDatabase(db: ReturnType<typeof createDb>["db"]) {
   );
   const tables = rows.map((r) => `"${r.tablename}"`).join(", ");
   if (tables) await db.execute(sql.raw(`TRUNCATE ${tables} RESTART IDENTITY CASCADE`));
+  // Jobs of earlier tests (lib/jobs) must not run against this test's rows.
+  await db.execute(sql.raw(`DELETE FROM pgboss.job`));
 }

@@ -19,6 +19,9 @@ async function control<T = unknown>(method: string, path: string, body?: unknown
 export const resetEmulator = () => control("POST", "/_emulator/reset");
 export const setChaos = (c: { duplicate?: number; reorder?: boolean; delayMs?: number }) => control("POST", "/_emulator/chaos", c);
 export const drainDeliveries = (timeoutMs = 15_000) => control<{ pending: number }>("POST", "/_emulator/drain", { timeoutMs });
+/** Makes matching Stripe API requests fail with an api_error (count times, or until clearFaults). */
+export const injectFault = (f: { method?: string; path: string; status?: number; count?: number }) => control("POST", "/_emulator/faults", f);
+export const clearFaults = () => control("DELETE", "/_emulator/faults");
 export const resendEvent = (id: string) => control("POST", `/_emulator/events/${id}/resend`);
 export const deliveries = (eventId?: string) =>
   control<{ event_id: string; event_type: string; status: number | null; ok: boolean; attempt: number }[]>(

@@ -12,6 +12,7 @@ import { ensurePostgres } from "../../scripts/pg";
 import { PORTS } from "../../scripts/ports";
 import { runMigrations } from "../../db/migrate";
 import { startEmulator } from "../../emulator/server";
+import { installJobQueue } from "../../lib/jobs/workers";
 
 export type TestEnv = {
   DATABASE_URL: string;
@@ -31,6 +32,7 @@ export default async function setup(project: TestProject) {
   const pg = await ensurePostgres({ dataDir: ".data/postgres-test", port: PORTS.testPg, database: "creditloop_test", fresh: true, urlEnv: "TEST_DATABASE_URL" });
   try {
     await runMigrations(pg.url);
+    await installJobQueue(pg.url);
   } catch (e) {
     await pg.stop();
     throw e;

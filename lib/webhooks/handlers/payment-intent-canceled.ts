@@ -1,11 +1,9 @@
 import type Stripe from "stripe";
 import type { Tx } from "@/db/client";
-import { settleFromPaymentIntent } from "../../topups/settle";
-import type { HandlerResult } from "./index";
+import type { HandlerResult } from "./types";
+import { settleFromCurrentIntent } from "./settle-current";
 
-/** Checkout abandoned or cancelled: purchase canceled, coupon hold released. */
+/** Checkout cancelled at Stripe: purchase canceled, coupon hold released (re-fetched first). */
 export async function onPaymentIntentCanceled(tx: Tx, event: Stripe.PaymentIntentCanceledEvent): Promise<HandlerResult> {
-  const result = await settleFromPaymentIntent(tx, event.data.object);
-  if (!result) return { detail: "no purchase for this PaymentIntent" };
-  return { detail: `purchase ${result.purchase.id} ${result.purchase.status}` };
+  return settleFromCurrentIntent(tx, event.data.object);
 }

@@ -1,0 +1,88 @@
+// The job queue: pg-boss 10 on the application's own PostgreSQL (schema `pgboss`), for work that
+// must follow a committed change — Stripe calls above all (cancel a declined or orphaned
+// PaymentIntent now; usage reports, syncs and dunning later) — and for scheduled sweeps.
+//
+// API (the only one other modules use):
+//   enqueue(tx, name, data, opts?)  inserts a job through `tx`, so it commits or rolls back with
+//                                   the change that needs it. Never enqueue after a commit.
+//   startWorkers(db, opts?)         lib/jobs/workers.ts — installs/migrates the schema, creates
+//                                   the queues, registers the schedule and polls every queue.
+//   stopWorkers()                   lib/jobs/workers.ts — graceful stop (waits for running jobs).
+//   runQueuedJobs(db, opts?)        lib/jobs/workers.ts — tests: runs every due job until none is
+//                                   left, in this process, and reports what happened.
+//
+// Rules for a job: its handler is idempotent (it may run twice: a crash after the work and before
+// completion, or two instances racing an expiry), it re-reads state instead of trusting its data,
+// and it throws to be retried (exponential backoff per queue below). Queues use the "stately"
+// policy with a singleton key where one pending job per subject is enough, so enqueuing the same
+// follow-up from a webhook, a page and a sweep yields one job. Fetching uses SKIP LOCKED, so any
+// number of app instances may run workers.
+import PgBoss from "pg-boss";
+import type { DbOrTx } from "@/db/client";
+
+export const JOB_SCHEMA = "pgboss";
+
+/** Job names and their payloads. */
+export type JobData = {
+  /** Cancel a PaymentIntent at Stripe (if still cancellable), then settle its purchase from it. */
+  "stripe.cancel-payment-intent": { paymentIntentId: string; purchaseId: string | null; reason: string };
+  /** Scheduled sweep: reclaim coupon holds of abandoned checkouts (every coupon). */
+  "coupons.reclaim-abandoned-holds": Record<string, never>;
+};
+export type JobName = keyof JobData;
+
+type QueueConfig = Omit<PgBoss.Queue, "name">;
+
+/** Queue settings; changing them is applied by startWorkers (updateQueue). */
+export const QUEUES: Record<JobName, QueueConfig> = {
+  // Retries: 10 s, 20 s, 40 s … capped by pg-boss; about 6 hours over 12 attempts. If Stripe is
+  // still refusing after that, the scheduled sweep enqueues it again (the hold stays meanwhile).
+  "stripe.cancel-payment-intent": { policy: "stately", retryLimit: 12, retryDelay: 10, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
+  "coupons.reclaim-abandoned-holds": { policy: "stately", retryLimit: 2, retryDelay: 30, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 },
+};
+
+/** Cron schedules (pg-boss sends each once per slot across all instances). */
+export const SCHEDULES: Partial<Record<JobName, string>> = {
+  "coupons.reclaim-abandoned-holds": "*/5 * * * *",
+};
+
+export type EnqueueOptions = Pick<PgBoss.SendOptions, "singletonKey" | "startAfter" | "priority" | "retryLimit">;
+
+/** pg-boss runs its SQL through this: the drizzle handle's own postgres.js connection. */
+export function jobDbFor(handle: DbOrTx): PgBoss.Db {
+  // drizzle's postgres-js session keeps the postgres.js client (a transaction's own connection
+  // inside db.transaction), which is what makes the insert part of the caller's transaction.
+  const client = (handle as unknown as { session?: { client?: { unsafe(q: string, v: unknown[]): Promise<unknown[]> } } }).session?.client;
+  if (!client) throw new Error("jobDbFor: not a drizzle postgres-js database or transaction");
+  return {
+    async executeSql(text: string, values: unknown[] = []) {
+      const rows = await client.unsafe(text, values.map(toParam));
+      return { rows: [...rows] };
+    },
+  };
+}
+
+// postgres.js sends untyped parameters as text; pg-boss passes job data as an object (jsonb).
+function toParam(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array)) return JSON.stringify(v);
+  return v;
+}
+
+let sender: PgBoss | undefined;
+/** A pg-boss instance used only to build job inserts; it never opens a connection of its own. */
+function boss(): PgBoss {
+  sender ??= new PgBoss({ db: { executeSql: () => Promise.reject(new Error("the job sender has no connection")) }, schema: JOB_SCHEMA });
+  return sender;
+}
+
+/**
+ * Adds a job in the caller's transaction (or, with a plain db handle, at once). Returns the job
+ * id, or null when a pending job with the same singleton key already exists (stately queues).
+ */
+export async function enqueue<N extends JobName>(tx: DbOrTx, name: N, data: JobData[N], opts: EnqueueOptions = {}): Promise<string | null> {
+  const id = await boss().send(name, data, { ...opts, db: jobDbFor(tx) });
+  if (id === null && !opts.singletonKey) throw new Error(`job ${name} was not queued: is the job queue installed (startWorkers / installJobQueue)?`);
+  return id;
+}
