@@ -54,6 +54,14 @@ describe("evaluateCoupon", () => {
       }),
     );
   });
+  it("uses the purchase currency's minimum charge, not a USD rule", () => {
+    // ¥5000 with 99% off leaves ¥50: exactly Stripe's JPY minimum (a USD rule would read it as $0.50).
+    expect(evaluateCoupon({ ...base, percentOff: 99 }, { ...facts, subtotal: 5000, currency: "jpy" })).toEqual({ ok: true, discount: 4950, total: 50 });
+    const r = evaluateCoupon({ ...base, percentOff: 99 }, { ...facts, subtotal: 4000, currency: "jpy" });
+    expect(r).toMatchObject({ ok: false, reason: "below_minimum", message: expect.stringMatching(/minimum charge of ¥50/) });
+    // £0.30 is enough in GBP, though below the USD minimum.
+    expect(evaluateCoupon({ ...base, percentOff: 70 }, { ...facts, subtotal: 100, currency: "gbp" })).toEqual({ ok: true, discount: 70, total: 30 });
+  });
   it("normalises codes", () => {
     expect(normalizeCouponCode("  spring20 ")).toBe("SPRING20");
   });

@@ -37,3 +37,20 @@ describe("formatting", () => {
     expect(formatSignedCredits(-40)).toBe("-40");
   });
 });
+
+describe("per-currency facts", () => {
+  it("knows zero-decimal currencies and per-currency minimums", async () => {
+    const { minimumCharge, minorUnitExponent, currencyFacts } = await import("./currencies");
+    expect(minorUnitExponent("jpy")).toBe(0);
+    expect(minorUnitExponent("usd")).toBe(2);
+    expect(minimumCharge("usd")).toBe(50);
+    expect(minimumCharge("gbp")).toBe(30);
+    expect(minimumCharge("jpy")).toBe(50);
+    expect(() => currencyFacts("USD")).toThrow(RangeError);
+    expect(() => currencyFacts("xyz")).toThrow(RangeError);
+  });
+  it("formats by the currency's exponent: 500 JPY is ¥500, not ¥5", () => {
+    expect(formatMoney(500, "jpy")).toBe("¥500");
+    expect(formatMoney(4900, "eur")).toBe("€49.00");
+  });
+});

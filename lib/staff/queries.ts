@@ -1,8 +1,9 @@
-// Read models for platform staff: every organisation's balance against its ledger, and the
-// webhook event log.
-import { desc, sql } from "drizzle-orm";
+// Read models for platform staff: every organisation's balance against its ledger, payments that
+// need a person (needs_review: Stripe's amount or currency differs from the purchase), coupon
+// over-redemptions (a late payment redeemed a coupon past its limits), and the webhook event log.
+import { desc, eq, isNotNull, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { stripeEvents } from "@/db/schema";
+import { couponRedemptions, coupons, organizations, purchases, stripeEvents } from "@/db/schema";
 
 export async function organisationsWithLedger(db: DbOrTx) {
   return db.execute<{ id: string; slug: string; name: string; balance: number; ledger_sum: number; entries: number }>(sql`
@@ -23,5 +24,43 @@ export async function recentWebhookEvents(db: DbOrTx, limit = 50) {
     })
     .from(stripeEvents)
     .orderBy(desc(stripeEvents.receivedAt))
+    .limit(limit);
+}
+
+export async function purchasesNeedingReview(db: DbOrTx, limit = 50) {
+  return db
+    .select({
+      id: purchases.id,
+      orgSlug: organizations.slug,
+      orgName: organizations.name,
+      amount: purchases.amount,
+      currency: purchases.currency,
+      paymentIntentId: purchases.stripePaymentIntentId,
+      reason: purchases.reviewReason,
+      at: purchases.finalizedAt,
+    })
+    .from(purchases)
+    .innerJoin(organizations, eq(organizations.id, purchases.orgId))
+    .where(eq(purchases.status, "needs_review"))
+    .orderBy(desc(purchases.finalizedAt))
+    .limit(limit);
+}
+
+export async function couponOverRedemptions(db: DbOrTx, limit = 50) {
+  return db
+    .select({
+      id: couponRedemptions.id,
+      code: coupons.code,
+      orgSlug: organizations.slug,
+      orgName: organizations.name,
+      purchaseId: couponRedemptions.purchaseId,
+      reason: couponRedemptions.overRedemption,
+      at: couponRedemptions.updatedAt,
+    })
+    .from(couponRedemptions)
+    .innerJoin(coupons, eq(coupons.id, couponRedemptions.couponId))
+    .innerJoin(organizations, eq(organizations.id, couponRedemptions.orgId))
+    .where(isNotNull(couponRedemptions.overRedemption))
+    .orderBy(desc(couponRedemptions.updatedAt))
     .limit(limit);
 }

@@ -159,7 +159,7 @@ async function findByRequest(db: Db, input: StartTopUpInput): Promise<Purchase |
  * intent (the same one again is a re-submit). Otherwise the intent lost the race: a job cancels
  * it at Stripe, enqueued in the same transaction as this decision.
  */
-async function linkPaymentIntent(db: Db, purchaseId: string, paymentIntentId: string): Promise<boolean> {
+export async function linkPaymentIntent(db: Db, purchaseId: string, paymentIntentId: string): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(purchases)
