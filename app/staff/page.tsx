@@ -3,8 +3,8 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getDb } from "@/db/client";
 import { requireUser } from "@/lib/auth/session";
-import { organisationsWithLedger, recentWebhookEvents } from "@/lib/staff/queries";
-import { formatCredits } from "@/lib/money/money";
+import { couponOverRedemptions, organisationsWithLedger, purchasesNeedingReview, recentWebhookEvents } from "@/lib/staff/queries";
+import { formatCredits, formatMoney } from "@/lib/money/money";
 import { handlers } from "@/lib/webhooks/handlers";
 import { formatDateTime } from "@/components/entry-labels";
 import { Badge, Card, PageTitle } from "@/components/ui";
@@ -17,11 +17,16 @@ export default async function StaffPage() {
   const user = await requireUser();
   if (!user.isStaff) notFound();
   const db = getDb();
-  const [orgs, events] = await Promise.all([organisationsWithLedger(db), recentWebhookEvents(db)]);
+  const [orgs, events, review, overRedeemed] = await Promise.all([
+    organisationsWithLedger(db),
+    recentWebhookEvents(db),
+    purchasesNeedingReview(db),
+    couponOverRedemptions(db),
+  ]);
   return (
     <main className="mx-auto max-w-5xl px-4 py-8">
       <div className="mb-4 flex justify-end"><SignOutButton /></div>
-      <PageTitle title="Platform operations" subtitle="Balances against their ledgers, and the Stripe webhook log." />
+      <PageTitle title="Platform operations" subtitle="Balances against their ledgers, payments needing review, coupon over-redemptions, and the Stripe webhook log." />
       <Card>
         <h2 className="mb-2 font-semibold">Organisations</h2>
         <ul className="divide-y divide-slate-100">
@@ -35,6 +40,49 @@ export default async function StaffPage() {
             </li>
           ))}
         </ul>
+      </Card>
+      <Card className="mt-4">
+        <h2 className="mb-2 font-semibold">Payments needing review</h2>
+        {review.length === 0 ? (
+          <p data-testid="needs-review-empty" className="text-sm text-slate-500">None: every payment matched its purchase.</p>
+        ) : (
+          <ul data-testid="needs-review" className="divide-y divide-slate-100">
+            {review.map((p) => (
+              <li key={p.id} className="py-2 text-sm">
+                <div className="flex flex-wrap items-center justify-between gap-2">
+                  <Link href={`/orgs/${p.orgSlug}/billing`} className="font-medium text-indigo-600 hover:text-indigo-500">{p.orgName}</Link>
+                  <span className="tabular-nums">
+                    {formatMoney(p.amount, p.currency)} <Badge tone="red">needs review — no credits granted</Badge>
+                  </span>
+                </div>
+                <p className="break-words text-xs text-slate-600">{p.reason}</p>
+                <p className="break-all text-xs text-slate-500">
+                  purchase {p.id} · {p.paymentIntentId ?? "no PaymentIntent"}{p.at ? ` · ${formatDateTime(p.at)}` : ""}
+                </p>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+      <Card className="mt-4">
+        <h2 className="mb-2 font-semibold">Coupon over-redemptions</h2>
+        {overRedeemed.length === 0 ? (
+          <p data-testid="over-redemptions-empty" className="text-sm text-slate-500">None: every coupon stayed within its limits.</p>
+        ) : (
+          <ul data-testid="over-redemptions" className="divide-y divide-slate-100">
+            {overRedeemed.map((r) => (
+              <li key={r.id} className="py-2 text-sm">
+                <div className="flex flex-wrap items-center justify-between gap-2">
+                  <span className="font-medium">{r.code} · {r.orgName}</span>
+                  <Badge tone="red">{r.reason === "once_per_org" ? "used twice by one organisation" : "past its redemption limit"}</Badge>
+                </div>
+                <p className="break-all text-xs text-slate-500">
+                  purchase {r.purchaseId} · {formatDateTime(r.at)} · a late payment after its hold was released; the credits stand
+                </p>
+              </li>
+            ))}
+          </ul>
+        )}
       </Card>
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Webhook events</h2>

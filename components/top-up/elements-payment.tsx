@@ -2,12 +2,17 @@
 // Real Stripe: the card is collected by Stripe Elements (card numbers never reach our servers)
 // and confirmed by Stripe.js, which also runs 3-D Secure. The settling page then verifies the
 // PaymentIntent with the API while the webhook finalises it.
+// Errors: a card decline or a failed authentication ends this checkout (our server cancels the
+// intent); a validation error leaves it open for another go; ANY other error (network, API, rate
+// limit, …) means we do not know whether the payment went through, so the person is sent to the
+// settling page of this same purchase, which asks Stripe what happened.
 import { useMemo, useState } from "react";
 import { loadStripe } from "@stripe/stripe-js";
 import { Elements, PaymentElement, useElements, useStripe } from "@stripe/react-stripe-js";
 import { formatMoney } from "@/lib/money/money";
 import { Spinner } from "../ui";
 import type { Checkout } from "./types";
+import { classifyConfirmError } from "./confirm-errors";
 
 const stripePromises = new Map<string, ReturnType<typeof loadStripe>>();
 function stripeFor(key: string) {
@@ -22,6 +27,8 @@ type Props = {
   onDone: () => void;
   /** The payment was refused; this checkout is closed and the next try needs a new one. */
   onFailed: (message: string) => void;
+  /** Outcome unknown: find out on the settling page of this purchase. */
+  onUnknown: () => void;
   onCancel: () => void;
 };
 
@@ -34,7 +41,7 @@ export function ElementsPayment(props: Props) {
   );
 }
 
-function ElementsForm({ checkout, returnUrl, onDone, onFailed, onCancel }: Props) {
+function ElementsForm({ checkout, returnUrl, onDone, onFailed, onUnknown, onCancel }: Props) {
   const stripe = useStripe();
   const elements = useElements();
   const [error, setError] = useState<string | null>(null);
@@ -44,13 +51,20 @@ function ElementsForm({ checkout, returnUrl, onDone, onFailed, onCancel }: Props
     if (!stripe || !elements) return;
     setPending(true);
     setError(null);
-    const { error } = await stripe.confirmPayment({ elements, redirect: "if_required", confirmParams: { return_url: returnUrl } });
+    let result: { error?: { type?: string; code?: string; message?: string } };
+    try {
+      result = await stripe.confirmPayment({ elements, redirect: "if_required", confirmParams: { return_url: returnUrl } });
+    } catch {
+      onUnknown(); // the request may have reached Stripe
+      return;
+    }
+    const { error } = result;
     if (error) {
       setPending(false);
-      // Card and authentication errors close this PaymentIntent (our webhook cancels it);
-      // validation errors (an incomplete card number) leave it open for another go.
-      if (error.type === "validation_error") setError(error.message ?? "Check the card details.");
-      else onFailed(error.message ?? "The payment could not be completed.");
+      const kind = classifyConfirmError(error);
+      if (kind === "retry_same") setError(error.message ?? "Check the card details.");
+      else if (kind === "declined") onFailed(error.message ?? "The payment could not be completed.");
+      else onUnknown();
       return;
     }
     onDone();

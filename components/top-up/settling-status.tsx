@@ -1,7 +1,9 @@
 "use client";
 // Shows a payment settling: polls the purchase (which verifies the PaymentIntent with Stripe and
 // finalises it if the webhook has not yet) until it is final, then shows the outcome and
-// refreshes the page so the header balance is current.
+// refreshes the page so the header balance is current. It only says "nothing was charged" when
+// Stripe has said so (failed or canceled); while it cannot reach Stripe or the server it says it
+// is still checking, and a payment that does not match its purchase is shown as under review.
 import { useEffect, useRef, useState } from "react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -12,6 +14,7 @@ import { ButtonLink, Card, Spinner } from "../ui";
 import { AuthenticationPanel } from "./test-card-payment";
 
 const GIVE_UP_AFTER_MS = 90_000;
+const STILL_CHECKING = "We couldn't check with Stripe just now — still trying. Don't pay again until this page says how it ended.";
 
 export function SettlingStatus({ slug, initial, testCards }: { slug: string; initial: PurchaseStatusView; testCards: boolean }) {
   const router = useRouter();
@@ -37,12 +40,12 @@ export function SettlingStatus({ slug, initial, testCards }: { slug: string; ini
         const r = await purchaseStatusAction({ orgSlug: slug, purchaseId: view.id });
         if (cancelled) return;
         if (r.ok) {
-          setError(null);
+          setError(r.data.verified ? null : STILL_CHECKING);
           setView(r.data);
           if (r.data.status !== "pending") return;
-        } else setError(r.error);
+        } else setError(r.code === "internal" ? STILL_CHECKING : r.error);
       } catch {
-        if (!cancelled) setError("Connection problem — still trying…");
+        if (!cancelled) setError(STILL_CHECKING);
       }
       if (Date.now() - started.current > GIVE_UP_AFTER_MS) {
         setSlow(true);
@@ -62,7 +65,7 @@ export function SettlingStatus({ slug, initial, testCards }: { slug: string; ini
     setAuthPending(true);
     try {
       const r = await authenticateTestPaymentAction({ orgSlug: slug, purchaseId: view.id, outcome });
-      if (!r.ok) setError(r.error);
+      if (!r.ok) setError(r.code === "internal" ? STILL_CHECKING : r.error);
       const s = await purchaseStatusAction({ orgSlug: slug, purchaseId: view.id });
       if (s.ok) setView(s.data);
       router.refresh();
@@ -121,6 +124,18 @@ export function SettlingStatus({ slug, initial, testCards }: { slug: string; ini
             <p className="text-slate-700">{view.failureMessage ?? "No payment was taken."} Nothing was charged and your balance is unchanged.</p>
             <div className="pt-2">
               <ButtonLink href={`/orgs/${slug}/billing/top-up`}>Try again</ButtonLink>
+            </div>
+          </div>
+        )}
+        {view.status === "needs_review" && (
+          <div className="space-y-2">
+            <p className="text-lg font-semibold text-amber-700">Your payment is being reviewed</p>
+            <p className="text-slate-700">
+              Stripe reported a payment for this top-up that doesn&apos;t match its amount, so we haven&apos;t added the credits
+              automatically. Our team has been alerted and will sort it out — please don&apos;t pay again.
+            </p>
+            <div className="pt-2">
+              <ButtonLink href={`/orgs/${slug}/billing`} variant="secondary">Back to billing</ButtonLink>
             </div>
           </div>
         )}

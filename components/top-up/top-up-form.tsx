@@ -112,6 +112,12 @@ export function TopUpForm({ slug, packs, canApplyCoupons, payment }: { slug: str
 
   function handleOutcome(purchaseId: string, r: Awaited<ReturnType<typeof confirmTestCardAction>>) {
     if (!r.ok) {
+      // Not a decline: we cannot tell whether the payment went through; the settling page of
+      // this purchase asks Stripe.
+      if (r.code === "internal" || r.code === "payment_provider_unavailable") {
+        router.push(settlingUrl(purchaseId));
+        return;
+      }
       setPaymentError(r.error);
       if (r.code === "conflict") newAttempt();
       return;
@@ -144,7 +150,8 @@ export function TopUpForm({ slug, packs, canApplyCoupons, payment }: { slug: str
     try {
       handleOutcome(c.purchaseId, await confirmTestCardAction({ orgSlug: slug, purchaseId: c.purchaseId, paymentMethod: card }));
     } catch {
-      setPaymentError("We couldn't reach the payment service. Check your transactions before trying again.");
+      // The request may have reached Stripe: find out on the settling page, do not guess.
+      router.push(settlingUrl(c.purchaseId));
     } finally {
       setBusy(null);
     }
@@ -156,7 +163,7 @@ export function TopUpForm({ slug, packs, canApplyCoupons, payment }: { slug: str
     try {
       handleOutcome(checkout.purchaseId, await authenticateTestPaymentAction({ orgSlug: slug, purchaseId: checkout.purchaseId, outcome }));
     } catch {
-      setPaymentError("We couldn't reach the payment service. Please try again.");
+      router.push(settlingUrl(checkout.purchaseId));
     } finally {
       setBusy(null);
     }
@@ -279,6 +286,7 @@ export function TopUpForm({ slug, packs, canApplyCoupons, payment }: { slug: str
             returnUrl={typeof window === "undefined" ? "" : new URL(settlingUrl(checkout.purchaseId), window.location.origin).toString()}
             onDone={() => router.push(settlingUrl(checkout.purchaseId))}
             onFailed={(message) => void retryAfterDecline(message)}
+            onUnknown={() => router.push(settlingUrl(checkout.purchaseId))}
             onCancel={() => void cancel()}
           />
           )}

@@ -16,7 +16,7 @@ import { holdRedemption } from "../coupons/redemptions";
 import { log } from "../log";
 import { reclaimStaleHolds } from "./reclaim";
 import { closeUnlinkedPurchase, enqueueCancelIntent } from "./settle";
-import { formatCredits } from "../money/money";
+import { formatCredits, isSupportedCurrency, minimumCharge } from "../money/money";
 
 export type StartTopUpInput = {
   org: Pick<Organization, "id" | "name" | "slug">;
@@ -49,6 +49,10 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
       .from(creditPacks)
       .where(and(eq(creditPacks.id, input.packId), eq(creditPacks.active, true)));
     if (!pack) throw new AppError("not_found", "That credit pack is no longer available.");
+    // Packs are priced in a currency Stripe charges and above its minimum (lib/money/currencies.ts).
+    if (!isSupportedCurrency(pack.currency) || pack.amount < minimumCharge(pack.currency)) {
+      throw new AppError("not_found", "That credit pack is no longer available.");
+    }
 
     if (couponCode) {
       await assertNotThrottled(db, input.org.id);

@@ -1,10 +1,13 @@
 // What the settling page shows: the purchase, verified against Stripe while it is pending (and
 // finalised here if Stripe says it is final, before or after the webhook — credits once either way).
+// If Stripe cannot be reached the view says so (`verified: false`) instead of failing: the page
+// keeps asking and never claims to know what happened to the money.
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { campaigns, organizations, purchases, type Purchase } from "@/db/schema";
 import { AppError } from "../errors";
-import { retrievePaymentIntent } from "../stripe/payment-intents";
+import { isStripeConnectionError, retrievePaymentIntent } from "../stripe/payment-intents";
+import { log } from "../log";
 import { settleFromPaymentIntent } from "./settle";
 
 export type PurchaseStatusView = {
@@ -12,6 +15,8 @@ export type PurchaseStatusView = {
   status: Purchase["status"];
   /** Stripe still needs the customer (3-D Secure) before the payment can settle. */
   requiresAction: boolean;
+  /** False when this look could not reach Stripe (the status is then our last known one). */
+  verified: boolean;
   credits: number;
   amount: number;
   discount: number;
@@ -29,12 +34,19 @@ export async function purchaseStatus(db: Db, p: { orgId: string; purchaseId: str
     .where(and(eq(purchases.id, p.purchaseId), eq(purchases.orgId, p.orgId)));
   if (!purchase) throw new AppError("not_found", "Purchase not found.");
   let requiresAction = false;
+  let verified = true;
   if (p.verify !== false && purchase.status === "pending" && purchase.stripePaymentIntentId) {
-    const pi = await retrievePaymentIntent(purchase.stripePaymentIntentId);
-    requiresAction = pi.status === "requires_action";
-    const settled = await db.transaction((tx) => settleFromPaymentIntent(tx, pi));
-    if (settled) purchase = settled.purchase;
-  }
+    try {
+      const pi = await retrievePaymentIntent(purchase.stripePaymentIntentId);
+      requiresAction = pi.status === "requires_action";
+      const settled = await db.transaction((tx) => settleFromPaymentIntent(tx, pi));
+      if (settled) purchase = settled.purchase;
+    } catch (e) {
+      if (!isStripeConnectionError(e)) throw e;
+      verified = false;
+      log.warn({ purchaseId: purchase.id, err: e }, "settling page could not reach Stripe");
+    }
+  } else if (p.verify === false && purchase.status === "pending") verified = false;
   const [org] = await db.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, p.orgId));
   const [counts] = await db
     .select({
@@ -47,6 +59,7 @@ export async function purchaseStatus(db: Db, p: { orgId: string; purchaseId: str
     id: purchase.id,
     status: purchase.status,
     requiresAction,
+    verified,
     credits: purchase.credits,
     amount: purchase.amount,
     discount: purchase.discount,

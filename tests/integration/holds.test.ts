@@ -355,8 +355,8 @@ describe("job workers", () => {
         throw new Error("roll back");
       })
       .catch(() => undefined);
-    const [{ n }] = await db.execute<{ n: number }>(sql`select count(*)::int as n from pgboss.job`);
-    expect(n).toBe(0);
+    const [jobs] = await db.execute<{ n: number }>(sql`select count(*)::int as n from pgboss.job`);
+    expect(jobs!.n).toBe(0);
 
     await startWorkers(db, { pollingIntervalSeconds: 0.5, schedule: false });
     try {
