@@ -65,15 +65,14 @@ export async function confirmWithTestPaymentMethod(
   }
 }
 
-export async function cancelPaymentIntent(id: string, purchaseId: string): Promise<Stripe.PaymentIntent> {
-  return stripe().paymentIntents.cancel(id, { cancellation_reason: "abandoned" }, { idempotencyKey: `purchase:${purchaseId}:cancel` });
-}
-
-/** The decline reason a person can act on, from a PaymentIntent's last_payment_error. */
-export function failureOf(pi: Stripe.PaymentIntent): { code: string; message: string } | null {
-  const err = pi.last_payment_error;
-  if (!err) return null;
-  return { code: err.decline_code ?? err.code ?? "payment_failed", message: err.message ?? "The payment failed." };
+/**
+ * Cancels an intent (lib/topups/cancel.ts settles from the intent Stripe returns). The key is per
+ * attempt — `purchase:<id>:cancel:<attempt>` — not per intent: Stripe replays a key's first
+ * result for 24 h, including a 500, so a job retrying after a Stripe failure must not reuse it.
+ * Cancelling twice is harmless (the second is refused as payment_intent_unexpected_state).
+ */
+export async function cancelPaymentIntent(id: string, purchaseId: string, attempt: string = crypto.randomUUID()): Promise<Stripe.PaymentIntent> {
+  return stripe().paymentIntents.cancel(id, { cancellation_reason: "abandoned" }, { idempotencyKey: `purchase:${purchaseId}:cancel:${attempt}` });
 }
 
 /**

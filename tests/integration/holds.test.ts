@@ -341,7 +341,7 @@ describe("coupon holds under races", () => {
 });
 
 describe("job workers", () => {
-  it("in-process workers pick up a job enqueued in a transaction, and none from a rolled-back one", async () => {
+  it("in-process workers pick up a job enqueued in a transaction, none from a rolled-back one; the sweep is scheduled", async () => {
     const pack = await makePack(db);
     const coupon = await makeCoupon(db, { percentOff: 10, maxRedemptions: 1 });
     const { org, admin } = await adminOf();
@@ -358,8 +358,12 @@ describe("job workers", () => {
     const [jobs] = await db.execute<{ n: number }>(sql`select count(*)::int as n from pgboss.job`);
     expect(jobs!.n).toBe(0);
 
-    await startWorkers(db, { pollingIntervalSeconds: 0.5, schedule: false });
+    await startWorkers(db, { pollingIntervalSeconds: 0.5 });
     try {
+      // The sweep of abandoned holds is scheduled (cron) once for all instances.
+      expect([...(await db.execute<{ name: string; cron: string }>(sql`select name, cron from pgboss.schedule`))]).toEqual([
+        { name: "coupons.reclaim-abandoned-holds", cron: "*/5 * * * *" },
+      ]);
       await runOrgAction(confirmTestCardDef, admin, { orgSlug: org.slug, purchaseId: r.data.purchaseId, paymentMethod: "pm_card_visa_chargeDeclined" }, db);
       for (let i = 0; i < 100 && (await holdOf(r.data.purchaseId))!.status === "held"; i++) await new Promise((ok) => setTimeout(ok, 100));
     } finally {
