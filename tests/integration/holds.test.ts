@@ -340,7 +340,47 @@ describe("coupon holds under races", () => {
   });
 });
 
+describe("settling page", () => {
+  it("when Stripe cannot be reached it reports an unverified pending purchase, not an error or a guess", async () => {
+    const pack = await makePack(db);
+    const { org, admin } = await adminOf();
+    const r = await start(admin, org, pack.id);
+    if (!r.ok) throw new Error(r.error);
+    await stripe().paymentIntents.confirm((await purchase(r.data.purchaseId)).stripePaymentIntentId!, { payment_method: "pm_card_visa" });
+    await injectFault({ method: "GET", path: "^/v1/payment_intents/", status: 500 });
+    expect(await runOrgAction(purchaseStatusDef, admin, { orgSlug: org.slug, purchaseId: r.data.purchaseId }, db)).toMatchObject({ ok: true, data: { status: "pending", verified: false } });
+    expect((await snapshot(db, org.id)).entries).toHaveLength(0);
+    await clearFaults();
+    expect(await runOrgAction(purchaseStatusDef, admin, { orgSlug: org.slug, purchaseId: r.data.purchaseId }, db)).toMatchObject({ ok: true, data: { status: "succeeded", verified: true } });
+    expect((await snapshot(db, org.id)).balance).toBe(pack.credits);
+  });
+});
+
 describe("job workers", () => {
+  it("two runners over the same queue run each job once (SKIP LOCKED), and a duplicate enqueue is one job", async () => {
+    const pack = await makePack(db);
+    const { org, admin } = await adminOf();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await start(admin, org, pack.id);
+      if (!r.ok) throw new Error(r.error);
+      const piId = (await purchase(r.data.purchaseId)).stripePaymentIntentId!;
+      ids.push(r.data.purchaseId);
+      await db.transaction(async (tx) => {
+        await enqueue(tx, "stripe.cancel-payment-intent", { paymentIntentId: piId, purchaseId: r.data.purchaseId, reason: "test" }, { singletonKey: piId });
+        // Same follow-up again (e.g. webhook and page): stately queue + key = one pending job.
+        expect(await enqueue(tx, "stripe.cancel-payment-intent", { paymentIntentId: piId, purchaseId: r.data.purchaseId, reason: "test" }, { singletonKey: piId })).toBeNull();
+      });
+    }
+    const [a, b] = await Promise.all([runQueuedJobs(db), runQueuedJobs(db)]);
+    const runs = [...a!, ...b!];
+    expect(runs).toHaveLength(5);
+    expect(new Set(runs.map((j) => j.id)).size).toBe(5);
+    expect(runs.every((j) => j.ok)).toBe(true);
+    for (const id of ids) expect((await purchase(id)).status).toBe("canceled");
+  });
+
+
   it("in-process workers pick up a job enqueued in a transaction, none from a rolled-back one; the sweep is scheduled", async () => {
     const pack = await makePack(db);
     const coupon = await makeCoupon(db, { percentOff: 10, maxRedemptions: 1 });
