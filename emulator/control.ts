@@ -1,8 +1,8 @@
 // The control surface outside Stripe's API, under /_emulator/: webhook endpoints and their
 // secrets (and API versions), the account's API version, chaos options, request latency, reset,
 // delivery log, drain, resend, the clock and what it has scheduled, the stand-in for a customer
-// completing 3-D Secure, and settling a `processing` payment now. JSON in and out, no auth (it
-// only listens on localhost).
+// completing 3-D Secure, settling a `processing` payment now, and injected API failures
+// (faults). JSON in and out, no auth (it only listens on localhost).
 import { newId, randomToken } from "./ids";
 import { invalidRequest, missing } from "./errors";
 import type { Clock } from "./clock";
