@@ -109,6 +109,8 @@ export async function reclaimableHolds(
       and(
         p.couponId ? eq(couponRedemptions.couponId, p.couponId) : undefined,
         eq(couponRedemptions.status, "held"),
+        // A purchase in review (paid, amount mismatch) keeps its hold: it counts, nobody reclaims it.
+        inArray(purchases.status, ["pending", "failed"]),
         ownLinked ? or(cutoff, ownLinked) : cutoff,
       ),
     )
