@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import Stripe from "stripe";
-import { couponRedemptions, purchases } from "@/db/schema";
+import { couponRedemptions, creditPacks, purchases } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { cancelTopUpDef, confirmTestCardDef, purchaseStatusDef, quoteTopUpDef, startTopUpDef } from "@/lib/topups/actions";
 import { linkPaymentIntent } from "@/lib/topups/start";
@@ -298,6 +298,42 @@ describe("coupon holds under races", () => {
     expect(s.balance).toBe(200); // money in ⇒ credits in
     expect(await holdOf(r.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: "max_redemptions" });
     expect(await couponOverRedemptions(db)).toMatchObject([{ code: coupon.code, purchaseId: r.data.purchaseId, reason: "max_redemptions" }]);
+  });
+
+  it("a late success of an organisation that has since used its once-per-organisation code is flagged once_per_org", async () => {
+    const pack = await makePack(db, { credits: 200, amount: 1900 });
+    const coupon = await makeCoupon(db, { percentOff: 10, oncePerOrg: true });
+    const { org, admin } = await adminOf();
+    const first = await start(admin, org, pack.id, coupon.code);
+    if (!first.ok) throw new Error(first.error);
+    const piId = (await purchase(first.data.purchaseId)).stripePaymentIntentId!;
+    await db.update(couponRedemptions).set({ status: "released" }).where(eq(couponRedemptions.purchaseId, first.data.purchaseId));
+    await db.update(purchases).set({ status: "canceled", finalizedAt: new Date() }).where(eq(purchases.id, first.data.purchaseId));
+    const second = await start(admin, org, pack.id, coupon.code);
+    if (!second.ok) throw new Error(second.error);
+    await runOrgAction(confirmTestCardDef, admin, { orgSlug: org.slug, purchaseId: second.data.purchaseId, paymentMethod: "pm_card_visa" }, db);
+    await runOrgAction(purchaseStatusDef, admin, { orgSlug: org.slug, purchaseId: second.data.purchaseId }, db);
+    await stripe().paymentIntents.confirm(piId, { payment_method: "pm_card_visa" });
+    expect(await deliverEvent("payment_intent.succeeded", piId)).toMatchObject({ status: 200 });
+    expect((await snapshot(db, org.id)).balance).toBe(400);
+    expect(await holdOf(first.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: "once_per_org" });
+    expect(await holdOf(second.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: null });
+  });
+
+  it("a zero-decimal currency: a JPY pack is charged and granted in yen", async () => {
+    const [pack] = await db
+      .insert(creditPacks)
+      .values({ slug: `yen-${crypto.randomUUID().slice(0, 8)}`, name: "Yen pack", credits: 100, amount: 1500, currency: "jpy" })
+      .returning();
+    const { org, admin } = await adminOf();
+    const r = await start(admin, org, pack!.id);
+    if (!r.ok) throw new Error(r.error);
+    const pi = await stripe().paymentIntents.retrieve((await purchase(r.data.purchaseId)).stripePaymentIntentId!);
+    expect(pi).toMatchObject({ amount: 1500, currency: "jpy" });
+    await runOrgAction(confirmTestCardDef, admin, { orgSlug: org.slug, purchaseId: r.data.purchaseId, paymentMethod: "pm_card_visa" }, db);
+    expect(await runOrgAction(purchaseStatusDef, admin, { orgSlug: org.slug, purchaseId: r.data.purchaseId }, db)).toMatchObject({ ok: true, data: { status: "succeeded", currency: "jpy", amount: 1500 } });
+    // Upper-case codes cannot be stored.
+    await expect(db.insert(creditPacks).values({ slug: "upper-usd", name: "x", credits: 1, amount: 100, currency: "USD" })).rejects.toThrow();
   });
 
   it("an amount mismatch marks the purchase needs_review, grants nothing and answers 200", async () => {
