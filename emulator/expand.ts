@@ -15,6 +15,17 @@ const EXPANDABLE: Record<string, string[]> = {
   charge: ["customer", "payment_intent"] satisfies (keyof Stripe.Charge)[],
   payment_method: ["customer"] satisfies (keyof Stripe.PaymentMethod)[],
   customer: [`${"invoice_settings" satisfies keyof Stripe.Customer}.${"default_payment_method" satisfies keyof Stripe.Customer.InvoiceSettings}`],
+  // Billing (emulator/billing/). `confirmation_secret` and `payments` are includable: absent
+  // unless expanded, then taken from the stored invoice.
+  subscription: ["customer", "default_payment_method", "latest_invoice"] satisfies (keyof Stripe.Subscription)[],
+  invoice: ["customer", "default_payment_method", "confirmation_secret", "payments"] satisfies (keyof Stripe.Invoice)[],
+  price: ["product"] satisfies (keyof Stripe.Price)[],
+  product: ["default_price"] satisfies (keyof Stripe.Product)[],
+};
+
+/** Includable fields: not in a response unless expanded (object type → fields). */
+const INCLUDABLE: Record<string, string[]> = {
+  invoice: ["confirmation_secret", "payments"] satisfies (keyof Stripe.Invoice)[],
 };
 
 /** The object type an expandable field holds once expanded. */
@@ -24,6 +35,12 @@ const FIELD_TYPE: Record<string, string> = {
   payment_method: "payment_method",
   payment_intent: "payment_intent",
   "invoice_settings.default_payment_method": "payment_method",
+  default_payment_method: "payment_method",
+  latest_invoice: "invoice",
+  product: "product",
+  default_price: "price",
+  confirmation_secret: "invoice.confirmation_secret",
+  payments: "list:invoice_payment",
 };
 
 const MAX_DEPTH = 4;
@@ -61,8 +78,13 @@ export function validateExpand(returns: string, expand: unknown): void {
 }
 
 function lookup(state: State, id: string): Obj | null {
-  const found = state.paymentIntents[id] ?? state.charges[id] ?? state.customers[id] ?? state.paymentMethods[id];
-  return found ? (structuredClone(found) as unknown as Obj) : null;
+  const found = state.paymentIntents[id] ?? state.charges[id] ?? state.customers[id] ?? state.paymentMethods[id] ?? state.subscriptions[id] ?? state.prices[id] ?? state.products[id];
+  if (found) return structuredClone(found) as unknown as Obj;
+  const invoice = state.invoices[id];
+  if (!invoice) return null;
+  const copy = structuredClone(invoice);
+  for (const f of INCLUDABLE.invoice!) delete copy[f];
+  return copy;
 }
 
 function cannot(path: string) {
@@ -88,6 +110,10 @@ function expandOne(state: State, target: Obj, parts: string[], full: string): vo
   }
   const last = keys[keys.length - 1]!;
   let value = holder[last];
+  if (value === undefined && INCLUDABLE[String(target.object)]?.includes(field) && typeof target.id === "string") {
+    const stored = state.invoices[target.id];
+    holder[last] = value = stored?.[field] === undefined ? null : structuredClone(stored[field]);
+  }
   if (typeof value === "string") {
     const obj = lookup(state, value);
     if (obj) holder[last] = value = obj;

@@ -10,7 +10,7 @@ import type { Params } from "./form";
 type Missing<T, L extends readonly string[]> = Exclude<keyof T & string, L[number]>;
 
 /** `list` must name exactly the keys of T (a missing one is a type error naming it). */
-function accepts<T>() {
+export function accepts<T>() {
   return <const L extends readonly (keyof T & string)[]>(list: L & ([Missing<T, L>] extends [never] ? unknown : { missing: Missing<T, L> })): ReadonlySet<string> =>
     new Set(list);
 }

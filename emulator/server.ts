@@ -29,6 +29,15 @@ import { checkParams } from "./params";
 import { paymentMethodRoutes } from "./resources/payment-methods";
 import { Scheduler } from "./scheduler";
 import { Store, type LatencyRule } from "./store";
+import { productRoutes } from "./resources/products";
+import { priceRoutes } from "./resources/prices";
+import { subscriptionRoutes } from "./resources/subscriptions";
+import { invoiceRoutes } from "./resources/invoices";
+import { testClockRoutes } from "./resources/test-clocks";
+import { billingPortalRoutes, handleBillingPages } from "./resources/billing-portal";
+import { paymentMethodAttachRoutes } from "./resources/payment-method-attach";
+import { setPublicUrl } from "./billing/env";
+import { tick as billingTick } from "./billing/scheduler";
 
 export type EmulatorOptions = {
   port?: number;
@@ -43,7 +52,20 @@ export type EmulatorOptions = {
 
 export type EmulatorHandle = { url: string; port: number; close(): Promise<void> };
 
-const ROUTES: Route[] = [...customerRoutes, ...paymentIntentRoutes, ...paymentMethodRoutes, ...eventRoutes];
+const ROUTES: Route[] = [
+  ...customerRoutes,
+  ...paymentIntentRoutes,
+  ...paymentMethodRoutes,
+  ...eventRoutes,
+  // Billing (emulator/billing/): catalogue, subscriptions, invoices, test clocks, portal.
+  ...paymentMethodAttachRoutes,
+  ...productRoutes,
+  ...priceRoutes,
+  ...subscriptionRoutes,
+  ...invoiceRoutes,
+  ...testClockRoutes,
+  ...billingPortalRoutes,
+];
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,7 +119,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const method = req.method ?? "GET";
     let heldKey: string | null = null;
 
+    const billing = { store, clock, outbox, scheduler };
     try {
+      // Billing pages (portal, hosted invoices) and billing settings; then what fell due.
+      const billingPage = handleBillingPages(billing, method, url.pathname, url.search.slice(1), rawBody);
+      if (billingPage) {
+        billingTick(billing);
+        res.writeHead(billingPage.status, { "request-id": requestId, ...billingPage.headers });
+        return res.end(billingPage.body);
+      }
       if (url.pathname.startsWith("/_emulator/")) {
         let body: Record<string, unknown> = {};
         if (rawBody) {
@@ -114,6 +144,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           url.searchParams,
           body,
         );
+        billingTick(billing); // e.g. after /_emulator/clock/advance: renewals, retries, …
         return send(out.status, JSON.stringify(out.body));
       }
 
@@ -187,6 +218,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         status = e.status;
         body = JSON.stringify({ error: { ...e.body, request_log_url: e.body.request_log_url ?? `https://dashboard.stripe.com/test/logs/${requestId}` } });
       }
+      billingTick(billing); // settles invoices whose PaymentIntent this request paid or declined
       const executed = status < 400 || store.writes > writesBefore;
       if (idempotencyKey && executed) {
         store.state.idempotency[idempotencyKey] = { fingerprint, status, body, created: clock.now() };
@@ -215,6 +247,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   const port = (server.address() as AddressInfo).port;
   deliverer.start();
+  setPublicUrl(store, `http://${opts.host ?? "127.0.0.1"}:${port}`);
+  const billingTimer = setInterval(() => {
+    try {
+      billingTick({ store, clock, outbox, scheduler });
+    } catch (e) {
+      console.error("[emulator] billing tick failed", e);
+    }
+  }, 1000);
   scheduler.start((task) => {
     if (task.kind === "settle_processing") settleProcessing(makeCtx(null, {}), task);
   });
@@ -223,6 +263,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
     port,
     close: async () => {
+      clearInterval(billingTimer);
       deliverer!.stop();
       scheduler.stop();
       await new Promise<void>((r) => {

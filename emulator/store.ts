@@ -63,7 +63,33 @@ export type State = {
   chaos: Chaos;
   latency: LatencyRule[];
   scheduled: ScheduledTask[];
+  // Billing (emulator/billing/): products, prices, subscriptions, invoices, test clocks, portal.
+  // Built with `satisfies Wire<Stripe.X>` (resources/wire.ts: decimals as the strings the wire carries).
+  products: Record<string, Json>;
+  prices: Record<string, Json>;
+  subscriptions: Record<string, Json>;
+  invoices: Record<string, Json>;
+  testClocks: Record<string, Json>;
+  portalSessions: Record<string, Json>;
+  billing: BillingState;
 };
+
+/** A Stripe object as plain JSON (billing objects; see State). */
+export type Json = Record<string, unknown>;
+
+/** Emulator-internal billing bookkeeping that is not part of any Stripe object. */
+export type BillingState = {
+  settings: { retryDays: number[]; afterRetries: "cancel" | "unpaid" | "past_due"; upcomingDays: number; finalizeDelaySeconds: number };
+  subscriptions: Record<string, { pendingItems: Json[]; upcomingSentFor: number | null; trialWillEndSentFor: number | null; pendingUpdateInvoice?: string | null }>;
+  /** Per invoice: the last charge of its PaymentIntent already accounted for (paid / failed). */
+  invoices: Record<string, { seenCharge: string | null }>;
+};
+
+export const defaultBillingState = (): BillingState => ({
+  settings: { retryDays: [3, 2, 2], afterRetries: "cancel", upcomingDays: 7, finalizeDelaySeconds: 3600 },
+  subscriptions: {},
+  invoices: {},
+});
 
 export const DEFAULT_PROCESSING_DELAY_SECONDS = 5;
 
@@ -84,6 +110,13 @@ export const emptyState = (apiVersion: string = Stripe.API_VERSION): State => ({
   chaos: { duplicate: 0, reorder: false, delayMs: 0 },
   latency: [],
   scheduled: [],
+  products: {},
+  prices: {},
+  subscriptions: {},
+  invoices: {},
+  testClocks: {},
+  portalSessions: {},
+  billing: defaultBillingState(),
 });
 
 export class Store {

@@ -4,6 +4,7 @@ import { missing } from "../errors";
 import { metadata, str } from "../form";
 import { newId } from "../ids";
 import { ACCEPTED } from "../params";
+import { requireAttached } from "./payment-method-attach";
 import { listOf, type Ctx, type Route } from "./context";
 
 function get(ctx: Ctx, id: string): Stripe.Customer {
@@ -26,12 +27,14 @@ export const customerRoutes: Route[] = [
     returns: "customer",
     handle: (ctx) => {
       const p = ctx.params;
+      const testClock = str(p.test_clock) ?? null;
+      if (testClock && !ctx.store.state.testClocks[testClock]) throw missing("test_helpers.test_clock", testClock, "test_clock");
       const customer = {
         id: newId("cus"),
         object: "customer",
         address: null,
         balance: 0,
-        created: ctx.clock.now(),
+        created: testClock ? Number(ctx.store.state.testClocks[testClock]!.frozen_time) : ctx.clock.now(),
         currency: null,
         default_source: null,
         delinquent: false,
@@ -48,7 +51,7 @@ export const customerRoutes: Route[] = [
         preferred_locales: [],
         shipping: null,
         tax_exempt: "none",
-        test_clock: null,
+        test_clock: testClock,
       } satisfies Stripe.Customer;
       ctx.store.state.customers[customer.id] = customer;
       ctx.store.wrote();
@@ -81,6 +84,13 @@ export const customerRoutes: Route[] = [
       if (p.metadata !== undefined) {
         previous.metadata = c.metadata;
         c.metadata = metadata(p.metadata, c.metadata);
+      }
+      const defaultPm = (p.invoice_settings as Record<string, unknown> | undefined)?.default_payment_method;
+      if (defaultPm !== undefined) {
+        const pm = str(defaultPm) || null;
+        if (pm) requireAttached(ctx, pm, c.id, "invoice_settings[default_payment_method]");
+        previous.invoice_settings = structuredClone(c.invoice_settings);
+        c.invoice_settings = { ...c.invoice_settings, default_payment_method: pm };
       }
       ctx.store.wrote();
       ctx.outbox.emit("customer.updated", c, ctx.req, previous);

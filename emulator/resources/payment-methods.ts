@@ -47,6 +47,8 @@ export const TEST_CARDS: Record<string, TestCard> = {
     behaviour: declined("processing_error", "An error occurred while processing your card. Try again in a little bit.", "processing_error"),
   },
   pm_card_authenticationRequired: { brand: "visa", last4: "3184", behaviour: { kind: "authenticate" } },
+  // Attaches to a customer (a subscription's default), then every charge declines: failing renewals.
+  pm_card_chargeCustomerFail: { brand: "visa", last4: "0341", behaviour: GENERIC_DECLINE },
   pm_card_processing_succeeds: { brand: "visa", last4: "1111", behaviour: { kind: "processing", then: { kind: "succeed" } } },
   pm_card_processing_fails: { brand: "visa", last4: "1112", behaviour: { kind: "processing", then: GENERIC_DECLINE } },
 };
