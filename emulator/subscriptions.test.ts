@@ -98,6 +98,27 @@ describe("catalogue", () => {
   });
 });
 
+describe("parameters and expand", () => {
+  it("refuses unknown parameters and unexpandable paths before doing anything; expands what Stripe expands", async () => {
+    const { stripe, monthly, clockCustomer, subscribeActive } = await setup();
+    const { customer } = await clockCustomer();
+    await expect(stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], bogus: 1 } as Stripe.SubscriptionCreateParams)).rejects.toMatchObject({ code: "parameter_unknown", param: "bogus" });
+    await expect(stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], expand: ["latest_invoice.nope"] })).rejects.toMatchObject({ message: expect.stringMatching(/cannot be expanded/) });
+    expect((await stripe.subscriptions.list({ customer: customer.id, status: "all" })).data).toHaveLength(0);
+    const sub = await subscribeActive(customer.id);
+    const full = await stripe.subscriptions.retrieve(sub.id, { expand: ["customer", "default_payment_method", "latest_invoice.payments"] });
+    expect(full.customer).toMatchObject({ id: customer.id, object: "customer" });
+    expect(full.default_payment_method).toMatchObject({ object: "payment_method", card: { last4: "4242" } });
+    const invoice = full.latest_invoice as Stripe.Invoice;
+    expect(invoice.payments!.data[0]).toMatchObject({ object: "invoice_payment", status: "paid" });
+    expect(invoice.confirmation_secret).toBeUndefined();
+    const listed = await stripe.invoices.list({ customer: customer.id, expand: ["data.confirmation_secret"] });
+    expect(listed.data[0]!.confirmation_secret).toMatchObject({ type: "payment_intent" });
+    const prices = await stripe.prices.list({ lookup_keys: ["growth_monthly"], expand: ["data.product"] });
+    expect(prices.data[0]!.product).toMatchObject({ object: "product", name: "Growth" });
+  });
+});
+
 describe("subscribe with default_incomplete", () => {
   it("is incomplete with an open first invoice; paying its confirmation_secret's PaymentIntent makes it active, events in order", async () => {
     const { stripe, monthly, clockCustomer, billingEvents, last4 } = await setup();
