@@ -17,7 +17,8 @@ const EXPANDABLE: Record<string, string[]> = {
   customer: [`${"invoice_settings" satisfies keyof Stripe.Customer}.${"default_payment_method" satisfies keyof Stripe.Customer.InvoiceSettings}`],
   // Billing (emulator/billing/). `confirmation_secret` and `payments` are includable: absent
   // unless expanded, then taken from the stored invoice.
-  subscription: ["customer", "default_payment_method", "latest_invoice"] satisfies (keyof Stripe.Subscription)[],
+  subscription: ["customer", "default_payment_method", "latest_invoice", "schedule"] satisfies (keyof Stripe.Subscription)[],
+  subscription_schedule: ["customer", "subscription"] satisfies (keyof Stripe.SubscriptionSchedule)[],
   invoice: ["customer", "default_payment_method", "confirmation_secret", "payments"] satisfies (keyof Stripe.Invoice)[],
   price: ["product"] satisfies (keyof Stripe.Price)[],
   product: ["default_price"] satisfies (keyof Stripe.Product)[],
@@ -37,6 +38,8 @@ const FIELD_TYPE: Record<string, string> = {
   "invoice_settings.default_payment_method": "payment_method",
   default_payment_method: "payment_method",
   latest_invoice: "invoice",
+  schedule: "subscription_schedule",
+  subscription: "subscription",
   product: "product",
   default_price: "price",
   confirmation_secret: "invoice.confirmation_secret",
@@ -78,7 +81,7 @@ export function validateExpand(returns: string, expand: unknown): void {
 }
 
 function lookup(state: State, id: string): Obj | null {
-  const found = state.paymentIntents[id] ?? state.charges[id] ?? state.customers[id] ?? state.paymentMethods[id] ?? state.subscriptions[id] ?? state.prices[id] ?? state.products[id];
+  const found = state.paymentIntents[id] ?? state.charges[id] ?? state.customers[id] ?? state.paymentMethods[id] ?? state.subscriptions[id] ?? state.prices[id] ?? state.products[id] ?? state.subscriptionSchedules[id];
   if (found) return structuredClone(found) as unknown as Obj;
   const invoice = state.invoices[id];
   if (!invoice) return null;

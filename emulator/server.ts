@@ -36,6 +36,7 @@ import { invoiceRoutes } from "./resources/invoices";
 import { testClockRoutes } from "./resources/test-clocks";
 import { billingPortalRoutes, handleBillingPages } from "./resources/billing-portal";
 import { paymentMethodAttachRoutes } from "./resources/payment-method-attach";
+import { subscriptionScheduleRoutes } from "./resources/subscription-schedules";
 import { setPublicUrl } from "./billing/env";
 import { tick as billingTick } from "./billing/scheduler";
 
@@ -62,6 +63,7 @@ const ROUTES: Route[] = [
   ...productRoutes,
   ...priceRoutes,
   ...subscriptionRoutes,
+  ...subscriptionScheduleRoutes,
   ...invoiceRoutes,
   ...testClockRoutes,
   ...billingPortalRoutes,

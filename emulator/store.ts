@@ -71,6 +71,7 @@ export type State = {
   invoices: Record<string, Json>;
   testClocks: Record<string, Json>;
   portalSessions: Record<string, Json>;
+  subscriptionSchedules: Record<string, Json>;
   billing: BillingState;
 };
 
@@ -116,6 +117,7 @@ export const emptyState = (apiVersion: string = Stripe.API_VERSION): State => ({
   invoices: {},
   testClocks: {},
   portalSessions: {},
+  subscriptionSchedules: {},
   billing: defaultBillingState(),
 });
 

@@ -472,6 +472,65 @@ describe("plan changes", () => {
   });
 });
 
+describe("subscription schedules (a change at period end)", () => {
+  it("a downgrade scheduled for the period end applies before the renewal, which bills the new plan; the schedule then releases", async () => {
+    const { stripe, clockCustomer, advance, subscribeActive, scaleMonthly, monthly, billingEvents, lastEventId } = await setup();
+    const { clock, customer } = await clockCustomer();
+    const sub = await subscribeActive(customer.id, scaleMonthly.id);
+    await advance(clock.id, JAN_1 + 10 * DAY);
+    const created = await stripe.subscriptionSchedules.create({ from_subscription: sub.id });
+    expect(created).toMatchObject({ status: "active", subscription: sub.id, end_behavior: "release", current_phase: { start_date: JAN_1, end_date: FEB_1 } });
+    expect(created.phases[0]!.items[0]!.price).toBe(scaleMonthly.id);
+    const scheduled = await stripe.subscriptionSchedules.update(created.id, {
+      end_behavior: "release",
+      phases: [
+        { items: [{ price: scaleMonthly.id, quantity: 1 }], start_date: JAN_1, end_date: FEB_1 },
+        { items: [{ price: monthly.id, quantity: 1 }], duration: { interval: "month", interval_count: 1 } },
+      ],
+    });
+    expect(scheduled.phases.map((ph) => [ph.start_date, ph.end_date])).toEqual([[JAN_1, FEB_1], [FEB_1, MAR_1]]);
+    const now = await stripe.subscriptions.retrieve(sub.id);
+    expect(now).toMatchObject({ schedule: created.id });
+    expect(now.items.data[0]!.price.id).toBe(scaleMonthly.id); // nothing changes before the period end
+    // The upcoming invoice already shows the scheduled plan.
+    expect((await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id })).amount_due).toBe(3000);
+
+    const mark = await lastEventId();
+    await advance(clock.id, FEB_1 + 2 * 3600);
+    const renewed = await stripe.subscriptions.retrieve(sub.id);
+    expect(renewed.items.data[0]).toMatchObject({ price: { id: monthly.id }, current_period_start: FEB_1, current_period_end: MAR_1 });
+    const invoice = await stripe.invoices.retrieve(renewed.latest_invoice as string);
+    expect(invoice).toMatchObject({ billing_reason: "subscription_cycle", amount_paid: 3000 });
+    expect(invoice.lines.data.map((l) => l.amount)).toEqual([3000]);
+    const events = await billingEvents(mark);
+    const types = events.map((e) => e.type);
+    expect(types.indexOf("customer.subscription.updated")).toBeLessThan(types.indexOf("invoice.created"));
+    expect((events.find((e) => e.type === "invoice.upcoming")!.data.object as Stripe.Invoice).amount_due).toBe(3000);
+
+    await advance(clock.id, MAR_1 + 2 * 3600);
+    expect(await stripe.subscriptionSchedules.retrieve(created.id)).toMatchObject({ status: "released", released_subscription: sub.id, subscription: null });
+    const after = await stripe.subscriptions.retrieve(sub.id);
+    expect(after).toMatchObject({ status: "active", schedule: null });
+    expect(await stripe.invoices.retrieve(after.latest_invoice as string)).toMatchObject({ amount_paid: 3000 });
+  });
+
+  it("releasing the schedule before the period end undoes the scheduled change", async () => {
+    const { stripe, clockCustomer, advance, subscribeActive, scaleMonthly, monthly } = await setup();
+    const { clock, customer } = await clockCustomer();
+    const sub = await subscribeActive(customer.id, scaleMonthly.id);
+    const schedule = await stripe.subscriptionSchedules.create({ from_subscription: sub.id });
+    await stripe.subscriptionSchedules.update(schedule.id, {
+      phases: [{ items: [{ price: scaleMonthly.id }], start_date: JAN_1, end_date: FEB_1 }, { items: [{ price: monthly.id }] }],
+    });
+    expect(await stripe.subscriptionSchedules.release(schedule.id)).toMatchObject({ status: "released" });
+    expect((await stripe.subscriptions.retrieve(sub.id)).schedule).toBeNull();
+    await advance(clock.id, FEB_1 + 2 * 3600);
+    const renewed = await stripe.subscriptions.retrieve(sub.id);
+    expect(renewed.items.data[0]!.price.id).toBe(scaleMonthly.id);
+    expect(await stripe.invoices.retrieve(renewed.latest_invoice as string)).toMatchObject({ amount_paid: 9000 });
+  });
+});
+
 describe("cancellation", () => {
   it("cancel_at_period_end, undone and redone; at the period end the subscription is deleted without a new invoice", async () => {
     const { stripe, clockCustomer, advance, billingEvents, lastEventId, subscribeActive } = await setup();

@@ -60,6 +60,17 @@ export const BILLING_ACCEPTED = {
   testClockList: accepts<Stripe.TestHelpers.TestClockListParams>()(["expand", ...PAGE]),
   testClockDelete: accepts<Stripe.TestHelpers.TestClockDeleteParams>()([]),
   testClockAdvance: accepts<Stripe.TestHelpers.TestClockAdvanceParams>()(["frozen_time", "expand"]),
+  scheduleCreate: accepts<Stripe.SubscriptionScheduleCreateParams>()([
+    "billing_mode", "customer", "customer_account", "default_settings", "end_behavior", "expand", "from_subscription", "metadata", "pause_schedules",
+    "phases", "start_date",
+  ]),
+  scheduleUpdate: accepts<Stripe.SubscriptionScheduleUpdateParams>()(["default_settings", "end_behavior", "expand", "metadata", "pause_schedules", "phases", "proration_behavior"]),
+  scheduleRetrieve: accepts<Stripe.SubscriptionScheduleRetrieveParams>()(["expand"]),
+  scheduleRelease: accepts<Stripe.SubscriptionScheduleReleaseParams>()(["expand", "preserve_cancel_date"]),
+  scheduleCancel: accepts<Stripe.SubscriptionScheduleCancelParams>()(["expand", "invoice_now", "prorate"]),
+  scheduleList: accepts<Stripe.SubscriptionScheduleListParams>()([
+    "canceled_at", "completed_at", "created", "customer", "customer_account", "expand", "released_at", "scheduled", ...PAGE,
+  ]),
   portalSessionCreate: accepts<Stripe.BillingPortal.SessionCreateParams>()([
     "after_expiration", "configuration", "customer", "customer_account", "expand", "flow_data", "locale", "on_behalf_of", "return_url",
   ]),

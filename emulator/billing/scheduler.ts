@@ -11,6 +11,7 @@ import { changedFields, customerJson, emit, emitUpdated, type BillingDeps, type 
 import { attemptPayment, buildInvoice, finalizeInvoice, publicInvoice, invoicePaymentIntentId, periodLine, reconcileInvoice, subscriptionMeta, voidInvoice } from "./invoicing";
 import { currentPeriod, items, periodEnded, recurringOf } from "./lifecycle";
 import { periodEnd, SECONDS_PER_DAY } from "./periods";
+import { nextPhaseChange, phaseEnded, scheduledItems } from "../resources/subscription-schedules";
 
 type Deps = BillingDeps;
 type Step = { at: number; order: number; run: (env: BillingEnv) => void };
@@ -68,6 +69,12 @@ function nextStep(store: Store, scope: string | null): Step | null {
     }
     steps.push({ at: end, order, run: (env) => periodEnded(env, sub) });
   }
+  // A schedule's phase change comes first at its instant, so a renewal then bills the new phase.
+  for (const schedule of Object.values(s.subscriptionSchedules)) {
+    if (!inScope(schedule, scope)) continue;
+    const at = nextPhaseChange(schedule);
+    if (at !== null) steps.push({ at, order: -1, run: (env) => phaseEnded(env, schedule) });
+  }
   for (const inv of Object.values(s.invoices)) {
     order++;
     if (!inScope(inv, scope)) continue;
@@ -115,7 +122,13 @@ function upcomingInvoice(env: BillingEnv, sub: Json): Json {
   const { interval, count } = recurringOf(items(sub)[0]!.price as Json);
   const nextEnd = periodEnd(Number(sub.billing_cycle_anchor), end, interval, count);
   const pending = subscriptionMeta(env.store, sub.id as string).pendingItems as never[];
-  const lines = [...pending, ...items(sub).map((it) => periodLine(env.store, it.price as Json, Number(it.quantity), end, nextEnd, it.id as string))];
+  const scheduled = scheduledItems(env.store, sub, end);
+  const lines = [
+    ...pending,
+    ...(scheduled
+      ? scheduled.map((s, i) => periodLine(env.store, s.price, s.quantity, end, periodEnd(Number(sub.billing_cycle_anchor), end, recurringOf(s.price).interval, recurringOf(s.price).count), `si_scheduled_${i}`))
+      : items(sub).map((it) => periodLine(env.store, it.price as Json, Number(it.quantity), end, nextEnd, it.id as string))),
+  ];
   const preview = buildInvoice(env, { customer, subscription: sub, lines, billingReason: "subscription_cycle", periodStart: currentPeriod(sub).start, periodEnd: end, preview: true });
   return publicInvoice(preview);
 }

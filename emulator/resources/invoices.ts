@@ -12,6 +12,7 @@ import { addInterval, periodEnd } from "../billing/periods";
 import { ApiError } from "../errors";
 import { BILLING_ACCEPTED } from "../billing/params";
 import { listOf, type Ctx, type Route } from "./context";
+import { scheduledItems } from "./subscription-schedules";
 
 export function getInvoice(ctx: Pick<Ctx, "store">, id: string): Json {
   const inv = ctx.store.state.invoices[id];
@@ -79,7 +80,10 @@ function preview(ctx: Ctx): Json {
   const nextStart = sub.status === "trialing" ? Number(sub.trial_end) : end;
   const { interval, count } = recurringOf(change.specs[0]!.price);
   const nextEnd = periodEnd(Number(sub.billing_cycle_anchor), nextStart, interval, count);
-  const lines = [...pending, ...(behaviour === "create_prorations" ? change.prorations : []), ...futureLines(nextStart, nextEnd)];
+  // A schedule phase starting at the renewal bills its items instead (when this preview changes none).
+  const scheduled = change.changed ? null : scheduledItems(ctx.store, sub, nextStart);
+  const renewal = scheduled ? scheduled.map((s, i) => periodLine(ctx.store, s.price, s.quantity, nextStart, periodEnd(Number(sub.billing_cycle_anchor), nextStart, recurringOf(s.price).interval, recurringOf(s.price).count), `si_scheduled_${i}`)) : futureLines(nextStart, nextEnd);
+  const lines = [...pending, ...(behaviour === "create_prorations" ? change.prorations : []), ...renewal];
   return render(buildInvoice(env, { customer, subscription: sub, lines, billingReason: "subscription_cycle", periodStart: start, periodEnd: nextStart, preview: true }));
 }
 
