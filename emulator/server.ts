@@ -220,12 +220,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         status = e.status;
         body = JSON.stringify({ error: { ...e.body, request_log_url: e.body.request_log_url ?? `https://dashboard.stripe.com/test/logs/${requestId}` } });
       }
-      billingTick(billing); // settles invoices whose PaymentIntent this request paid or declined
       const executed = status < 400 || store.writes > writesBefore;
       if (idempotencyKey && executed) {
         store.state.idempotency[idempotencyKey] = { fingerprint, status, body, created: clock.now() };
         pruneIdempotency(store, clock);
       }
+      // After the request (and its idempotency record): settle invoices whose PaymentIntent it paid or declined.
+      billingTick(billing);
       if (heldKey) {
         inFlight.delete(heldKey);
         heldKey = null;
