@@ -226,6 +226,22 @@ describe("trials", () => {
   });
 });
 
+describe("trial without a payment method", () => {
+  it("at the trial end the invoice cannot be charged: past_due, retried; a card added in the portal pays it", async () => {
+    const { stripe, monthly, clockCustomer, advance } = await setup();
+    const { clock, customer } = await clockCustomer();
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], trial_period_days: 7 });
+    await advance(clock.id, JAN_1 + 7 * DAY + 2 * 3600);
+    const due = await stripe.subscriptions.retrieve(sub.id);
+    expect(due.status).toBe("past_due");
+    expect(await stripe.invoices.retrieve(due.latest_invoice as string)).toMatchObject({ status: "open", attempt_count: 1, next_payment_attempt: JAN_1 + 7 * DAY + 3600 + 3 * DAY });
+    const session = await stripe.billingPortal.sessions.create({ customer: customer.id });
+    await fetch(`${session.url}/card`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "payment_method=pm_card_visa", redirect: "manual" });
+    expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe("active");
+    expect((await stripe.invoices.retrieve(due.latest_invoice as string)).status).toBe("paid");
+  });
+});
+
 describe("renewals on a test clock", () => {
   it("advancing past the period end starts a new period with a new paid invoice, events in order and in time", async () => {
     const { stripe, clockCustomer, advance, billingEvents, lastEventId, subscribeActive } = await setup();
