@@ -594,6 +594,7 @@ describe("billing portal", () => {
     const html = await pageRes.text();
     expect(html).toContain("Growth");
     expect(html).toContain(`data-subscription="${sub.id}"`);
+    expect(html).toContain("visa •••• 4242");
     const invoice = await stripe.invoices.retrieve(sub.latest_invoice as string);
     expect(html).toContain(invoice.hosted_invoice_url!);
     expect((await fetch(invoice.hosted_invoice_url!)).status).toBe(200);

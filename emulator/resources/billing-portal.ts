@@ -85,7 +85,10 @@ function portalPage(deps: Deps, secret: string, session: Json, notice: string | 
   const customer = customerJson(deps.store, session.customer as string)!;
   const subs = Object.values(s.subscriptions).filter((x) => x.customer === customer.id && x.status !== "incomplete_expired");
   const invoices = Object.values(s.invoices).filter((x) => x.customer === customer.id && x.status !== "draft").reverse();
-  const pmId = ((customer.invoice_settings as Json).default_payment_method as string | null) ?? null;
+  const pmId =
+    ((customer.invoice_settings as Json).default_payment_method as string | null) ??
+    (subs.find((x) => x.default_payment_method && x.status !== "canceled")?.default_payment_method as string | undefined) ??
+    null;
   const pm = pmId ? s.paymentMethods[pmId] : undefined;
   const base = `/p/session/${secret}`;
   const subRows = subs
