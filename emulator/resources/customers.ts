@@ -1,4 +1,5 @@
-// Customers: create, retrieve, update, list.
+// Customers: create (optionally on a test clock), retrieve, update (incl. the default payment
+// method for invoices, which must be attached to the customer), list.
 import type Stripe from "stripe";
 import { missing } from "../errors";
 import { metadata, str } from "../form";
@@ -105,6 +106,7 @@ export const customerRoutes: Route[] = [
     handle: (ctx) => {
       let all = Object.values(ctx.store.state.customers).reverse();
       if (typeof ctx.params.email === "string") all = all.filter((c) => c.email === ctx.params.email);
+      if (typeof ctx.params.test_clock === "string") all = all.filter((c) => c.test_clock === ctx.params.test_clock);
       return { body: listOf("/v1/customers", all, ctx.params) };
     },
   },
