@@ -1,0 +1,263 @@
+// The access matrix: every server action (every export of a "use server" module) and every route
+// handler (every HTTP-method export of app/**/route.ts), found by scanning the code, is called as
+// each kind of caller, and the outcome is compared with the table below. When a call is refused,
+// nothing may have changed: no row of any table in the database (a fingerprint of every row of
+// every table), no PaymentIntent at Stripe.
+//
+// Adding an action or a route without a row here fails "every … has a row"; a row whose code is
+// gone fails too. To add a row: name the export (actions) or `METHOD /path` (routes), say how to
+// build a valid input from the world (and, if the action needs state, `prepare` it), and give the
+// expected outcome for every caller: "ok", or the ActionResult error code (actions); the HTTP
+// status (routes).
+//
+// Callers: anonymous (no session); otherOrg (admin of another organisation, naming ours);
+// otherOrgOwnSlug (the same person naming their own organisation but our ids); member and
+// admin of ours; staff (platform staff, no membership).
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { NextRequest } from "next/server";
+import { encode } from "next-auth/jwt";
+import type { SessionUser } from "@/lib/auth/access";
+import { runOrgAction } from "@/lib/actions/org-action";
+import type { ErrorCode } from "@/lib/errors";
+import { stripe } from "@/lib/stripe/client";
+import { confirmTestCardDef, startTopUpDef } from "@/lib/topups/actions";
+import { useTestDatabase } from "../support/context";
+import { changedTables, dbFingerprint } from "../support/db-fingerprint";
+import { discoverEndpoints, inlineServerActionFiles } from "../support/endpoints";
+import { makeCoupon, makeOrg, makePack, makeUser } from "../support/fixtures";
+import { inRequestScope } from "../support/request-scope";
+
+// Server actions take the user from currentUser(); the test decides who that is.
+const session = vi.hoisted(() => ({ user: null as SessionUser | null }));
+vi.mock("@/lib/auth/session", () => ({
+  currentUser: async () => session.user,
+  requireUser: async () => {
+    if (!session.user) throw new Error("NEXT_REDIRECT /signin");
+    return session.user;
+  },
+}));
+
+const { db } = useTestDatabase();
+beforeEach(() => {
+  session.user = null;
+});
+
+const ACTORS = ["anonymous", "otherOrg", "otherOrgOwnSlug", "member", "admin", "staff"] as const;
+type Actor = (typeof ACTORS)[number];
+const ROUTE_ACTORS = ["anonymous", "otherOrg", "member", "admin", "staff"] as const;
+type RouteActor = (typeof ROUTE_ACTORS)[number];
+
+type World = Awaited<ReturnType<typeof makeWorld>>;
+type Prepared = { purchaseId?: string };
+
+async function makeWorld() {
+  const org = await makeOrg(db);
+  const other = await makeOrg(db);
+  const member = await makeUser(db, { orgId: org.id, role: "member" });
+  const admin = await makeUser(db, { orgId: org.id, role: "admin" });
+  const otherAdmin = await makeUser(db, { orgId: other.id, role: "admin" });
+  const staff = await makeUser(db, { isStaff: true });
+  const pack = await makePack(db);
+  const coupon = await makeCoupon(db, { percentOff: 10 });
+  const users: Record<Actor, SessionUser | null> = {
+    anonymous: null,
+    otherOrg: otherAdmin,
+    otherOrgOwnSlug: otherAdmin,
+    member,
+    admin,
+    staff,
+  };
+  return { org, other, pack, coupon, users };
+}
+
+/** A pending purchase of our organisation, started by its member (so creator-only rules pass for them). */
+async function pendingPurchase(w: World): Promise<Prepared> {
+  const started = await runOrgAction(startTopUpDef, w.users.member, { orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }, db);
+  if (!started.ok) throw new Error(`setup: ${started.error}`);
+  return { purchaseId: started.data.purchaseId };
+}
+
+type Outcome = "ok" | ErrorCode;
+type ActionRow = {
+  prepare?: (w: World) => Promise<Prepared>;
+  input: (w: World, p: Prepared) => Record<string, unknown>;
+  expect: Record<Actor, Outcome>;
+};
+
+const ACTION_TABLE: Record<string, ActionRow> = {
+  quoteTopUpAction: {
+    // With a coupon: applying coupons is for admins.
+    input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, couponCode: w.coupon.code }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", admin: "ok", staff: "not_found" },
+  },
+  startTopUpAction: {
+    input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "ok", admin: "ok", staff: "not_found" },
+  },
+  confirmTestCardAction: {
+    prepare: pendingPurchase,
+    input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId, paymentMethod: "pm_card_visa" }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "not_found" },
+  },
+  authenticateTestPaymentAction: {
+    prepare: async (w) => {
+      const p = await pendingPurchase(w);
+      const r = await runOrgAction(confirmTestCardDef, w.users.member, { orgSlug: w.org.slug, purchaseId: p.purchaseId, paymentMethod: "pm_card_authenticationRequired" }, db);
+      if (!r.ok || r.data.outcome !== "requires_action") throw new Error("setup: expected requires_action");
+      return p;
+    },
+    input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId, outcome: "succeed" }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "not_found" },
+  },
+  cancelTopUpAction: {
+    prepare: pendingPurchase,
+    input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "not_found" },
+  },
+  purchaseStatusAction: {
+    prepare: pendingPurchase,
+    input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId }),
+    // Reading: staff may read every organisation.
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "ok" },
+  },
+};
+
+type RouteCall = { request: Request; context?: unknown };
+type RouteRow = {
+  call: (w: World, actor: RouteActor, cookie: string) => Promise<RouteCall>;
+  expect: Record<RouteActor, number>;
+  /** Tables a refused call may still write (e.g. the sign-in throttle's record of a failure). */
+  mayWrite?: string[];
+};
+
+const BASE = process.env.NEXTAUTH_URL ?? "http://localhost:3000";
+const nextauthContext = (...segments: string[]) => ({ params: Promise.resolve({ nextauth: segments }) });
+const allActors = (status: number): Record<RouteActor, number> => ({ anonymous: status, otherOrg: status, member: status, admin: status, staff: status });
+
+const ROUTE_TABLE: Record<string, RouteRow> = {
+  "GET /api/health": {
+    call: async (_w, _a, cookie) => ({ request: new Request(`${BASE}/api/health`, { headers: { cookie } }) }),
+    expect: allActors(200),
+  },
+  "POST /api/stripe/webhook": {
+    // A well-formed event without a Stripe signature: a session is no substitute for one.
+    call: async (w, _a, cookie) => ({
+      request: new Request(`${BASE}/api/stripe/webhook`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/json" },
+        body: JSON.stringify({ id: "evt_forged", object: "event", type: "payment_intent.succeeded", livemode: false, created: 1, data: { object: { id: "pi_x", metadata: { orgId: w.org.id } } } }),
+      }),
+    }),
+    expect: allActors(400),
+  },
+  "GET /api/auth/[...nextauth]": {
+    // The session endpoint answers for whoever holds the cookie, and changes nothing.
+    call: async (_w, _a, cookie) => ({ request: new NextRequest(`${BASE}/api/auth/session`, { headers: { cookie } }), context: nextauthContext("session") }),
+    expect: allActors(200),
+  },
+  "POST /api/auth/[...nextauth]": {
+    // A credentials sign-in with a wrong password for the caller's own email: refused for all.
+    call: async (w, actor, cookie) => {
+      const csrf = await callRoute("GET /api/auth/[...nextauth]", {
+        request: new NextRequest(`${BASE}/api/auth/csrf`, { headers: { cookie } }),
+        context: nextauthContext("csrf"),
+      });
+      const csrfCookie = (csrf.headers.getSetCookie?.() ?? []).map((c) => c.split(";")[0]).join("; ");
+      const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+      const email = w.users[actor]?.email ?? "nobody@example.test";
+      return {
+        request: new NextRequest(`${BASE}/api/auth/callback/credentials`, {
+          method: "POST",
+          headers: { cookie: [cookie, csrfCookie].filter(Boolean).join("; "), "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": "203.0.113.77" },
+          body: new URLSearchParams({ email, password: "not-the-password", csrfToken, json: "true" }),
+        }),
+        context: nextauthContext("callback", "credentials"),
+      };
+    },
+    expect: allActors(401),
+    mayWrite: ["sign_in_attempts"],
+  },
+};
+
+const discovered = await discoverEndpoints();
+
+async function callRoute(key: string, call: RouteCall): Promise<Response> {
+  const route = discovered.routes.get(key);
+  if (!route) throw new Error(`no route ${key}`);
+  return inRequestScope(call.request, () => route.fn(call.request, call.context ?? { params: Promise.resolve({}) }));
+}
+
+async function sessionCookie(user: SessionUser | null): Promise<string> {
+  if (!user) return "";
+  const token = await encode({ token: { uid: user.id, email: user.email, name: user.name, sub: user.id }, secret: process.env.NEXTAUTH_SECRET! });
+  return `next-auth.session-token=${token}`;
+}
+
+/** PaymentIntents at the emulator with their status: what a refused call must not change at Stripe. */
+async function stripeState() {
+  const list = await stripe().paymentIntents.list({ limit: 100 });
+  return list.data.map((pi) => `${pi.id}:${pi.status}:${pi.amount}`).sort();
+}
+
+describe("access matrix", () => {
+  it("every server action in the code has a row, and every row an action", () => {
+    expect(discovered.duplicateActionNames).toEqual([]);
+    expect([...discovered.actions.keys()].sort()).toEqual(Object.keys(ACTION_TABLE).sort());
+  });
+
+  it("every route handler in the code has a row, and every row a handler", () => {
+    expect([...discovered.routes.keys()].sort()).toEqual(Object.keys(ROUTE_TABLE).sort());
+  });
+
+  it("no server action is declared inline (they could not be enumerated)", () => {
+    expect(inlineServerActionFiles()).toEqual([]);
+  });
+
+  const actionCases = Object.entries(ACTION_TABLE).flatMap(([name, row]) => ACTORS.map((actor) => [name, actor, row.expect[actor]] as const));
+  it.each(actionCases)("action %s as %s → %s", async (name, actor, expected) => {
+    const action = discovered.actions.get(name);
+    expect(action, `${name} is in the table but not in the code`).toBeDefined();
+    const row = ACTION_TABLE[name]!;
+    const w = await makeWorld();
+    const prepared = row.prepare ? await row.prepare(w) : {};
+    const input = row.input(w, prepared);
+    if (actor === "otherOrgOwnSlug") input.orgSlug = w.other.slug;
+
+    const before = await dbFingerprint(db);
+    const stripeBefore = await stripeState();
+    session.user = w.users[actor];
+    const result = (await action!.fn(input)) as { ok: boolean; code?: string; error?: string };
+    session.user = null;
+
+    expect(result.ok ? "ok" : result.code, result.ok ? undefined : result.error).toBe(expected);
+    if (expected !== "ok") {
+      expect(changedTables(before, await dbFingerprint(db))).toEqual([]);
+      expect(await stripeState()).toEqual(stripeBefore);
+    }
+  });
+
+  const routeCases = Object.entries(ROUTE_TABLE).flatMap(([key, row]) => ROUTE_ACTORS.map((actor) => [key, actor, row.expect[actor]] as const));
+  it.each(routeCases)("route %s as %s → %i", async (key, actor, expected) => {
+    expect(discovered.routes.get(key), `${key} is in the table but not in the code`).toBeDefined();
+    const row = ROUTE_TABLE[key]!;
+    const w = await makeWorld();
+    const user = w.users[actor];
+    const call = await row.call(w, actor, await sessionCookie(user));
+    const before = await dbFingerprint(db, { except: row.mayWrite });
+    const stripeBefore = await stripeState();
+    session.user = user;
+    const res = await callRoute(key, call);
+    session.user = null;
+
+    expect(res.status).toBe(expected);
+    if (expected >= 400) {
+      expect(changedTables(before, await dbFingerprint(db, { except: row.mayWrite }))).toEqual([]);
+      expect(await stripeState()).toEqual(stripeBefore);
+    }
+    if (key === "GET /api/auth/[...nextauth]") {
+      // The cookie is the actor: the session names exactly that user, or nobody.
+      const body = (await res.json()) as { user?: { email?: string } };
+      expect(body.user?.email).toBe(user?.email);
+    }
+  });
+});
