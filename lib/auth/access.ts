@@ -7,7 +7,7 @@ import type { DbOrTx } from "@/db/client";
 import { memberships, organizations, users, type Organization } from "@/db/schema";
 import { AppError } from "../errors";
 import type { OrgRole } from "./roles";
-import { decideAccess } from "./access-rule";
+import { decideAccess, type AccessNeed } from "./access-rule";
 
 export type SessionUser = { id: string; email: string; name: string; isStaff: boolean };
 
@@ -29,7 +29,7 @@ export async function requireOrgAccess(
   db: DbOrTx,
   user: SessionUser,
   org: { slug: string } | { id: string },
-  needed: OrgRole | "read",
+  needed: AccessNeed,
 ): Promise<OrgAccess> {
   const [row] = await db
     .select({ org: organizations, role: memberships.role })

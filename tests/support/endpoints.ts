@@ -46,9 +46,11 @@ export function inlineServerActionFiles(): string[] {
     .map(rel);
 }
 
+type RouteFn = (req: Request, ctx: unknown) => Promise<Response>;
+
 export type Discovered = {
   actions: Map<string, { file: string; fn: (input: unknown) => Promise<unknown> }>;
-  routes: Map<string, { file: string; fn: (req: Request, ctx: unknown) => Promise<Response> }>;
+  routes: Map<string, { file: string; fn: RouteFn }>;
   duplicateActionNames: string[];
 };
 
@@ -69,7 +71,7 @@ export async function discoverEndpoints(): Promise<Discovered> {
     const mod = (await import(file)) as Record<string, unknown>;
     const urlPath = "/" + path.relative(path.join(ROOT, "app"), path.dirname(file)).split(path.sep).filter((s) => !/^\(.*\)$/.test(s)).join("/");
     for (const method of HTTP_METHODS) {
-      if (typeof mod[method] === "function") routes.set(`${method} ${urlPath}`, { file: rel(file), fn: mod[method] as Discovered["routes"] extends Map<string, infer V> ? V["fn"] : never });
+      if (typeof mod[method] === "function") routes.set(`${method} ${urlPath}`, { file: rel(file), fn: mod[method] as RouteFn });
     }
   }
   return { actions, routes, duplicateActionNames };
