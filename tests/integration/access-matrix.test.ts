@@ -5,10 +5,12 @@
 // every table), no PaymentIntent at Stripe.
 //
 // Adding an action or a route without a row here fails "every … has a row"; a row whose code is
-// gone fails too. To add a row: name the export (actions) or `METHOD /path` (routes), say how to
-// build a valid input from the world (and, if the action needs state, `prepare` it), and give the
-// expected outcome for every caller: "ok", or the ActionResult error code (actions); the HTTP
-// status (routes).
+// gone fails too. To add a row: for an action, add an entry to ACTION_TABLE in
+// tests/support/action-table.ts named after the export, with `input` (a valid input built from the
+// world), `prepare` if the action needs state (a purchase…), and the expected outcome for every
+// caller: "ok" or the ActionResult error code. For a route, add an entry to ROUTE_TABLE below
+// keyed `METHOD /path` with `call` (the Request and, for dynamic segments, the context), the HTTP
+// status for every caller and, if a refused call may still write a table, `mayWrite`.
 //
 // Callers: anonymous (no session); otherOrg (admin of another organisation, naming ours);
 // otherOrgOwnSlug (the same person naming their own organisation but our ids); member and
@@ -17,14 +19,11 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { NextRequest } from "next/server";
 import { encode } from "next-auth/jwt";
 import type { SessionUser } from "@/lib/auth/access";
-import { runOrgAction } from "@/lib/actions/org-action";
-import type { ErrorCode } from "@/lib/errors";
 import { stripe } from "@/lib/stripe/client";
-import { confirmTestCardDef, startTopUpDef } from "@/lib/topups/actions";
+import { ACTION_TABLE, ACTORS, makeWorld, ROUTE_ACTORS, type RouteActor, type World } from "../support/action-table";
 import { useTestDatabase } from "../support/context";
 import { changedTables, dbFingerprint } from "../support/db-fingerprint";
 import { discoverEndpoints, inlineServerActionFiles } from "../support/endpoints";
-import { makeCoupon, makeOrg, makePack, makeUser } from "../support/fixtures";
 import { inRequestScope } from "../support/request-scope";
 
 // Server actions take the user from currentUser(); the test decides who that is.
@@ -41,86 +40,6 @@ const { db } = useTestDatabase();
 beforeEach(() => {
   session.user = null;
 });
-
-const ACTORS = ["anonymous", "otherOrg", "otherOrgOwnSlug", "member", "admin", "staff"] as const;
-type Actor = (typeof ACTORS)[number];
-const ROUTE_ACTORS = ["anonymous", "otherOrg", "member", "admin", "staff"] as const;
-type RouteActor = (typeof ROUTE_ACTORS)[number];
-
-type World = Awaited<ReturnType<typeof makeWorld>>;
-type Prepared = { purchaseId?: string };
-
-async function makeWorld() {
-  const org = await makeOrg(db);
-  const other = await makeOrg(db);
-  const member = await makeUser(db, { orgId: org.id, role: "member" });
-  const admin = await makeUser(db, { orgId: org.id, role: "admin" });
-  const otherAdmin = await makeUser(db, { orgId: other.id, role: "admin" });
-  const staff = await makeUser(db, { isStaff: true });
-  const pack = await makePack(db);
-  const coupon = await makeCoupon(db, { percentOff: 10 });
-  const users: Record<Actor, SessionUser | null> = {
-    anonymous: null,
-    otherOrg: otherAdmin,
-    otherOrgOwnSlug: otherAdmin,
-    member,
-    admin,
-    staff,
-  };
-  return { org, other, pack, coupon, users };
-}
-
-/** A pending purchase of our organisation, started by its member (so creator-only rules pass for them). */
-async function pendingPurchase(w: World): Promise<Prepared> {
-  const started = await runOrgAction(startTopUpDef, w.users.member, { orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }, db);
-  if (!started.ok) throw new Error(`setup: ${started.error}`);
-  return { purchaseId: started.data.purchaseId };
-}
-
-type Outcome = "ok" | ErrorCode;
-type ActionRow = {
-  prepare?: (w: World) => Promise<Prepared>;
-  input: (w: World, p: Prepared) => Record<string, unknown>;
-  expect: Record<Actor, Outcome>;
-};
-
-const ACTION_TABLE: Record<string, ActionRow> = {
-  quoteTopUpAction: {
-    // With a coupon: applying coupons is for admins.
-    input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, couponCode: w.coupon.code }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", admin: "ok", staff: "not_found" },
-  },
-  startTopUpAction: {
-    input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "ok", admin: "ok", staff: "not_found" },
-  },
-  confirmTestCardAction: {
-    prepare: pendingPurchase,
-    input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId, paymentMethod: "pm_card_visa" }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "not_found" },
-  },
-  authenticateTestPaymentAction: {
-    prepare: async (w) => {
-      const p = await pendingPurchase(w);
-      const r = await runOrgAction(confirmTestCardDef, w.users.member, { orgSlug: w.org.slug, purchaseId: p.purchaseId, paymentMethod: "pm_card_authenticationRequired" }, db);
-      if (!r.ok || r.data.outcome !== "requires_action") throw new Error("setup: expected requires_action");
-      return p;
-    },
-    input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId, outcome: "succeed" }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "not_found" },
-  },
-  cancelTopUpAction: {
-    prepare: pendingPurchase,
-    input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "not_found" },
-  },
-  purchaseStatusAction: {
-    prepare: pendingPurchase,
-    input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId }),
-    // Reading: staff may read every organisation.
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "ok" },
-  },
-};
 
 type RouteCall = { request: Request; context?: unknown };
 type RouteRow = {
@@ -218,7 +137,7 @@ describe("access matrix", () => {
     const action = discovered.actions.get(name);
     expect(action, `${name} is in the table but not in the code`).toBeDefined();
     const row = ACTION_TABLE[name]!;
-    const w = await makeWorld();
+    const w = await makeWorld(db);
     const prepared = row.prepare ? await row.prepare(w) : {};
     const input = row.input(w, prepared);
     if (actor === "otherOrgOwnSlug") input.orgSlug = w.other.slug;
@@ -240,7 +159,7 @@ describe("access matrix", () => {
   it.each(routeCases)("route %s as %s → %i", async (key, actor, expected) => {
     expect(discovered.routes.get(key), `${key} is in the table but not in the code`).toBeDefined();
     const row = ROUTE_TABLE[key]!;
-    const w = await makeWorld();
+    const w = await makeWorld(db);
     const user = w.users[actor];
     const call = await row.call(w, actor, await sessionCookie(user));
     const before = await dbFingerprint(db, { except: row.mayWrite });
