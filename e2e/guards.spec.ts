@@ -30,7 +30,7 @@ test("after sign-in, a callbackUrl that leaves the site lands on the home page i
 
 test("a wrong password and an unknown email get the same message", async ({ page }) => {
   await signInVia(page, "/signin", "admin@bluebird.test", "not-the-password");
-  const alert = page.getByRole("alert");
+  const alert = page.locator("form").getByRole("alert");
   await expect(alert).toHaveText("Wrong email or password.");
   await signInVia(page, "/signin", "nobody-here@bluebird.test", "not-the-password");
   await expect(alert).toHaveText("Wrong email or password.");
