@@ -24,6 +24,7 @@ import { ACTION_TABLE, ACTORS, makeWorld, ROUTE_ACTORS, type RouteActor, type Wo
 import { useTestDatabase } from "../support/context";
 import { changedTables, dbFingerprint } from "../support/db-fingerprint";
 import { discoverEndpoints, inlineServerActionFiles } from "../support/endpoints";
+import { credentialsRequest, nextauthContext } from "../support/next-auth";
 import { inRequestScope } from "../support/request-scope";
 
 // Server actions take the user from currentUser(); the test decides who that is.
@@ -50,7 +51,6 @@ type RouteRow = {
 };
 
 const BASE = process.env.NEXTAUTH_URL ?? "http://localhost:3000";
-const nextauthContext = (...segments: string[]) => ({ params: Promise.resolve({ nextauth: segments }) });
 const allActors = (status: number): Record<RouteActor, number> => ({ anonymous: status, otherOrg: status, member: status, admin: status, staff: status });
 
 const ROUTE_TABLE: Record<string, RouteRow> = {
@@ -76,23 +76,10 @@ const ROUTE_TABLE: Record<string, RouteRow> = {
   },
   "POST /api/auth/[...nextauth]": {
     // A credentials sign-in with a wrong password for the caller's own email: refused for all.
-    call: async (w, actor, cookie) => {
-      const csrf = await callRoute("GET /api/auth/[...nextauth]", {
-        request: new NextRequest(`${BASE}/api/auth/csrf`, { headers: { cookie } }),
-        context: nextauthContext("csrf"),
-      });
-      const csrfCookie = (csrf.headers.getSetCookie?.() ?? []).map((c) => c.split(";")[0]).join("; ");
-      const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-      const email = w.users[actor]?.email ?? "nobody@example.test";
-      return {
-        request: new NextRequest(`${BASE}/api/auth/callback/credentials`, {
-          method: "POST",
-          headers: { cookie: [cookie, csrfCookie].filter(Boolean).join("; "), "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": "203.0.113.77" },
-          body: new URLSearchParams({ email, password: "not-the-password", csrfToken, json: "true" }),
-        }),
-        context: nextauthContext("callback", "credentials"),
-      };
-    },
+    call: async (w, actor, cookie) => ({
+      request: await credentialsRequest({ email: w.users[actor]?.email ?? "nobody@example.test", password: "not-the-password", forwardedFor: "203.0.113.77", cookie }),
+      context: nextauthContext("callback", "credentials"),
+    }),
     expect: allActors(401),
     mayWrite: ["sign_in_attempts"],
   },

@@ -9,6 +9,7 @@ import { DUMMY_HASH, signInWithPassword } from "@/lib/auth/sign-in";
 import { ACCOUNT_FAILURE_LIMIT, ADDRESS_FAILURE_LIMIT, SIGN_IN_THROTTLED } from "@/lib/auth/sign-in-throttle";
 import { authOptions } from "@/lib/auth/options";
 import { useTestDatabase } from "../support/context";
+import { signInThroughNextAuth } from "../support/next-auth";
 
 const { db } = useTestDatabase();
 const PASSWORD = "correct horse battery staple";
@@ -107,5 +108,16 @@ describe("sign-in throttle", () => {
     // Malformed input is refused before any work and records nothing.
     expect(await provider.options.authorize({ email: "not an email", password: "x" }, { headers: {} })).toBeNull();
     expect(await failures({ email: "not an email" })).toBe(0);
+  });
+
+  it("over the wire (next-auth's route, as the form calls it): wrong password and unknown email report the same error; a lock reports only that", async () => {
+    const u = await makeAccount();
+    const wrong = await signInThroughNextAuth({ email: u.email, password: "wrong", forwardedFor: "203.0.113.60" });
+    const unknown = await signInThroughNextAuth({ email: "nobody@example.test", password: "wrong", forwardedFor: "203.0.113.60" });
+    expect(wrong).toEqual({ status: 401, error: "CredentialsSignin" });
+    expect(unknown).toEqual(wrong);
+    for (let i = 0; i < ACCOUNT_FAILURE_LIMIT - 1; i++) await signInThroughNextAuth({ email: u.email, password: "wrong", forwardedFor: "203.0.113.60" });
+    expect(await signInThroughNextAuth({ email: u.email, password: PASSWORD, forwardedFor: "198.51.100.200" })).toEqual({ status: 401, error: SIGN_IN_THROTTLED });
+    expect(await failures({ address: "203.0.113.60" })).toBe(ACCOUNT_FAILURE_LIMIT + 1);
   });
 });
