@@ -6,7 +6,7 @@
 // outcome never says which part was wrong. While an account or address is locked even a correct
 // password is refused, and refused attempts are not recorded (the lock ends a window after the
 // failures that caused it, however often someone retries).
-import { eq, sql } from "drizzle-orm";
+import { eq, lt, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { signInAttempts, users } from "@/db/schema";
 import { advisoryXactLock, LOCK_NAMESPACE } from "../locks";
@@ -67,4 +67,14 @@ export async function signInWithPassword(
   }
   await db.update(signInAttempts).set({ succeeded: true }).where(eq(signInAttempts.id, attemptId));
   return { ok: true, user: { id: user.id, email: user.email, name: user.name } };
+}
+
+/** How long attempts are kept (for the throttle only the last window matters; the rest is audit). */
+export const SIGN_IN_ATTEMPT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** Deletes attempts older than the retention; for a scheduled job. Returns how many went. */
+export async function pruneSignInAttempts(db: Db, olderThanMs = SIGN_IN_ATTEMPT_RETENTION_MS): Promise<number> {
+  const cutoff = new Date(Date.now() - Math.max(olderThanMs, SIGN_IN_WINDOW_MS));
+  const gone = await db.delete(signInAttempts).where(lt(signInAttempts.createdAt, cutoff)).returning({ id: signInAttempts.id });
+  return gone.length;
 }

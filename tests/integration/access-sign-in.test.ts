@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { signInAttempts, users } from "@/db/schema";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
-import { DUMMY_HASH, signInWithPassword } from "@/lib/auth/sign-in";
+import { DUMMY_HASH, pruneSignInAttempts, signInWithPassword } from "@/lib/auth/sign-in";
 import { ACCOUNT_FAILURE_LIMIT, ADDRESS_FAILURE_LIMIT, SIGN_IN_THROTTLED } from "@/lib/auth/sign-in-throttle";
 import { authOptions } from "@/lib/auth/options";
 import { useTestDatabase } from "../support/context";
@@ -119,5 +119,14 @@ describe("sign-in throttle", () => {
     for (let i = 0; i < ACCOUNT_FAILURE_LIMIT - 1; i++) await signInThroughNextAuth({ email: u.email, password: "wrong", forwardedFor: "203.0.113.60" });
     expect(await signInThroughNextAuth({ email: u.email, password: PASSWORD, forwardedFor: "198.51.100.200" })).toEqual({ status: 401, error: SIGN_IN_THROTTLED });
     expect(await failures({ address: "203.0.113.60" })).toBe(ACCOUNT_FAILURE_LIMIT + 1);
+  });
+
+  it("pruning removes only attempts older than the retention, never ones the window still counts", async () => {
+    const u = await makeAccount();
+    for (let i = 0; i < 3; i++) await attempt(u.email, "wrong");
+    await db.execute(sql`update sign_in_attempts set created_at = now() - interval '40 days' where id = (select min(id) from sign_in_attempts)`);
+    expect(await pruneSignInAttempts(db)).toBe(1);
+    expect(await pruneSignInAttempts(db, 0)).toBe(0); // the window is the floor
+    expect(await failures({ email: u.email })).toBe(2);
   });
 });
