@@ -37,6 +37,18 @@ test("a wrong password and an unknown email get the same message", async ({ page
   await shot(page, "12-sign-in-refused");
 });
 
+test("after five failures the account is locked, and the form says so without saying what was wrong", async ({ page }) => {
+  // An email with no account: locks work the same for it, so a lock reveals nothing.
+  const alert = page.locator("form").getByRole("alert");
+  for (let i = 0; i < 5; i++) {
+    await signInVia(page, "/signin", "locked-out@nowhere.test", `guess-${i}`);
+    await expect(alert).toHaveText("Wrong email or password.");
+  }
+  await signInVia(page, "/signin", "locked-out@nowhere.test", "guess-5");
+  await expect(alert).toHaveText(/too many failed sign-in attempts/i);
+  await shot(page, "12b-sign-in-locked");
+});
+
 test("hostile query strings on the transactions page are neither run nor rendered", async ({ page }) => {
   const dialogs: string[] = [];
   page.on("dialog", (d) => {
