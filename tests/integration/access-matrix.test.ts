@@ -13,7 +13,8 @@
 // status for every caller and, if a refused call may still write a table, `mayWrite`.
 //
 // Callers: anonymous (no session); otherOrg (admin of another organisation, naming ours);
-// otherOrgOwnSlug (the same person naming their own organisation but our ids); member and
+// otherOrgOwnSlug (the same person naming their own organisation but our ids); member (of ours,
+// who started the purchase the purchase actions act on); otherMember (another member of ours);
 // admin of ours; staff (platform staff, no membership).
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { NextRequest } from "next/server";

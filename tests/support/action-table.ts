@@ -9,7 +9,7 @@ import type { ErrorCode } from "@/lib/errors";
 import { confirmTestCardDef, startTopUpDef } from "@/lib/topups/actions";
 import { makeCoupon, makeOrg, makePack, makeUser } from "./fixtures";
 
-export const ACTORS = ["anonymous", "otherOrg", "otherOrgOwnSlug", "member", "admin", "staff"] as const;
+export const ACTORS = ["anonymous", "otherOrg", "otherOrgOwnSlug", "member", "otherMember", "admin", "staff"] as const;
 export type Actor = (typeof ACTORS)[number];
 export const ROUTE_ACTORS = ["anonymous", "otherOrg", "member", "admin", "staff"] as const;
 export type RouteActor = (typeof ROUTE_ACTORS)[number];
@@ -21,6 +21,7 @@ export async function makeWorld(db: Db) {
   const org = await makeOrg(db);
   const other = await makeOrg(db);
   const member = await makeUser(db, { orgId: org.id, role: "member" });
+  const otherMember = await makeUser(db, { orgId: org.id, role: "member" });
   const admin = await makeUser(db, { orgId: org.id, role: "admin" });
   const otherAdmin = await makeUser(db, { orgId: other.id, role: "admin" });
   const staff = await makeUser(db, { isStaff: true });
@@ -31,6 +32,7 @@ export async function makeWorld(db: Db) {
     otherOrg: otherAdmin,
     otherOrgOwnSlug: otherAdmin,
     member,
+    otherMember,
     admin,
     staff,
   };
@@ -55,16 +57,16 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
   quoteTopUpAction: {
     // With a coupon: applying coupons is for admins.
     input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, couponCode: w.coupon.code }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", admin: "ok", staff: "not_found" },
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
   },
   startTopUpAction: {
     input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "ok", admin: "ok", staff: "not_found" },
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "ok", otherMember: "ok", admin: "ok", staff: "not_found" },
   },
   confirmTestCardAction: {
     prepare: pendingPurchase,
     input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId, paymentMethod: "pm_card_visa" }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "not_found" },
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", otherMember: "forbidden", admin: "ok", staff: "not_found" },
   },
   authenticateTestPaymentAction: {
     prepare: async (w) => {
@@ -74,18 +76,18 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
       return p;
     },
     input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId, outcome: "succeed" }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "not_found" },
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", otherMember: "forbidden", admin: "ok", staff: "not_found" },
   },
   cancelTopUpAction: {
     prepare: pendingPurchase,
     input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId }),
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "not_found" },
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", otherMember: "forbidden", admin: "ok", staff: "not_found" },
   },
   purchaseStatusAction: {
     prepare: pendingPurchase,
     input: (w, p) => ({ orgSlug: w.org.slug, purchaseId: p.purchaseId }),
     // Reading: staff may read every organisation.
-    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", admin: "ok", staff: "ok" },
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", otherMember: "ok", admin: "ok", staff: "ok" },
   },
 };
 
