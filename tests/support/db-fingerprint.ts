@@ -1,6 +1,8 @@
 // A fingerprint of every row in every application table (all schemas but PostgreSQL's own and
 // drizzle's migration log): equal fingerprints before and after a call mean the call inserted,
-// updated and deleted nothing. Used by the access-matrix and bad-input tests.
+// updated and deleted nothing. Used by the access-matrix and bad-input tests. Of the job queue's
+// schema only the jobs count (a refused call must enqueue nothing); pg-boss's own bookkeeping
+// (version, schedules, queue stats) changes by itself while any worker runs.
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 
@@ -15,6 +17,7 @@ export async function dbFingerprint(db: Db, opts: { except?: string[] } = {}): P
   for (const t of tables) {
     const key = `${t.schema}.${t.name}`;
     if (opts.except?.includes(t.name) || opts.except?.includes(key)) continue;
+    if (t.schema === "pgboss" && t.name !== "job") continue;
     const ident = `"${t.schema.replaceAll('"', '""')}"."${t.name.replaceAll('"', '""')}"`;
     const [row] = await db.execute<{ n: number; h: string | null }>(
       sql.raw(`select count(*)::int as n, md5(string_agg(t::text, '|' order by t::text)) as h from ${ident} t`),
