@@ -1,8 +1,12 @@
 "use client";
+// The credentials form. Where it goes afterwards is re-checked here (safeRedirectPath), not only
+// by the page that passed it.
 
 import { useState } from "react";
 import { useRouter } from "next/navigation";
 import { signIn } from "next-auth/react";
+import { safeRedirectPath } from "@/lib/auth/redirect";
+import { SIGN_IN_THROTTLED } from "@/lib/auth/sign-in-throttle";
 
 export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
   const router = useRouter();
@@ -17,10 +21,15 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
     try {
       const res = await signIn("credentials", { redirect: false, email: form.get("email"), password: form.get("password") });
       if (!res || res.error) {
-        setError("Wrong email or password.");
+        // Never which part was wrong; a lock says only that it is one.
+        setError(
+          res?.error === SIGN_IN_THROTTLED
+            ? "Too many failed sign-in attempts. Wait 15 minutes, then try again."
+            : "Wrong email or password.",
+        );
         return;
       }
-      router.replace(callbackUrl);
+      router.replace(safeRedirectPath(callbackUrl));
       router.refresh();
     } catch {
       setError("We couldn't sign you in right now. Please try again.");

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { currentUser } from "@/lib/auth/session";
+import { safeRedirectPath } from "@/lib/auth/redirect";
 import { DEMO_USERS } from "@/db/seed";
 import { SignInForm } from "@/components/sign-in-form";
 import { expectedLivemode } from "@/lib/stripe/client";
@@ -11,7 +12,7 @@ export const dynamic = "force-dynamic";
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string }> }) {
   if (await currentUser()) redirect("/");
   const { callbackUrl } = await searchParams;
-  const safeCallback = callbackUrl?.startsWith("/") && !callbackUrl.startsWith("//") ? callbackUrl : "/";
+  const safeCallback = safeRedirectPath(callbackUrl);
   return (
     <main className="mx-auto flex min-h-dvh max-w-sm flex-col justify-center px-4 py-12">
       <p className="text-lg font-semibold text-indigo-600">Creditloop</p>

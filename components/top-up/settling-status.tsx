@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from "react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { authenticateTestPaymentAction, purchaseStatusAction } from "@/app/orgs/[slug]/billing/top-up/actions";
+import { authenticateTestPaymentAction, purchaseStatusAction } from "@/lib/actions/topup-actions";
 import type { PurchaseStatusView } from "@/lib/topups/status";
 import { formatCredits, formatMoney } from "@/lib/money/money";
 import { ButtonLink, Card, Spinner } from "../ui";

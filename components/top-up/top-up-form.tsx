@@ -9,7 +9,7 @@ import {
   confirmTestCardAction,
   quoteTopUpAction,
   startTopUpAction,
-} from "@/app/orgs/[slug]/billing/top-up/actions";
+} from "@/lib/actions/topup-actions";
 import type { TestPaymentMethod } from "@/lib/stripe/test-cards";
 import { formatMoney } from "@/lib/money/money";
 import { Card, Spinner } from "../ui";

@@ -6,3 +6,4 @@ export * from "./purchases";
 export * from "./coupons";
 export * from "./campaigns";
 export * from "./stripe";
+export * from "./auth";

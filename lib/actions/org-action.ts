@@ -1,11 +1,14 @@
 // The wrapper every organisation-scoped server action goes through: parse with zod, authorise
 // from the session against the organisation named in the input, run the service, and turn
-// errors into a result the form can show. Authorisation is decided here, once.
+// errors into a result the form can show. Authorisation is decided here, once. Messages shown
+// to the caller never echo the input (zod's messages and AppError's are fixed text), so nothing a
+// caller typed comes back as markup; tests/integration/bad-input-actions.test.ts holds it to that.
 import { z } from "zod";
 import { getDb, type Db } from "@/db/client";
 import { AppError, GENERIC_ERROR_MESSAGE, type ErrorCode } from "../errors";
+import { log } from "../log";
 import { requireOrgAccess, type OrgAccess, type SessionUser } from "../auth/access";
-import type { OrgRole } from "../auth/roles";
+import type { AccessNeed } from "../auth/access-rule";
 
 export type ActionResult<T> =
   | { ok: true; data: T }
@@ -16,7 +19,7 @@ export const orgSlugField = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "Unknown or
 export type OrgActionDef<S extends z.ZodObject<{ orgSlug: typeof orgSlugField }>, T> = {
   name: string;
   schema: S;
-  role: OrgRole | "read";
+  role: AccessNeed;
   handler: (ctx: { db: Db; access: OrgAccess; input: z.infer<S> }) => Promise<T>;
 };
 
@@ -43,7 +46,7 @@ export async function runOrgAction<S extends z.ZodObject<{ orgSlug: typeof orgSl
     return { ok: true, data: await def.handler({ db, access, input: parsed.data }) };
   } catch (e) {
     if (e instanceof AppError) return { ok: false, code: e.code, error: e.message };
-    console.error(`[action ${def.name}] failed`, { userId: user.id, error: e });
+    log.error({ event: "action_failed", action: def.name, userId: user.id, err: e }, "server action failed");
     return { ok: false, code: "internal", error: GENERIC_ERROR_MESSAGE };
   }
 }

@@ -1,11 +1,13 @@
 // Who may touch which organisation. Decided from the signed-in user and the database, never
-// from ids in the request alone. Members and admins act on their own organisations; platform
-// staff may read any organisation but only act through memberships of their own.
+// from ids in the request alone: this file loads the membership, the pure rule in
+// access-rule.ts decides. Members and admins act on their own organisations; platform staff may
+// read any organisation but only act through memberships of their own.
 import { and, eq } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { memberships, organizations, users, type Organization } from "@/db/schema";
 import { AppError } from "../errors";
-import { roleAtLeast, type OrgRole } from "./roles";
+import type { OrgRole } from "./roles";
+import { decideAccess, type AccessNeed } from "./access-rule";
 
 export type SessionUser = { id: string; email: string; name: string; isStaff: boolean };
 
@@ -27,19 +29,18 @@ export async function requireOrgAccess(
   db: DbOrTx,
   user: SessionUser,
   org: { slug: string } | { id: string },
-  needed: OrgRole | "read",
+  needed: AccessNeed,
 ): Promise<OrgAccess> {
   const [row] = await db
     .select({ org: organizations, role: memberships.role })
     .from(organizations)
     .leftJoin(memberships, and(eq(memberships.orgId, organizations.id), eq(memberships.userId, user.id)))
     .where("slug" in org ? eq(organizations.slug, org.slug) : eq(organizations.id, org.id));
-  const role = row?.role ?? null;
-  const allowed = row && (needed === "read" ? role !== null || user.isStaff : role !== null && roleAtLeast(role, needed));
-  if (!row || !allowed) {
-    if (row && role !== null) throw new AppError("forbidden", "Only organisation admins can do that.");
-    throw new AppError("not_found", "Organisation not found.");
-  }
+  if (!row) throw new AppError("not_found", "Organisation not found.");
+  const role = row.role ?? null;
+  const decision = decideAccess({ role, isStaff: user.isStaff, required: needed });
+  if (decision === "forbidden") throw new AppError("forbidden", "Only organisation admins can do that.");
+  if (decision === "not_found") throw new AppError("not_found", "Organisation not found.");
   return { org: row.org, role, user };
 }
 

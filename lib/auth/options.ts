@@ -1,14 +1,15 @@
-// next-auth configuration: email + password against the users table, JWT sessions that carry
-// only the user id (roles are always read fresh from the database).
+// next-auth configuration: email + password against the users table (throttled, in
+// lib/auth/sign-in.ts), JWT sessions that carry only the user id (roles are always read fresh
+// from the database), and redirects that never leave the site.
 import type { NextAuthOptions } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { getDb } from "@/db/client";
-import { users } from "@/db/schema";
-import { verifyPassword } from "./password";
+import { safeRedirectPath } from "./redirect";
+import { signInWithPassword } from "./sign-in";
+import { clientAddress, SIGN_IN_THROTTLED } from "./sign-in-throttle";
 
-const credentialsSchema = z.object({ email: z.string().trim().toLowerCase().email(), password: z.string().min(1).max(200) });
+const credentialsSchema = z.object({ email: z.string().trim().toLowerCase().email().max(254), password: z.string().min(1).max(200) });
 
 export const authOptions: NextAuthOptions = {
   session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
@@ -17,12 +18,15 @@ export const authOptions: NextAuthOptions = {
     Credentials({
       name: "Email",
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-      async authorize(raw) {
+      async authorize(raw, req) {
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) return null;
-        const [user] = await getDb().select().from(users).where(eq(users.email, parsed.data.email));
-        if (!user || !(await verifyPassword(parsed.data.password, user.passwordHash))) return null;
-        return { id: user.id, email: user.email, name: user.name };
+        const outcome = await signInWithPassword(getDb(), { ...parsed.data, address: clientAddress(req?.headers) });
+        if (outcome.ok) return outcome.user;
+        // Thrown messages reach the client as `error`; a wrong email and a wrong password are
+        // the same null.
+        if (outcome.reason === "throttled") throw new Error(SIGN_IN_THROTTLED);
+        return null;
       },
     }),
   ],
@@ -34,6 +38,9 @@ export const authOptions: NextAuthOptions = {
     session({ session, token }) {
       if (session.user && typeof token.uid === "string") (session.user as { id?: string }).id = token.uid;
       return session;
+    },
+    redirect({ url, baseUrl }) {
+      return baseUrl + safeRedirectPath(url, baseUrl);
     },
   },
 };

@@ -1,10 +1,12 @@
-// Coupon look-ups against the database: facts for the pure rules, the wrong-code throttle, and
-// which holds may be reclaimed. Every write to redemptions is in lib/coupons/redemptions.ts; holds
-// are taken by lib/topups/start.ts under a row lock on the coupon, which keeps the cap exact.
+// Coupon look-ups against the database: facts for the pure rules, the wrong-code throttle
+// (checkCouponGuess, atomic under parallel guesses), and which holds may be reclaimed. Every write
+// to redemptions is in lib/coupons/redemptions.ts; holds are taken by lib/topups/start.ts under a
+// row lock on the coupon, which keeps the cap exact.
 import { and, eq, gte, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db/client";
 import { couponAttempts, couponRedemptions, coupons, purchases, type Coupon } from "@/db/schema";
 import { AppError } from "../errors";
+import { advisoryXactLock, LOCK_NAMESPACE } from "../locks";
 import { COUPON_FAILURE_WINDOW_MS, couponThrottle, evaluateCoupon, normalizeCouponCode, type CouponEvaluation } from "./rules";
 
 export async function findCoupon(db: DbOrTx, rawCode: string, opts: { lock?: boolean } = {}): Promise<Coupon | undefined> {
@@ -51,23 +53,32 @@ export async function evaluateCouponFor(
   return { coupon, evaluation };
 }
 
-/** Throws rate_limited when the organisation has entered too many unknown codes lately. */
-export async function assertNotThrottled(db: DbOrTx, orgId: string): Promise<void> {
-  const since = new Date(Date.now() - COUPON_FAILURE_WINDOW_MS);
-  const rows = await db
-    .select({ at: couponAttempts.createdAt })
-    .from(couponAttempts)
-    .where(and(eq(couponAttempts.orgId, orgId), gte(couponAttempts.createdAt, since)));
-  const verdict = couponThrottle(
-    rows.map((r) => r.at),
-    new Date(),
-  );
-  if (verdict.limited) throw new AppError("rate_limited", verdict.message, { retryAfterMs: verdict.retryAfterMs });
-}
-
-/** Unknown codes count towards the throttle; real codes refused for a rule do not. */
-export async function recordWrongCode(db: DbOrTx, orgId: string, rawCode: string): Promise<void> {
-  await db.insert(couponAttempts).values({ orgId, code: normalizeCouponCode(rawCode).slice(0, 64) });
+/**
+ * The wrong-code throttle, atomic under parallel guesses: under an advisory lock on the
+ * organisation (held for this short transaction only), refuse with rate_limited when the
+ * organisation has entered too many unknown codes lately, and otherwise record the code as a
+ * failure right away if no coupon has it. Deciding and recording in one locked step is what keeps
+ * a burst of parallel guesses to exactly COUPON_FAILURE_LIMIT evaluated codes (a check here and a
+ * record after the evaluation would let every guess of a burst be evaluated). Real codes refused
+ * for a rule (expired, exhausted…) do not count. Call it before evaluating `rawCode`.
+ */
+export async function checkCouponGuess(db: DbOrTx, orgId: string, rawCode: string): Promise<void> {
+  const code = normalizeCouponCode(rawCode);
+  await db.transaction(async (tx) => {
+    await advisoryXactLock(tx, LOCK_NAMESPACE.couponGuesses, orgId);
+    const now = new Date();
+    const rows = await tx
+      .select({ at: couponAttempts.createdAt })
+      .from(couponAttempts)
+      .where(and(eq(couponAttempts.orgId, orgId), gte(couponAttempts.createdAt, new Date(now.getTime() - COUPON_FAILURE_WINDOW_MS))));
+    const verdict = couponThrottle(
+      rows.map((r) => r.at),
+      now,
+    );
+    if (verdict.limited) throw new AppError("rate_limited", verdict.message, { retryAfterMs: verdict.retryAfterMs });
+    const [known] = await tx.select({ id: coupons.id }).from(coupons).where(eq(coupons.code, code));
+    if (!known) await tx.insert(couponAttempts).values({ orgId, code: code.slice(0, 64) });
+  });
 }
 
 /** A checkout's hold counts against the cap for this long before it can be reclaimed. */

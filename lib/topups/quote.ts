@@ -5,7 +5,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { creditPacks } from "@/db/schema";
 import { AppError } from "../errors";
-import { assertNotThrottled, evaluateCouponFor, recordWrongCode } from "../coupons/service";
+import { checkCouponGuess, evaluateCouponFor } from "../coupons/service";
 import { reclaimStaleHolds } from "./reclaim";
 
 export type TopUpQuote = {
@@ -29,11 +29,10 @@ export async function quoteTopUp(db: Db, p: { orgId: string; packId: string; cou
   const code = p.couponCode?.trim();
   if (!code) return { ...base, discount: 0, total: pack.amount, couponCode: null, couponDescription: null };
 
-  await assertNotThrottled(db, p.orgId);
+  await checkCouponGuess(db, p.orgId, code);
   await reclaimStaleHolds(db, code, { limit: 5 });
   const { coupon, evaluation } = await evaluateCouponFor(db, { code, orgId: p.orgId, subtotal: pack.amount, currency: pack.currency, preview: true });
   if (!evaluation.ok) {
-    if (evaluation.reason === "not_found") await recordWrongCode(db, p.orgId, code);
     throw new AppError("coupon_invalid", evaluation.message, { reason: evaluation.reason });
   }
   return { ...base, discount: evaluation.discount, total: evaluation.total, couponCode: coupon!.code, couponDescription: coupon!.description };

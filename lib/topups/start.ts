@@ -9,7 +9,7 @@ import type { Db } from "@/db/client";
 import { creditPacks, purchases, type Organization, type Purchase } from "@/db/schema";
 import { AppError } from "../errors";
 import type { OrgRole } from "../auth/roles";
-import { assertNotThrottled, evaluateCouponFor, recordWrongCode } from "../coupons/service";
+import { checkCouponGuess, evaluateCouponFor } from "../coupons/service";
 import { ensureStripeCustomer } from "../stripe/customers";
 import { createPurchasePaymentIntent, isStripeConnectionError } from "../stripe/payment-intents";
 import { holdRedemption } from "../coupons/redemptions";
@@ -55,7 +55,7 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
     }
 
     if (couponCode) {
-      await assertNotThrottled(db, input.org.id);
+      await checkCouponGuess(db, input.org.id, couponCode);
       await reclaimStaleHolds(db, couponCode, { orgId: input.org.id });
     }
 
@@ -97,7 +97,6 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
 
     if (created.refused) {
       const { reason, message } = created.refused;
-      if (reason === "not_found") await recordWrongCode(db, input.org.id, couponCode!);
       throw new AppError("coupon_invalid", message, { reason });
     }
     purchase = created.purchase ?? (await findByRequest(db, input));

@@ -1,34 +1,94 @@
-// The webhook endpoint's logic, independent of Next: verify the raw body's signature, filter by
+// The webhook endpoint's logic, independent of Next: read the body with a byte cap (never
+// buffering more than the limit), verify the raw body's signature, check it is an event, filter by
 // livemode, process. Returns the HTTP status and a small JSON body.
+//
+// Refusals, in order: a declared Content-Length over the limit (413, nothing read); a content
+// type other than application/json (415); a body that grows past the limit while streaming (413,
+// the rest is not read); an empty body (400 "empty body"); a missing or bad signature (400
+// "invalid signature"); a correctly
+// signed body that is not an event (400 "malformed event", logged as malformed). None writes.
 import type { Db } from "@/db/client";
+import { log } from "../log";
 import { expectedLivemode } from "../stripe/client";
-import { SignatureError, verifyWebhook } from "../stripe/webhook-events";
+import { MalformedEventError, SignatureError, verifyWebhook } from "../stripe/webhook-events";
 import { processStripeEvent, WebhookHandlerError } from "./process";
 
 export type WebhookResponse = { status: number; body: Record<string, unknown> };
 
+/** Stripe's events are a few kilobytes; anything near this is not one. */
+export const WEBHOOK_MAX_BYTES = 1024 * 1024;
+
+const tooLarge: WebhookResponse = { status: 413, body: { error: `payload too large (limit ${WEBHOOK_MAX_BYTES} bytes)` } };
+
+/** The whole request: size and content type first, then the body, capped, into receiveStripeWebhook. */
+export async function receiveStripeWebhookRequest(db: Db, request: Request): Promise<WebhookResponse> {
+  const declared = Number(request.headers.get("content-length") ?? "");
+  if (Number.isFinite(declared) && declared > WEBHOOK_MAX_BYTES) {
+    log.warn({ event: "webhook_too_large", declaredBytes: declared }, "webhook rejected: declared body over the limit");
+    await request.body?.cancel().catch(() => {});
+    return tooLarge;
+  }
+  const mediaType = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (mediaType !== "application/json") {
+    log.warn({ event: "webhook_bad_content_type", contentType: mediaType ?? null }, "webhook rejected: content type");
+    await request.body?.cancel().catch(() => {});
+    return { status: 415, body: { error: "content type must be application/json" } };
+  }
+  const rawBody = await readCapped(request, WEBHOOK_MAX_BYTES);
+  if (rawBody === null) {
+    log.warn({ event: "webhook_too_large" }, "webhook rejected: body grew over the limit");
+    return tooLarge;
+  }
+  return receiveStripeWebhook(db, rawBody, request.headers.get("stripe-signature"));
+}
+
+/** The body as UTF-8 text, or null as soon as it exceeds `limit` bytes (the rest is not read). */
+async function readCapped(request: Request, limit: number): Promise<string | null> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 export async function receiveStripeWebhook(db: Db, rawBody: string, signature: string | null): Promise<WebhookResponse> {
+  if (rawBody.length === 0) {
+    log.warn({ event: "webhook_empty_body", signed: Boolean(signature) }, "webhook rejected: empty body");
+    return { status: 400, body: { error: "empty body" } };
+  }
   let event;
   try {
     event = verifyWebhook(rawBody, signature);
   } catch (e) {
-    if (e instanceof SignatureError) {
-      console.warn("[webhook] rejected: bad signature", { reason: e.message });
-      return { status: 400, body: { error: "invalid signature" } };
+    if (e instanceof MalformedEventError) {
+      log.warn({ event: "webhook_malformed_event", reason: e.message, bytes: Buffer.byteLength(rawBody) }, "webhook rejected: signed body is not a Stripe event");
+      return { status: 400, body: { error: "malformed event" } };
     }
-    return { status: 400, body: { error: "invalid payload" } };
+    log.warn({ event: "webhook_bad_signature", reason: e instanceof Error ? e.message : String(e) }, "webhook rejected: bad signature");
+    return { status: 400, body: { error: "invalid signature" } };
   }
+  const eventId = event.id;
   if (event.livemode !== expectedLivemode()) {
-    console.info("[webhook] ignored: livemode mismatch", { id: event.id, livemode: event.livemode });
+    log.info({ event: "webhook_livemode_mismatch", eventId, livemode: event.livemode }, "webhook ignored: livemode mismatch");
     return { status: 200, body: { received: true, ignored: "livemode mismatch" } };
   }
   try {
     const outcome = await processStripeEvent(db, event);
-    if (outcome.result === "ignored") console.info("[webhook] unhandled type", { id: event.id, type: event.type });
+    if (outcome.result === "ignored") log.info({ event: "webhook_unhandled_type", eventId, type: event.type }, "webhook: no handler for this type");
     return { status: 200, body: { received: true, ...outcome } };
   } catch (e) {
     const message = e instanceof WebhookHandlerError ? e.message : String(e);
-    console.error("[webhook] handler failed", { id: event.id, type: event.type, error: message });
+    log.error({ event: "webhook_handler_failed", eventId, type: event.type, error: message }, "webhook handler failed");
     return { status: 500, body: { error: "processing failed; Stripe will retry" } };
   }
 }

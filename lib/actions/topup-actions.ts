@@ -1,6 +1,8 @@
 "use server";
 // Server actions for the top-up flow: each binds a definition from lib/topups/actions.ts to the
-// signed-in user; parsing, authorisation and error mapping happen in runOrgAction.
+// signed-in user; parsing, authorisation and error mapping happen in runOrgAction. They live in
+// lib/ (not app/) so client components may import them; every export here is a public endpoint
+// and needs a row in tests/integration/access-matrix.test.ts.
 import { runOrgAction } from "@/lib/actions/org-action";
 import { currentUser } from "@/lib/auth/session";
 import {

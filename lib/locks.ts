@@ -1,0 +1,17 @@
+// Transaction-scoped PostgreSQL advisory locks, for throttles that must count and record in one
+// step under parallel requests on any number of app instances. Each use has its own namespace
+// (the first key), so keys of different uses never collide, and a transaction that takes several
+// takes them in namespace order (account before address), which cannot deadlock.
+import { sql } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+
+export const LOCK_NAMESPACE = {
+  signInAccount: 1,
+  signInAddress: 2,
+  couponGuesses: 3,
+} as const;
+
+/** Holds until the surrounding transaction ends; call inside db.transaction. */
+export async function advisoryXactLock(tx: DbOrTx, namespace: (typeof LOCK_NAMESPACE)[keyof typeof LOCK_NAMESPACE], key: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${namespace}::int, hashtext(${key}))`);
+}
