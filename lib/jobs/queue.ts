@@ -28,6 +28,8 @@ export type JobData = {
   "stripe.cancel-payment-intent": { paymentIntentId: string; purchaseId: string | null; reason: string };
   /** Scheduled sweep: reclaim coupon holds of abandoned checkouts (every coupon). */
   "coupons.reclaim-abandoned-holds": Record<string, never>;
+  /** Scheduled sweep: delete sign-in attempts older than the retention (30 days). */
+  "auth.prune-sign-in-attempts": Record<string, never>;
 };
 export type JobName = keyof JobData;
 
@@ -39,11 +41,13 @@ export const QUEUES: Record<JobName, QueueConfig> = {
   // still refusing after that, the scheduled sweep enqueues it again (the hold stays meanwhile).
   "stripe.cancel-payment-intent": { policy: "stately", retryLimit: 12, retryDelay: 10, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
   "coupons.reclaim-abandoned-holds": { policy: "stately", retryLimit: 2, retryDelay: 30, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 },
+  "auth.prune-sign-in-attempts": { policy: "stately", retryLimit: 3, retryDelay: 60, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 },
 };
 
 /** Cron schedules (pg-boss sends each once per slot across all instances). */
 export const SCHEDULES: Partial<Record<JobName, string>> = {
   "coupons.reclaim-abandoned-holds": "*/5 * * * *",
+  "auth.prune-sign-in-attempts": "17 3 * * *",
 };
 
 export type EnqueueOptions = Pick<PgBoss.SendOptions, "singletonKey" | "startAfter" | "priority" | "retryLimit">;

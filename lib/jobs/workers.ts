@@ -12,6 +12,7 @@ import type { Db } from "@/db/client";
 import { log } from "../log";
 import { runCancelIntentJob } from "../topups/cancel";
 import { reclaimAllAbandonedHolds } from "../topups/reclaim";
+import { pruneSignInAttempts } from "../auth/sign-in";
 import { JOB_SCHEMA, QUEUES, SCHEDULES, type JobData, type JobName } from "./queue";
 
 type JobHandler<N extends JobName> = (db: Db, data: JobData[N]) => Promise<unknown>;
@@ -19,6 +20,7 @@ type JobHandler<N extends JobName> = (db: Db, data: JobData[N]) => Promise<unkno
 const HANDLERS: { [N in JobName]: JobHandler<N> } = {
   "stripe.cancel-payment-intent": runCancelIntentJob,
   "coupons.reclaim-abandoned-holds": async (db) => ({ reclaimed: await reclaimAllAbandonedHolds(db) }),
+  "auth.prune-sign-in-attempts": async (db) => ({ pruned: await pruneSignInAttempts(db) }),
 };
 
 function databaseUrl(explicit?: string): string {

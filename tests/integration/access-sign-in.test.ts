@@ -9,6 +9,8 @@ import { DUMMY_HASH, pruneSignInAttempts, signInWithPassword } from "@/lib/auth/
 import { ACCOUNT_FAILURE_LIMIT, ADDRESS_FAILURE_LIMIT, SIGN_IN_THROTTLED } from "@/lib/auth/sign-in-throttle";
 import { authOptions } from "@/lib/auth/options";
 import { useTestDatabase } from "../support/context";
+import { enqueue, SCHEDULES } from "@/lib/jobs/queue";
+import { runQueuedJobs } from "@/lib/jobs/workers";
 import { signInThroughNextAuth } from "../support/next-auth";
 
 const { db } = useTestDatabase();
@@ -128,5 +130,16 @@ describe("sign-in throttle", () => {
     expect(await pruneSignInAttempts(db)).toBe(1);
     expect(await pruneSignInAttempts(db, 0)).toBe(0); // the window is the floor
     expect(await failures({ email: u.email })).toBe(2);
+  });
+
+  it("the daily pruning job deletes old attempts through the job queue", async () => {
+    const u = await makeAccount();
+    for (let i = 0; i < 2; i++) await attempt(u.email, "wrong");
+    await db.execute(sql`update sign_in_attempts set created_at = now() - interval '40 days' where id = (select min(id) from sign_in_attempts)`);
+    expect(SCHEDULES["auth.prune-sign-in-attempts"]).toBeTruthy();
+    await enqueue(db, "auth.prune-sign-in-attempts", {}, { singletonKey: "auth.prune-sign-in-attempts" });
+    const runs = await runQueuedJobs(db, { names: ["auth.prune-sign-in-attempts"] });
+    expect(runs).toMatchObject([{ name: "auth.prune-sign-in-attempts", ok: true, output: { pruned: 1 } }]);
+    expect(await failures({ email: u.email })).toBe(1);
   });
 });
