@@ -1,13 +1,18 @@
-// The launcher behind `npm run dev` (and `npm start` with --prod, and the e2e web server with
-// --e2e): starts what is missing — embedded PostgreSQL unless DATABASE_URL is set, the Stripe
-// emulator unless STRIPE_SECRET_KEY is set — migrates, seeds, and runs Next with the
-// environment set. Next itself only ever reads the environment.
+// The launcher behind `npm run dev` and `npm run preview` (and the e2e web server with --e2e):
+// starts what is missing — embedded PostgreSQL unless DATABASE_URL is set, the Stripe emulator —
+// migrates, seeds the demo data, and runs Next with the environment set. Next itself only ever
+// reads the environment. These are demo deployments (CREDITLOOP_DEPLOYMENT=dev|preview): demo
+// accounts and test cards, never live keys. Production is `npm start` (scripts/start.ts), which
+// does none of this.
 //
-//   npm run dev     next dev   on :3000 (PORT), data in .data/postgres, emulator on :12111
-//   npm start       next start on :3000 (builds first when .next has no build)
-//   --e2e           next build + next start on :3100 for Playwright: its own embedded database
-//                   (.data/postgres-e2e, re-created and seeded each run; TEST_DATABASE_URL to
-//                   use another server) and its own fresh emulator. Always the emulator.
+//   npm run dev       next dev on :3000 (PORT), data in .data/postgres, emulator on :12111;
+//                     real Stripe in test mode when STRIPE_SECRET_KEY=sk_test_… is set
+//   npm run preview   next build + next start on :3000 with the dev data, always the emulator,
+//                     labelled as a demo; its build lives in .next-preview, apart from the
+//                     production build in .next
+//   --e2e             the preview, for Playwright, on :3100 with its own embedded database
+//                     (.data/postgres-e2e, re-created and seeded each run; TEST_DATABASE_URL to
+//                     use another server) and its own fresh emulator
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -16,16 +21,20 @@ import { startEmulatorProcess, type EmulatorHandle } from "./emulator-process";
 import { localSecrets } from "./secrets";
 import { PORTS } from "./ports";
 import { runMigrations } from "../db/migrate";
-import { DEMO_USERS, seed } from "../db/seed";
+import { DEMO_USERS, seed } from "../lib/demo/seed";
+import { demoProblems } from "../lib/deployment";
+import { log } from "../lib/log";
 
 const args = new Set(process.argv.slice(2));
-const mode: "dev" | "prod" | "e2e" = args.has("--e2e") ? "e2e" : args.has("--prod") ? "prod" : "dev";
+const mode: "dev" | "preview" | "e2e" = args.has("--e2e") ? "e2e" : args.has("--preview") ? "preview" : "dev";
 const root = path.resolve(import.meta.dirname, "..");
 const port = Number(process.env.PORT || (mode === "e2e" ? PORTS.e2eApp : 3000));
+/** Preview and e2e builds live apart from the production build (`npm run build` → .next). */
+const PREVIEW_DIST_DIR = ".next-preview";
 const DEV = { pgDir: ".data/postgres", pgPort: PORTS.devPg, db: "creditloop", emuPort: PORTS.devEmulator, emuState: ".data/stripe-emulator/state.json", fresh: false, urlEnv: "DATABASE_URL" };
 const profile = {
   dev: DEV,
-  prod: DEV,
+  preview: DEV,
   e2e: { pgDir: ".data/postgres-e2e", pgPort: PORTS.e2ePg, db: "creditloop_e2e", emuPort: PORTS.e2eEmulator, emuState: ".data/stripe-emulator-e2e/state.json", fresh: true, urlEnv: "TEST_DATABASE_URL" },
 }[mode];
 
@@ -55,11 +64,15 @@ process.on("SIGHUP", () => void shutdown(129));
 
 async function main() {
   process.chdir(root);
-  if (mode === "e2e") {
-    // End-to-end tests drive the test-card form against the emulator, whatever the shell says.
+  process.env.CREDITLOOP_DEPLOYMENT = mode === "dev" ? "dev" : "preview";
+  if (mode !== "dev") {
+    // A preview (and the end-to-end tests) drives the test-card form against the emulator,
+    // whatever the shell says: demo data never meets a real Stripe account.
     delete process.env.STRIPE_SECRET_KEY;
     delete process.env.NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY;
   }
+  const problems = demoProblems(process.env);
+  if (problems.length > 0) throw new Error(problems.join("\n"));
   const realStripe = Boolean(process.env.STRIPE_SECRET_KEY);
   if (realStripe && !process.env.STRIPE_WEBHOOK_SECRET) {
     throw new Error(
@@ -70,13 +83,14 @@ async function main() {
   }
   const secrets = localSecrets();
   const env: NodeJS.ProcessEnv = { NEXT_TELEMETRY_DISABLED: "1", ...process.env, PORT: String(port) };
+  if (mode !== "dev") env.CREDITLOOP_DIST_DIR = PREVIEW_DIST_DIR;
   if (mode === "e2e" || !env.NEXTAUTH_URL) env.NEXTAUTH_URL = `http://localhost:${port}`;
   env.NEXTAUTH_SECRET ||= secrets.nextAuthSecret;
 
   step(`PostgreSQL…`);
   pg = await ensurePostgres({ dataDir: profile.pgDir, port: profile.pgPort, database: profile.db, fresh: profile.fresh, urlEnv: profile.urlEnv });
   env.DATABASE_URL = pg.url;
-  step("Migrating and seeding…");
+  step("Migrating and seeding the demo data…");
   await runMigrations(pg.url);
   await seed(pg.url);
 
@@ -86,7 +100,7 @@ async function main() {
     emulator = await startEmulatorProcess({ port: profile.emuPort, stateFile: profile.emuState, retryMs: mode === "e2e" ? "500,1000,2000" : undefined });
     emulator.child.on("exit", (code) => {
       if (!stopping) {
-        console.error(`Stripe emulator stopped unexpectedly (exit ${code}).`);
+        log.error({ exitCode: code }, "Stripe emulator stopped unexpectedly");
         void shutdown(1);
       }
     });
@@ -98,17 +112,14 @@ async function main() {
 
   const nextBin = path.join(root, "node_modules/.bin/next");
   if (mode !== "dev") {
-    if (mode === "e2e" || !fs.existsSync(path.join(root, ".next/BUILD_ID"))) {
-      step("next build…");
-      const build = spawnSync(nextBin, ["build"], { stdio: "inherit", env });
-      if (build.status !== 0) throw new Error("next build failed");
-    } else {
-      step("Using the existing build in .next (npm run build to rebuild).");
-    }
+    // Always a fresh build: a preview shows the code as it is now.
+    step(`next build (into ${PREVIEW_DIST_DIR})…`);
+    const build = spawnSync(nextBin, ["build"], { stdio: "inherit", env });
+    if (build.status !== 0) throw new Error("next build failed");
   }
   next = spawn(nextBin, [mode === "dev" ? "dev" : "start", "--port", String(port)], { stdio: "inherit", env });
   next.on("exit", (code, signal) => {
-    if (!stopping) console.error(`next exited (${signal ?? `code ${code}`}).`);
+    if (!stopping) log.error({ exitCode: code, signal }, "next exited");
     void shutdown(code ?? 1);
   });
   await waitForHttp(`http://localhost:${port}/api/health`);
@@ -137,7 +148,10 @@ function banner(realStripe: boolean, externalDb: boolean) {
   const lines = [
     "",
     "  ─────────────────────────────────────────────────────────────",
-    `  Creditloop ${mode === "dev" ? "(next dev)" : "(next start)"}  →  http://localhost:${port}`,
+    mode === "dev"
+      ? `  Creditloop (next dev)  →  http://localhost:${port}`
+      : `  Creditloop DEMO PREVIEW (production build, demo data)  →  http://localhost:${port}`,
+    ...(mode === "dev" ? [] : ["  Not a production server: demo accounts, test cards, local emulator. Production: npm start."]),
     `  Stripe:    ${realStripe ? "real Stripe (STRIPE_SECRET_KEY)" : `local emulator at ${emulator?.url} (test cards)`}`,
     `  Database:  ${externalDb ? "DATABASE_URL" : `embedded PostgreSQL, ${profile.pgDir} on port ${profile.pgPort}`}`,
     "",
@@ -151,6 +165,7 @@ function banner(realStripe: boolean, externalDb: boolean) {
 }
 
 main().catch(async (e) => {
+  // Human-facing: the reason the launcher stopped (a problem list, a failed build).
   console.error(e instanceof Error ? e.message : e);
   await shutdown(1);
 });

@@ -2,9 +2,9 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { currentUser } from "@/lib/auth/session";
 import { safeRedirectPath } from "@/lib/auth/redirect";
-import { DEMO_USERS } from "@/db/seed";
+import { DEMO_USERS } from "@/lib/demo/accounts";
+import { demoAccessAllowed } from "@/lib/deployment";
 import { SignInForm } from "@/components/sign-in-form";
-import { expectedLivemode } from "@/lib/stripe/client";
 
 export const metadata: Metadata = { title: "Sign in" };
 export const dynamic = "force-dynamic";
@@ -18,8 +18,8 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
       <p className="text-lg font-semibold text-indigo-600">Creditloop</p>
       <h1 className="mt-1 text-2xl font-semibold">Sign in</h1>
       <SignInForm callbackUrl={safeCallback} />
-      {/* Demo accounts are seeded for local and test-mode use; a live deployment never shows them. */}
-      {!expectedLivemode() && (
+      {/* Demo accounts exist in dev and preview data only; production never shows (or accepts) them. */}
+      {demoAccessAllowed(process.env) && (
       <section className="mt-8 rounded-lg border border-slate-200 bg-white p-4 text-sm">
         <h2 className="font-medium">Demo accounts</h2>
         <p className="mt-1 text-slate-600">

@@ -8,6 +8,7 @@ import { getDb } from "@/db/client";
 import { safeRedirectPath } from "./redirect";
 import { signInWithPassword } from "./sign-in";
 import { clientAddress, SIGN_IN_THROTTLED } from "./sign-in-throttle";
+import { signInAllowedFor } from "../deployment";
 
 const credentialsSchema = z.object({ email: z.string().trim().toLowerCase().email().max(254), password: z.string().min(1).max(200) });
 
@@ -21,6 +22,8 @@ export const authOptions: NextAuthOptions = {
       async authorize(raw, req) {
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) return null;
+        // Seeded demo accounts sign in only on dev/preview deployments (lib/deployment.ts).
+        if (!signInAllowedFor(parsed.data.email, process.env)) return null;
         const outcome = await signInWithPassword(getDb(), { ...parsed.data, address: clientAddress(req?.headers) });
         if (outcome.ok) return outcome.user;
         // Thrown messages reach the client as `error`; a wrong email and a wrong password are

@@ -1,21 +1,16 @@
-// Demo data for a fresh machine: two organisations (Acme with campaigns paused for lack of
+// Demo data for dev and preview (never production: scripts/start.ts refuses a database holding
+// the demo accounts): two organisations (Acme with campaigns paused for lack of
 // credits, Bluebird with a running balance), their users, a staff user, credit packs and coupons.
 // Idempotent: every row is keyed by a natural unique value and inserted only if missing; the
 // starting credits go through the ledger like any other grant.
 import { eq, inArray } from "drizzle-orm";
-import { createDb } from "./client";
-import { campaigns, coupons, creditPacks, memberships, organizations, users } from "./schema";
-import { hashPassword } from "../lib/auth/password";
-import { grantCredits } from "../lib/ledger/ledger";
+import { createDb } from "../../db/client";
+import { campaigns, coupons, creditPacks, memberships, organizations, users } from "../../db/schema";
+import { hashPassword } from "../auth/password";
+import { grantCredits } from "../ledger/ledger";
+import { DEMO_PASSWORD, DEMO_USERS } from "./accounts";
 
-export const DEMO_PASSWORD = "creditloop-demo";
-
-export const DEMO_USERS = [
-  { email: "admin@acme.test", password: DEMO_PASSWORD, label: "Acme Outdoor — admin (campaigns paused for credits)" },
-  { email: "member@acme.test", password: DEMO_PASSWORD, label: "Acme Outdoor — member" },
-  { email: "admin@bluebird.test", password: DEMO_PASSWORD, label: "Bluebird Coffee — admin" },
-  { email: "staff@creditloop.test", password: DEMO_PASSWORD, label: "Creditloop platform staff" },
-];
+export { DEMO_PASSWORD, DEMO_USERS };
 
 const ORGS = [
   { slug: "acme", name: "Acme Outdoor" },

@@ -1,0 +1,58 @@
+// npm start — the production server: checks the environment, applies the committed migrations
+// to DATABASE_URL, then runs `next start` on the build in .next (`npm run build`). It never
+// seeds, never starts the Stripe emulator or an embedded database, and refuses to start — exit
+// code 2, one line per problem on stderr — when the environment is incomplete or inconsistent
+// (lib/deployment.ts, productionProblems), when there is no build, or when the database holds
+// the demo accounts that dev/preview seed. The check runs before anything heavy is loaded, so a
+// bad environment fails at once.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { productionProblems } from "../lib/deployment";
+
+const root = path.resolve(import.meta.dirname, "..");
+const DIST_DIR = ".next";
+
+function refuse(problems: string[]): never {
+  for (const p of problems) process.stderr.write(`npm start: ${p}\n`);
+  process.stderr.write("npm start: refusing to start the production server (npm run preview runs a local demo).\n");
+  process.exit(2);
+}
+
+async function main() {
+  process.chdir(root);
+  const env: NodeJS.ProcessEnv = { NEXT_TELEMETRY_DISABLED: "1", ...process.env };
+  const problems = productionProblems(env);
+  if (!fs.existsSync(path.join(root, DIST_DIR, "BUILD_ID"))) problems.push(`No production build in ${DIST_DIR}: run npm run build first.`);
+  if (problems.length > 0) refuse(problems);
+  env.CREDITLOOP_DEPLOYMENT = "production";
+  (env as Record<string, string | undefined>).NODE_ENV = "production";
+  // The production build is .next whatever the shell says (preview builds live elsewhere).
+  delete env.CREDITLOOP_DIST_DIR;
+
+  const { runMigrations } = await import("../db/migrate");
+  const { demoAccountsIn } = await import("./demo-accounts");
+  const { log } = await import("../lib/log");
+  await runMigrations(env.DATABASE_URL!);
+  log.info("migrations applied");
+  const demo = await demoAccountsIn(env.DATABASE_URL!);
+  if (demo.length > 0) {
+    refuse([
+      `The database holds the demo accounts ${demo.join(", ")}: it was seeded for dev/preview. ` +
+        "Production never serves demo accounts: use a database of its own, or delete these users.",
+    ]);
+  }
+
+  const port = env.PORT || "3000";
+  const next = spawn(path.join(root, "node_modules/.bin/next"), ["start", "--port", port], { stdio: "inherit", env });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => next.kill(signal));
+  next.on("exit", (code, signal) => {
+    if (code !== 0) log.error({ exitCode: code, signal }, "next start exited");
+    process.exit(code ?? 1);
+  });
+}
+
+main().catch((e) => {
+  process.stderr.write(`npm start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
