@@ -11,7 +11,7 @@ function npmStart(env: Record<string, string>) {
   const r = spawnSync("npm", ["start", "--silent"], {
     cwd: root,
     // Only what npm and node need: nothing of the caller's Stripe/database settings leaks in.
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } as unknown as NodeJS.ProcessEnv,
     encoding: "utf8",
     timeout: 60_000,
   });
