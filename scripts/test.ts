@@ -1,15 +1,18 @@
-// npm test: every test on a fresh machine — Chromium check first (fail, never skip), then
-// vitest (unit, emulator, integration against real PostgreSQL and the emulator), then
-// Playwright end-to-end against `next start`. Both runners always run, so one failing run still
-// shows the other's results; each prints its own summary, and this script ends with one line
-// over both: "N passed, N failed". Exit status is non-zero if anything failed.
+// npm test: every check and test on a fresh machine. Chromium first (found, or installed:
+// Playwright's installer, then Debian's package where apt-get is usable — scripts/chromium.ts;
+// fail, never skip), then the CI checks — typecheck (tsc --noEmit), lint (ESLint with Next's
+// rules), check:imports (dependency-cruiser layer rules) — each counted as one pass or one fail,
+// then vitest (unit, emulator, integration against real PostgreSQL and the emulator), then
+// Playwright end-to-end against the preview build. Everything runs even when something before it
+// failed, so one run shows every result; each prints its own output, and this script ends with
+// one line over all: "N passed, N failed". Exit status is non-zero if anything failed.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { requireChromium } from "./chromium";
+import { ensureChromium } from "./chromium";
 
 process.chdir(path.resolve(import.meta.dirname, ".."));
-const chromium = requireChromium();
+const chromium = ensureChromium();
 console.log(`Chromium: ${chromium}`);
 fs.mkdirSync("test-results", { recursive: true });
 
@@ -24,7 +27,7 @@ function run(bin: string, args: string[], env: Record<string, string> = {}): num
   return r.status ?? 1;
 }
 
-function readJson(file: string): any {
+function readJson(file: string): Record<string, unknown> | null {
   try {
     return JSON.parse(fs.readFileSync(file, "utf8"));
   } catch {
@@ -32,36 +35,50 @@ function readJson(file: string): any {
   }
 }
 
+const num = (v: unknown) => (typeof v === "number" ? v : 0);
+
 type Result = { name: string; status: number; passed: number; failed: number; skipped: number };
+
+/** A check is one test: it passes (exit 0) or fails. */
+function check(name: string, bin: string, args: string[]): Result {
+  const status = run(bin, args);
+  return { name, status, passed: status === 0 ? 1 : 0, failed: status === 0 ? 0 : 1, skipped: 0 };
+}
 
 function vitest(): Result {
   const status = run("vitest", ["run", "--reporter=default", "--reporter=json", `--outputFile=${VITEST_JSON}`]);
   const v = readJson(VITEST_JSON);
-  const failed = v?.numFailedTests ?? 0;
+  const failed = num(v?.numFailedTests);
   return {
     name: "vitest",
     status,
-    passed: v?.numPassedTests ?? 0,
+    passed: num(v?.numPassedTests),
     // A run that failed outside any test (global setup, a file that does not load) still fails.
     failed: status !== 0 && failed === 0 ? 1 : failed,
-    skipped: (v?.numPendingTests ?? 0) + (v?.numTodoTests ?? 0),
+    skipped: num(v?.numPendingTests) + num(v?.numTodoTests),
   };
 }
 
 function playwright(): Result {
   const status = run("playwright", ["test"], { PLAYWRIGHT_JSON_OUTPUT_NAME: PLAYWRIGHT_JSON, CHROMIUM_PATH: chromium });
-  const s = readJson(PLAYWRIGHT_JSON)?.stats;
-  const failed = s?.unexpected ?? 0;
+  const s = readJson(PLAYWRIGHT_JSON)?.stats as Record<string, unknown> | undefined;
+  const failed = num(s?.unexpected);
   return {
     name: "playwright",
     status,
-    passed: (s?.expected ?? 0) + (s?.flaky ?? 0),
+    passed: num(s?.expected) + num(s?.flaky),
     failed: status !== 0 && failed === 0 ? 1 : failed, // web server or config failure
-    skipped: s?.skipped ?? 0,
+    skipped: num(s?.skipped),
   };
 }
 
-const results = [vitest(), playwright()];
+const results = [
+  check("typecheck", "tsc", ["--noEmit"]),
+  check("lint", "eslint", ["."]),
+  check("imports", "depcruise", ["app", "components", "lib", "db", "instrumentation.ts", "--config", ".dependency-cruiser.cjs"]),
+  vitest(),
+  playwright(),
+];
 
 console.log("\n── npm test ──");
 for (const r of results) {
