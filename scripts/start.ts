@@ -1,5 +1,6 @@
 // npm start — the production server: checks the environment, applies the committed migrations
-// to DATABASE_URL, then runs `next start` on the build in .next (`npm run build`). It never
+// to DATABASE_URL, checks the database holds no demo accounts, then runs `next start` on the
+// build in .next (`npm run build`). It never
 // seeds, never starts the Stripe emulator or an embedded database, and refuses to start — exit
 // code 2, one line per problem on stderr — when the environment is incomplete or inconsistent
 // (lib/deployment.ts, productionProblems), when there is no build, or when the database holds
@@ -23,7 +24,6 @@ async function main() {
   process.chdir(root);
   const env: NodeJS.ProcessEnv = { NEXT_TELEMETRY_DISABLED: "1", ...process.env };
   const problems = productionProblems(env);
-  if (!fs.existsSync(path.join(root, DIST_DIR, "BUILD_ID"))) problems.push(`No production build in ${DIST_DIR}: run npm run build first.`);
   if (problems.length > 0) refuse(problems);
   env.CREDITLOOP_DEPLOYMENT = "production";
   (env as Record<string, string | undefined>).NODE_ENV = "production";
@@ -42,6 +42,8 @@ async function main() {
         "Production never serves demo accounts: use a database of its own, or delete these users.",
     ]);
   }
+
+  if (!fs.existsSync(path.join(root, DIST_DIR, "BUILD_ID"))) refuse([`No production build in ${DIST_DIR}: run npm run build first.`]);
 
   const port = env.PORT || "3000";
   const next = spawn(path.join(root, "node_modules/.bin/next"), ["start", "--port", port], { stdio: "inherit", env });
