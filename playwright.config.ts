@@ -1,6 +1,7 @@
-// End-to-end tests: Chromium (Debian's, via CHROMIUM_PATH or /usr/bin/chromium — never skipped)
-// against `next start` on :3100, on a freshly re-created and seeded database and a fresh Stripe
-// emulator, started by the same launcher as `npm run dev` (scripts/dev.ts --e2e).
+// End-to-end tests: Chromium (CHROMIUM_PATH, a system Chromium, or Playwright's — never skipped;
+// npm test installs one when missing) against the preview — a production build (`next start`,
+// CREDITLOOP_DEPLOYMENT=preview) — on :3100, on a freshly re-created and seeded database and a
+// fresh Stripe emulator, started by the same launcher as `npm run preview` (scripts/dev.ts --e2e).
 //
 // Output: screenshots of every test (and the specs' own named shots in test-results/screens/)
 // are kept. Playwright empties its outputDir at start, so it gets test-results/artifacts/ and

@@ -47,9 +47,15 @@ async function main() {
 
   const port = env.PORT || "3000";
   const next = spawn(path.join(root, "node_modules/.bin/next"), ["start", "--port", port], { stdio: "inherit", env });
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => next.kill(signal));
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      stopping = true;
+      next.kill(signal);
+    });
+  }
   next.on("exit", (code, signal) => {
-    if (code !== 0) log.error({ exitCode: code, signal }, "next start exited");
+    if (code !== 0 && !stopping) log.error({ exitCode: code, signal }, "next start exited");
     process.exit(code ?? 1);
   });
 }
