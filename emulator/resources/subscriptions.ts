@@ -249,7 +249,7 @@ function update(ctx: Ctx, sub: Json): Json {
  * (customer.subscription.pending_update_expired, the invoice voided). The subscription's status
  * does not change and the invoice is not retried.
  */
-function pendingUpdate(env: BillingEnv, sub: Json, change: Change, before: Json, p: Record<string, unknown>): Json {
+function pendingUpdate(env: BillingEnv, sub: Json, change: Change, before: Json, _p: Record<string, unknown>): Json {
   const meta = subscriptionMeta(env.store, sub.id as string);
   const customer = customerJson(env.store, sub.customer as string)!;
   // The items as they would be, with the prorations pointing at them.

@@ -10,6 +10,7 @@ import type Stripe from "stripe";
 import type { Db } from "@/db/client";
 import { stripeEvents } from "@/db/schema";
 import { handlerFor } from "./handlers";
+import { log } from "../log";
 
 export type ProcessOutcome =
   | { result: "processed"; detail: string }
@@ -63,7 +64,7 @@ async function recordFailure(db: Db, event: Stripe.Event, message: string): Prom
       });
   } catch (recordError) {
     // The database itself may be what failed; the 500 still makes Stripe retry.
-    console.error("[webhook] could not record failure", { eventId: event.id, recordError });
+    log.error({ eventId: event.id, type: event.type, err: recordError }, "webhook: could not record the failure");
   }
 }
 

@@ -10,7 +10,7 @@
 import type { Db } from "@/db/client";
 import { log } from "../log";
 import { expectedLivemode } from "../stripe/client";
-import { MalformedEventError, SignatureError, verifyWebhook } from "../stripe/webhook-events";
+import { MalformedEventError, verifyWebhook } from "../stripe/webhook-events";
 import { processStripeEvent, WebhookHandlerError } from "./process";
 
 export type WebhookResponse = { status: number; body: Record<string, unknown> };
