@@ -12,7 +12,7 @@ import { cancelTopUpDef, confirmTestCardDef, purchaseStatusDef, quoteTopUpDef, s
 import { linkPaymentIntent } from "@/lib/topups/start";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { stripe } from "@/lib/stripe/client";
-import { enqueue } from "@/lib/jobs/queue";
+import { enqueue, SCHEDULES } from "@/lib/jobs/queue";
 import { runQueuedJobs, startWorkers, stopWorkers } from "@/lib/jobs/workers";
 import { couponOverRedemptions, purchasesNeedingReview } from "@/lib/staff/queries";
 import { useTestDatabase } from "../support/context";
@@ -436,10 +436,14 @@ describe("job workers", () => {
 
     await startWorkers(db, { pollingIntervalSeconds: 0.5 });
     try {
-      // The sweep of abandoned holds is scheduled (cron) once for all instances.
-      expect([...(await db.execute<{ name: string; cron: string }>(sql`select name, cron from pgboss.schedule`))]).toEqual([
-        { name: "coupons.reclaim-abandoned-holds", cron: "*/5 * * * *" },
-      ]);
+      // Every sweep (abandoned holds among them) is scheduled (cron) once for all instances.
+      const scheduled = [...(await db.execute<{ name: string; cron: string }>(sql`select name, cron from pgboss.schedule`))].sort((a, b) => a.name.localeCompare(b.name));
+      expect(scheduled).toContainEqual({ name: "coupons.reclaim-abandoned-holds", cron: "*/5 * * * *" });
+      expect(scheduled).toEqual(
+        Object.entries(SCHEDULES)
+          .map(([name, cron]) => ({ name, cron }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
+      );
       await runOrgAction(confirmTestCardDef, admin, { orgSlug: org.slug, purchaseId: r.data.purchaseId, paymentMethod: "pm_card_visa_chargeDeclined" }, db);
       for (let i = 0; i < 100 && (await holdOf(r.data.purchaseId))!.status === "held"; i++) await new Promise((ok) => setTimeout(ok, 100));
     } finally {
