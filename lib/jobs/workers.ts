@@ -39,7 +39,10 @@ function newBoss(url: string, opts: { schedule: boolean; supervise: boolean }): 
     supervise: opts.supervise,
     migrate: true,
   });
-  boss.on("error", (err) => log.error({ err }, "job queue error"));
+  // pg's errors carry the whole client object; log what a person reads (the queue reconnects).
+  boss.on("error", (err: Error & { code?: string }) =>
+    log.error({ err: { type: err.name, message: err.message, code: err.code } }, "job queue error"),
+  );
   return boss;
 }
 
