@@ -3,7 +3,15 @@
 // signed-in user; the staff check, parsing and error mapping happen in runStaffAction.
 import { runStaffAction } from "./staff-action";
 import { currentUser } from "../auth/session";
-import { adjustCreditsDef, createCouponDef, deactivateCouponDef, replayEventDef, resyncEventsDef } from "../staff/actions";
+import {
+  adjustCreditsDef,
+  createCouponDef,
+  deactivateCouponDef,
+  refundPurchaseDef,
+  replayEventDef,
+  resyncEventsDef,
+  runReconciliationDef,
+} from "../staff/actions";
 
 export async function adjustCreditsAction(input: unknown) {
   return runStaffAction(adjustCreditsDef, await currentUser(), input);
@@ -23,4 +31,12 @@ export async function replayEventAction(input: unknown) {
 
 export async function resyncEventsAction(input: unknown) {
   return runStaffAction(resyncEventsDef, await currentUser(), input);
+}
+
+export async function refundPurchaseAction(input: unknown) {
+  return runStaffAction(refundPurchaseDef, await currentUser(), input);
+}
+
+export async function runReconciliationAction(input: unknown) {
+  return runStaffAction(runReconciliationDef, await currentUser(), input);
 }

@@ -3,12 +3,15 @@
 // is read. Inputs arrive from forms as strings, so numbers and flags are coerced here, strictly.
 import { z } from "zod";
 import { eq } from "drizzle-orm";
+import type { Db } from "@/db/client";
 import { organizations } from "@/db/schema";
 import { defineStaffAction } from "../actions/staff-action";
 import { createCoupon, deactivateCoupon } from "../coupons/admin";
 import { adjustCredits, MAX_ADJUSTMENT } from "../ledger/adjustments";
 import { AppError } from "../errors";
 import { replayEvent, resyncFromStripe } from "../webhooks/replay";
+import { requestRefund } from "../refunds/request";
+import { reconcile } from "../reconcile/reconcile";
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "Unknown organisation.").max(100);
 const wholeNumber = (msg: string) =>
@@ -16,7 +19,7 @@ const wholeNumber = (msg: string) =>
 const flag = z.union([z.boolean(), z.enum(["on", "true", "false", ""]).transform((v) => v === "on" || v === "true")]).optional().default(false);
 const optionalText = z.string().trim().max(500).optional().transform((v) => (v ? v : undefined));
 
-async function orgIdBySlug(db: Parameters<Parameters<typeof defineStaffAction>[0]["handler"]>[0]["db"], s: string): Promise<string> {
+async function orgIdBySlug(db: Db, s: string): Promise<string> {
   const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, s));
   if (!org) throw new AppError("not_found", "Organisation not found.");
   return org.id;
@@ -122,4 +125,31 @@ export const resyncEventsDef = defineStaffAction({
       }),
   }),
   handler: ({ db, staff, input }) => resyncFromStripe(db, staff.id, input.since),
+});
+
+export const refundPurchaseDef = defineStaffAction({
+  name: "refundPurchase",
+  schema: z.object({
+    purchaseId: z.string().uuid("Unknown purchase."),
+    // Blank: the rest of the payment. Otherwise minor units.
+    amount: z
+      .union([z.literal("").transform(() => null), z.null(), wholeNumber("Enter a whole amount in minor units.")])
+      .optional()
+      .transform((v) => v ?? null)
+      .refine((v) => v === null || (v > 0 && v <= 100_000_000), "Enter a positive amount in minor units."),
+    reason: z.string().trim().min(3, "A reason is required.").max(500, "Keep the reason under 500 characters."),
+  }),
+  handler: async ({ db, staff, input }) => {
+    const r = await requestRefund(db, { actorUserId: staff.id, purchaseId: input.purchaseId, amount: input.amount, reason: input.reason });
+    return { refundId: r.id, amount: r.amount, status: r.status };
+  },
+});
+
+export const runReconciliationDef = defineStaffAction({
+  name: "runReconciliation",
+  schema: z.object({ fix: flag }),
+  handler: async ({ db, staff, input }) => {
+    const run = await reconcile(db, { actorUserId: staff.id, fix: input.fix });
+    return { runId: run.id, findings: (run.findings as unknown[]).length, fixed: run.fixed };
+  },
 });
