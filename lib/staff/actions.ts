@@ -13,11 +13,21 @@ import { replayEvent, resyncFromStripe } from "../webhooks/replay";
 import { requestRefund } from "../refunds/request";
 import { reconcile } from "../reconcile/reconcile";
 
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "Unknown organisation.").max(100);
+const slug = z.string().max(100, "Unknown organisation.").regex(/^[a-z0-9][a-z0-9-]*$/, "Unknown organisation.");
 const wholeNumber = (msg: string) =>
   z.union([z.number(), z.string().trim().regex(/^-?\d{1,12}$/, msg).transform(Number)]).pipe(z.number().int(msg).refine(Number.isSafeInteger, msg));
 const flag = z.union([z.boolean(), z.enum(["on", "true", "false", ""]).transform((v) => v === "on" || v === "true")]).optional().default(false);
-const optionalText = z.string().trim().max(500).optional().transform((v) => (v ? v : undefined));
+const optionalText = z.string().trim().max(500, "Too long.").optional().transform((v) => (v ? v : undefined));
+// Free text (reasons, descriptions): shown escaped by React, stored as text; control characters
+// (NUL cannot be stored at all) are refused.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const freeText = (min: number, max: number, what: string) =>
+  z
+    .string()
+    .trim()
+    .min(min, min > 0 ? `${what} is required.` : undefined)
+    .max(max, `Keep it under ${max} characters.`)
+    .refine((v) => !CONTROL.test(v), "Remove the control characters.");
 
 async function orgIdBySlug(db: Db, s: string): Promise<string> {
   const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, s));
@@ -31,7 +41,7 @@ export const adjustCreditsDef = defineStaffAction({
     orgSlug: slug,
     kind: z.enum(["bonus", "correction"]),
     amount: wholeNumber("Enter a whole number of credits.").refine((n) => n !== 0 && Math.abs(n) <= MAX_ADJUSTMENT, "Enter a non-zero number of credits within the limit."),
-    reason: z.string().trim().min(3, "A reason is required.").max(500, "Keep the reason under 500 characters."),
+    reason: freeText(3, 500, "A reason"),
     requestId: z.string().uuid(),
   }),
   handler: async ({ db, staff, input }) => {
@@ -46,7 +56,7 @@ export const createCouponDef = defineStaffAction({
   schema: z
     .object({
       code: z.string().trim().regex(/^[A-Za-z0-9_-]{3,40}$/, "Codes are 3–40 letters, digits, - or _."),
-      description: z.string().trim().max(200).optional().default(""),
+      description: freeText(0, 200, "A description").optional().default(""),
       discountType: z.enum(["percent", "amount"]),
       percentOff: optionalText,
       amountOff: optionalText,
@@ -131,13 +141,11 @@ export const refundPurchaseDef = defineStaffAction({
   name: "refundPurchase",
   schema: z.object({
     purchaseId: z.string().uuid("Unknown purchase."),
-    // Blank: the rest of the payment. Otherwise minor units.
+    // "" (the form's blank field): the rest of the payment. Otherwise minor units.
     amount: z
-      .union([z.literal("").transform(() => null), z.null(), wholeNumber("Enter a whole amount in minor units.")])
-      .optional()
-      .transform((v) => v ?? null)
+      .union([z.literal("").transform(() => null), wholeNumber("Enter a whole amount in minor units.")])
       .refine((v) => v === null || (v > 0 && v <= 100_000_000), "Enter a positive amount in minor units."),
-    reason: z.string().trim().min(3, "A reason is required.").max(500, "Keep the reason under 500 characters."),
+    reason: freeText(3, 500, "A reason"),
   }),
   handler: async ({ db, staff, input }) => {
     const r = await requestRefund(db, { actorUserId: staff.id, purchaseId: input.purchaseId, amount: input.amount, reason: input.reason });
@@ -147,9 +155,9 @@ export const refundPurchaseDef = defineStaffAction({
 
 export const runReconciliationDef = defineStaffAction({
   name: "runReconciliation",
-  schema: z.object({ fix: flag }),
+  schema: z.object({ mode: z.enum(["report", "fix"]) }),
   handler: async ({ db, staff, input }) => {
-    const run = await reconcile(db, { actorUserId: staff.id, fix: input.fix });
+    const run = await reconcile(db, { actorUserId: staff.id, fix: input.mode === "fix" });
     return { runId: run.id, findings: (run.findings as unknown[]).length, fixed: run.fixed };
   },
 });

@@ -46,7 +46,7 @@ describe("reconciliation", () => {
     const c = await makeOrg(db);
     await db.execute(sql`update organizations set balance = balance + 7 where id = ${c.id}`);
 
-    const r = await runStaffAction(runReconciliationDef, staff, { fix: "on" }, db);
+    const r = await runStaffAction(runReconciliationDef, staff, { mode: "fix" }, db);
     expect(r).toMatchObject({ ok: true, data: { fixed: 1 } });
     const [run] = await db.select().from(reconciliationRuns);
     const findings = run!.findings as Finding[];
@@ -79,7 +79,7 @@ describe("reconciliation", () => {
     const run = await reconcile(db, { fix: false });
     expect((run.findings as Finding[]).map((f) => [f.kind, f.fixed])).toEqual([["missing_grant", false]]);
     expect((await snapshot(db, a.org.id)).balance).toBe(0);
-    expect(await runStaffAction(runReconciliationDef, a.admin, { fix: "on" }, db)).toMatchObject({ ok: false, code: "not_found" });
+    expect(await runStaffAction(runReconciliationDef, a.admin, { mode: "fix" }, db)).toMatchObject({ ok: false, code: "not_found" });
     expect(await db.select().from(reconciliationRuns)).toHaveLength(1);
     expect((await snapshot(db, a.org.id)).balance).toBe(0);
   });

@@ -23,7 +23,13 @@ export default async function StaffReconciliation() {
           const r = d as { findings: number; fixed: number };
           return `${r.findings} difference${r.findings === 1 ? "" : "s"}, ${r.fixed} fixed.`;
         }}>
-          <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="fix" defaultChecked /> Fix missing grants (through settlement)</label>
+          <label className="block text-sm">
+            <span className="font-medium">Mode</span>
+            <select name="mode" defaultValue="fix" className="ml-2 rounded-lg border border-slate-300 px-2 py-1 text-sm">
+              <option value="fix">Report and fix missing grants (through settlement)</option>
+              <option value="report">Report only</option>
+            </select>
+          </label>
         </StaffForm>
       </Card>
       <Card>
