@@ -12,7 +12,7 @@ export function StaffForm({
   children,
   submitLabel,
   confirmText,
-  describe,
+  successText,
   testId,
   className = "",
 }: {
@@ -20,7 +20,8 @@ export function StaffForm({
   children: React.ReactNode;
   submitLabel: string;
   confirmText?: string;
-  describe?: (data: unknown) => string;
+  /** Shown on success; {field} is replaced by the result's field (an array by its length). */
+  successText?: string;
   testId?: string;
   className?: string;
 }) {
@@ -40,7 +41,7 @@ export function StaffForm({
     start(async () => {
       const r = await action(input);
       if (r.ok) {
-        setMessage({ tone: "ok", text: describe ? describe(r.data) : "Done." });
+        setMessage({ tone: "ok", text: successText ? fill(successText, r.data) : "Done." });
         setRequestId(crypto.randomUUID());
         form.reset();
         router.refresh();
@@ -74,6 +75,14 @@ export function StaffForm({
       )}
     </form>
   );
+}
+
+function fill(template: string, data: unknown): string {
+  const obj = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
+  return template.replace(/\{(\w+)\}/g, (_, k: string) => {
+    const v = obj[k];
+    return Array.isArray(v) ? String(v.length) : String(v ?? "");
+  });
 }
 
 export function Field({ label, children }: { label: string; children: React.ReactNode }) {

@@ -58,7 +58,7 @@ export default async function StaffCoupons({ searchParams }: { searchParams: Pro
         </Card>
         <Card>
           <h2 className="mb-2 font-semibold">New coupon</h2>
-          <StaffForm action={createCouponAction} submitLabel="Create coupon" testId="coupon-form" describe={(d) => `Created ${(d as { code: string }).code}.`}>
+          <StaffForm action={createCouponAction} submitLabel="Create coupon" testId="coupon-form" successText="Created {code}.">
             <Field label="Code"><input name="code" required className={inputClass} /></Field>
             <Field label="Description"><input name="description" className={inputClass} /></Field>
             <Field label="Discount">

@@ -41,10 +41,7 @@ export default async function StaffEvents({ searchParams }: { searchParams: Prom
       <Card className="mb-4">
         <h2 className="mb-2 font-semibold">Re-sync from Stripe</h2>
         <p className="mb-2 text-xs text-slate-500">Lists Stripe&apos;s events since the date and processes every one we never processed (after a webhook outage). Safe to run again.</p>
-        <StaffForm action={resyncEventsAction} submitLabel="Re-sync" testId="resync-form" describe={(d) => {
-          const r = d as { listed: number; processed: number; alreadyProcessed: number; ignored: number; failed: unknown[] };
-          return `${r.listed} listed: ${r.processed} processed now, ${r.ignored} ignored, ${r.alreadyProcessed} already processed, ${r.failed.length} failed.`;
-        }}>
+        <StaffForm action={resyncEventsAction} submitLabel="Re-sync" testId="resync-form" successText="{listed} listed: {processed} processed now, {ignored} ignored, {alreadyProcessed} already processed, {failed} failed.">
           <Field label="Since"><input name="since" type="datetime-local" required className={`${inputClass} max-w-xs`} /></Field>
         </StaffForm>
       </Card>
@@ -81,7 +78,7 @@ export default async function StaffEvents({ searchParams }: { searchParams: Prom
                   {e.id} · {e.org_slug ?? "no organisation"} · received {formatDateTime(new Date(e.received_at))} · {e.attempts} attempt{e.attempts === 1 ? "" : "s"}
                 </p>
                 {e.last_error && <p className="break-words text-xs text-red-700">{e.last_error}</p>}
-                <StaffForm action={replayEventAction} submitLabel="Replay" className="mt-1" describe={(d) => `Replay: ${(d as { result: string }).result}.`}>
+                <StaffForm action={replayEventAction} submitLabel="Replay" className="mt-1" successText="Replay: {result}.">
                   <input type="hidden" name="eventId" value={e.id} />
                 </StaffForm>
               </li>

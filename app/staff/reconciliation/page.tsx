@@ -19,10 +19,7 @@ export default async function StaffReconciliation() {
     <>
       <PageTitle title="Reconciliation" subtitle="Succeeded PaymentIntents at Stripe against purchases and ledger entries, and every balance against its ledger. Missing grants are fixed through the normal finalisation path. Runs nightly; paid invoices join once subscriptions exist." />
       <Card className="mb-4">
-        <StaffForm action={runReconciliationAction} submitLabel="Run now" testId="reconcile-form" describe={(d) => {
-          const r = d as { findings: number; fixed: number };
-          return `${r.findings} difference${r.findings === 1 ? "" : "s"}, ${r.fixed} fixed.`;
-        }}>
+        <StaffForm action={runReconciliationAction} submitLabel="Run now" testId="reconcile-form" successText="{findings} difference(s), {fixed} fixed.">
           <label className="block text-sm">
             <span className="font-medium">Mode</span>
             <select name="mode" defaultValue="fix" className="ml-2 rounded-lg border border-slate-300 px-2 py-1 text-sm">

@@ -25,7 +25,7 @@ export default async function StaffEvent({ params }: { params: Promise<{ id: str
           {e.processed_at ? `processed ${formatDateTime(new Date(e.processed_at))}` : "not processed"}
         </p>
         {e.last_error && <p className="mt-1 break-words text-sm text-red-700">Last error: {e.last_error}</p>}
-        <StaffForm action={replayEventAction} submitLabel="Replay" className="mt-2" describe={(d) => `Replay: ${(d as { result: string }).result}.`}>
+        <StaffForm action={replayEventAction} submitLabel="Replay" className="mt-2" successText="Replay: {result}.">
           <input type="hidden" name="eventId" value={e.id} />
         </StaffForm>
         <h2 className="mt-4 font-semibold">Payload</h2>

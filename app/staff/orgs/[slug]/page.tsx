@@ -69,7 +69,7 @@ export default async function StaffOrgDetail({
         <Card>
           <h2 className="mb-2 font-semibold">Adjust credits</h2>
           <p className="mb-2 text-xs text-slate-500">A new ledger entry with your name and the reason; entries are never edited. A correction may not take the balance below zero.</p>
-          <StaffForm action={adjustCreditsAction} submitLabel="Record adjustment" testId="adjust-form" describe={(d) => `Recorded; balance now ${(d as { balanceAfter: number }).balanceAfter}.`}>
+          <StaffForm action={adjustCreditsAction} submitLabel="Record adjustment" testId="adjust-form" successText="Recorded; balance now {balanceAfter}.">
             <input type="hidden" name="orgSlug" value={org.slug} />
             <Field label="Kind">
               <select name="kind" className={inputClass} defaultValue="bonus">
@@ -107,7 +107,7 @@ export default async function StaffOrgDetail({
                   {p.status === "succeeded" && refunded < p.amount && (
                     <details className="mt-1">
                       <summary className="cursor-pointer text-xs text-indigo-600">Refund…</summary>
-                      <StaffForm action={refundPurchaseAction} submitLabel="Refund at Stripe" confirmText="Refund this payment at Stripe?" className="mt-2 max-w-md" describe={() => "Refund requested; credits are reversed when Stripe confirms it."}>
+                      <StaffForm action={refundPurchaseAction} submitLabel="Refund at Stripe" confirmText="Refund this payment at Stripe?" className="mt-2 max-w-md" successText="Refund requested; credits are reversed when Stripe confirms it.">
                         <input type="hidden" name="purchaseId" value={p.id} />
                         <Field label={`Amount in minor units (blank = the rest, ${p.amount - refunded})`}>
                           <input name="amount" inputMode="numeric" className={inputClass} />
