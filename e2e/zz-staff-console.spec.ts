@@ -17,16 +17,16 @@ test("staff find an organisation, grant a bonus with a reason, manage a coupon, 
   await expect(page.getByTestId("staff-org-balance")).toContainText(creditsText(800));
 
   const adjust = page.getByTestId("adjust-form");
-  await adjust.getByLabel("Credits").fill("200");
-  await adjust.getByLabel(/reason/i).fill("Launch goodwill");
+  await adjust.getByLabel("Credits", { exact: true }).fill("200");
+  await adjust.getByLabel("Reason (required)").fill("Launch goodwill");
   await adjust.getByRole("button", { name: "Record adjustment" }).click();
   await expect(adjust.getByRole("status")).toContainText(`balance now 1000`);
   await expect(page.getByTestId("staff-org-balance")).toContainText(creditsText(1000));
   await expect(page.getByTestId("transaction-row").first()).toContainText("Bonus: Launch goodwill");
 
   await adjust.getByLabel("Kind").selectOption("correction");
-  await adjust.getByLabel("Credits").fill("-5000");
-  await adjust.getByLabel(/reason/i).fill("Too much");
+  await adjust.getByLabel("Credits", { exact: true }).fill("-5000");
+  await adjust.getByLabel("Reason (required)").fill("Too much");
   await adjust.getByRole("button", { name: "Record adjustment" }).click();
   await expect(adjust.getByRole("alert")).toContainText(/below zero/);
   await expect(page.getByTestId("staff-org-balance")).toContainText(creditsText(1000));
@@ -34,10 +34,10 @@ test("staff find an organisation, grant a bonus with a reason, manage a coupon, 
 
   await page.goto("/staff/coupons");
   const form = page.getByTestId("coupon-form");
-  await form.getByLabel("Code").fill("spring30");
-  await form.getByLabel(/percent off/i).fill("30");
-  await form.getByLabel(/redemption cap/i).fill("10");
-  await form.getByLabel(/once per organisation/i).check();
+  await form.getByLabel("Code", { exact: true }).fill("spring30");
+  await form.getByLabel("Percent off (1–100)").fill("30");
+  await form.getByLabel("Redemption cap (blank: none)").fill("10");
+  await form.getByLabel("Once per organisation").check();
   await form.getByRole("button", { name: "Create coupon" }).click();
   await expect(form.getByRole("status")).toContainText("Created SPRING30");
   const item = page.getByTestId("coupon-list").locator("li", { hasText: "SPRING30" });

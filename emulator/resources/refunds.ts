@@ -2,7 +2,7 @@
 // Cards refund at once (status succeeded). Each refund updates its charge (amount_refunded,
 // refunded when whole) and emits refund.created and charge.refunded, as Stripe does. Stripe's
 // refusals: amount above what is left (amount_too_large), a fully refunded charge
-// (charge_already_refunded), a charge that did not succeed.
+// (charge_already_refunded), a disputed charge (charge_disputed), a charge that did not succeed.
 import type Stripe from "stripe";
 import { invalidInteger, invalidRequest, missing, parameterMissing } from "../errors";
 import { newId } from "../ids";
@@ -37,6 +37,7 @@ export function createRefund(ctx: Ctx): Stripe.Refund {
   const p = ctx.params;
   const charge = chargeFor(ctx);
   if (charge.status !== "succeeded") throw invalidRequest(`Charge ${charge.id} has not succeeded and cannot be refunded.`, { code: "charge_not_refundable" });
+  if (charge.disputed) throw invalidRequest(`Charge ${charge.id} has been charged back; cannot issue a refund.`, { code: "charge_disputed" });
   const left = charge.amount - charge.amount_refunded;
   if (left <= 0) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: "charge_already_refunded" });
   let amount = left;

@@ -35,13 +35,29 @@ async function reversedSoFar(tx: Tx, purchaseId: string, keyPrefix: string): Pro
   return r!.s;
 }
 
+/** Credits disputes of this purchase currently hold back (reversals minus restores). */
+async function disputeNet(tx: Tx, purchaseId: string): Promise<number> {
+  const [r] = await tx
+    .select({ s: sql<number>`coalesce(-sum(${creditEntries.amount}), 0)::int` })
+    .from(creditEntries)
+    .where(and(eq(creditEntries.purchaseId, purchaseId), like(creditEntries.idempotencyKey, "dispute:%")));
+  return r!.s;
+}
+
 export async function reverseRefundedShare(tx: Tx, charge: Stripe.Charge): Promise<string> {
   const purchase = await purchaseForIntent(tx, idOf(charge.payment_intent));
   if (!purchase) return "no purchase for this charge";
   if (purchase.status !== "succeeded") return `purchase ${purchase.id} is ${purchase.status}: no credits to reverse`;
   const already = await reversedSoFar(tx, purchase.id, `refund:${charge.id}:`);
-  const delta = refundReversalDelta({ credits: purchase.credits, amount: purchase.amount, amountRefunded: charge.amount_refunded, alreadyReversed: already });
-  if (delta === 0) return `purchase ${purchase.id}: nothing more to reverse`;
+  // Never take back more than the purchase granted, whatever a dispute already took (net of a
+  // won dispute's restore). Stripe refuses refunds of disputed charges, but a dispute can follow
+  // a partial refund.
+  const disputedNet = await disputeNet(tx, purchase.id);
+  const delta = Math.min(
+    refundReversalDelta({ credits: purchase.credits, amount: purchase.amount, amountRefunded: charge.amount_refunded, alreadyReversed: already }),
+    purchase.credits - already - disputedNet,
+  );
+  if (delta <= 0) return `purchase ${purchase.id}: nothing more to reverse`;
   const { entry } = await grantCredits(tx, {
     orgId: purchase.orgId,
     amount: -delta,

@@ -211,4 +211,20 @@ describe("disputes", () => {
       await w.receiver.close();
     }
   });
+
+  it("a dispute after a partial refund takes back only what is left", async () => {
+    const w = await paidWorld();
+    try {
+      await refundAndSettle(w, 1450); // 150 credits reversed
+      expect((await snapshot(db, w.org.id)).balance).toBe(150);
+      const dp = await openDispute(w.chargeId); // the unrefunded 1450
+      await drainDeliveries();
+      const s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(0);
+      expect(s.entries.filter((e) => e.kind === "refund_reversal").map((e) => [e.idempotencyKey.split(":")[0], e.amount])).toEqual([["refund", -150], ["dispute", -150]]);
+      expect(dp.amount).toBe(1450);
+    } finally {
+      await w.receiver.close();
+    }
+  });
 });
