@@ -3,7 +3,7 @@
 // (idempotency: a double submit carries the same one), calls the server action, shows the
 // result or the field errors, and refreshes the page's data on success.
 import { useRouter } from "next/navigation";
-import { cloneElement, isValidElement, useId, useState, useTransition } from "react";
+import { useState, useTransition } from "react";
 
 type Result = { ok: true; data: unknown } | { ok: false; code: string; error: string; fieldErrors?: Record<string, string[]> };
 
@@ -85,14 +85,16 @@ function fill(template: string, data: unknown): string {
   });
 }
 
-/** A labelled control: the label names the control alone (a wrapping label would add a select's option texts to its name). */
-export function Field({ label, children }: { label: string; children: React.ReactElement<{ id?: string }> }) {
-  const id = useId();
+/**
+ * A labelled control (the label wraps it). A select inside gets its name from an explicit
+ * aria-label at the call site, or its option texts would join its accessible name.
+ */
+export function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
-    <div className="text-sm">
-      <label htmlFor={id} className="block font-medium">{label}</label>
-      {isValidElement(children) ? cloneElement(children, { id }) : children}
-    </div>
+    <label className="block text-sm">
+      <span className="block font-medium">{label}</span>
+      {children}
+    </label>
   );
 }
 

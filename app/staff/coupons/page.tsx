@@ -62,7 +62,7 @@ export default async function StaffCoupons({ searchParams }: { searchParams: Pro
             <Field label="Code"><input name="code" required className={inputClass} /></Field>
             <Field label="Description"><input name="description" className={inputClass} /></Field>
             <Field label="Discount">
-              <select name="discountType" className={inputClass} defaultValue="percent">
+              <select name="discountType" aria-label="Discount" className={inputClass} defaultValue="percent">
                 <option value="percent">Percent off</option>
                 <option value="amount">Amount off</option>
               </select>

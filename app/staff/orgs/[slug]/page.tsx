@@ -72,7 +72,7 @@ export default async function StaffOrgDetail({
           <StaffForm action={adjustCreditsAction} submitLabel="Record adjustment" testId="adjust-form" successText="Recorded; balance now {balanceAfter}.">
             <input type="hidden" name="orgSlug" value={org.slug} />
             <Field label="Kind">
-              <select name="kind" className={inputClass} defaultValue="bonus">
+              <select name="kind" aria-label="Kind" className={inputClass} defaultValue="bonus">
                 <option value="bonus">Bonus (adds credits)</option>
                 <option value="correction">Correction (+ or −)</option>
               </select>
