@@ -20,6 +20,7 @@ const flag = z.union([z.boolean(), z.enum(["on", "true", "false", ""]).transform
 const optionalText = z.string().trim().max(500, "Too long.").optional().transform((v) => (v ? v : undefined));
 // Free text (reasons, descriptions): shown escaped by React, stored as text; control characters
 // (NUL cannot be stored at all) are refused.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const freeText = (min: number, max: number, what: string) =>
   z
