@@ -12,6 +12,7 @@ import type { LatencyRule, Store } from "./store";
 import { authenticate, getPaymentIntent, settleProcessing } from "./resources/payment-intents";
 import type { Ctx } from "./resources/context";
 import type { Scheduler } from "./scheduler";
+import { handleDisputeControl } from "./resources/disputes";
 
 /**
  * Injected API failures for tests (not persisted): a request whose method and path match answers
@@ -215,6 +216,12 @@ export async function handleControl(
     const pi = authenticate(deps.ctx(), m[1]!, outcome);
     store.changed();
     return { status: 200, body: pi };
+  }
+
+  const disputeControl = handleDisputeControl(deps.ctx(), method, path, body);
+  if (disputeControl) {
+    store.changed();
+    return disputeControl;
   }
 
   throw invalidRequest(`Unrecognized request URL (${method}: ${path}).`, {}, 404);

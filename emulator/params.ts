@@ -55,6 +55,11 @@ export const ACCEPTED = {
   eventRetrieve: accepts<Stripe.EventRetrieveParams>()(["expand"]),
   chargeRetrieve: accepts<Stripe.ChargeRetrieveParams>()(["expand"]),
   paymentMethodRetrieve: accepts<Stripe.PaymentMethodRetrieveParams>()(["expand"]),
+  refundCreate: accepts<Stripe.RefundCreateParams>()(["amount", "charge", "currency", "customer", "expand", "instructions_email", "metadata", "origin", "payment_intent", "reason", "refund_application_fee", "reverse_transfer"]),
+  refundRetrieve: accepts<Stripe.RefundRetrieveParams>()(["expand"]),
+  refundList: accepts<Stripe.RefundListParams>()(["charge", "created", "expand", "payment_intent", "ending_before", "limit", "starting_after"]),
+  disputeRetrieve: accepts<Stripe.DisputeRetrieveParams>()(["expand"]),
+  disputeList: accepts<Stripe.DisputeListParams>()(["charge", "created", "expand", "payment_intent", "ending_before", "limit", "starting_after"]),
 };
 
 /** Refuses the first parameter the endpoint does not accept, before anything happens. */

@@ -27,6 +27,8 @@ import { eventRoutes } from "./resources/events";
 import { paymentIntentRoutes, settleProcessing } from "./resources/payment-intents";
 import { checkParams } from "./params";
 import { paymentMethodRoutes } from "./resources/payment-methods";
+import { refundRoutes } from "./resources/refunds";
+import { disputeRoutes } from "./resources/disputes";
 import { Scheduler } from "./scheduler";
 import { Store, type LatencyRule } from "./store";
 import { productRoutes } from "./resources/products";
@@ -67,6 +69,9 @@ const ROUTES: Route[] = [
   ...invoiceRoutes,
   ...testClockRoutes,
   ...billingPortalRoutes,
+  // Refunds and disputes (emulator/resources/refunds.ts, disputes.ts).
+  ...refundRoutes,
+  ...disputeRoutes,
 ];
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 

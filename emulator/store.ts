@@ -52,6 +52,8 @@ export type State = {
   customers: Record<string, Stripe.Customer>;
   paymentIntents: Record<string, Stripe.PaymentIntent>;
   charges: Record<string, Stripe.Charge>;
+  refunds: Record<string, Stripe.Refund>;
+  disputes: Record<string, Stripe.Dispute>;
   paymentMethods: Record<string, Stripe.PaymentMethod>;
   /** Which test payment method (pm_card_visa, …) each created PaymentMethod was made from. */
   paymentMethodSources: Record<string, string>;
@@ -101,6 +103,8 @@ export const emptyState = (apiVersion: string = Stripe.API_VERSION): State => ({
   customers: {},
   paymentIntents: {},
   charges: {},
+  refunds: {},
+  disputes: {},
   paymentMethods: {},
   paymentMethodSources: {},
   events: [],

@@ -1,21 +1,18 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { notFound } from "next/navigation";
 import { getDb } from "@/db/client";
-import { requireUser } from "@/lib/auth/session";
+import { requireStaffPage } from "@/lib/auth/staff-page";
 import { couponOverRedemptions, organisationsWithLedger, purchasesNeedingReview, recentWebhookEvents } from "@/lib/staff/queries";
 import { formatCredits, formatMoney } from "@/lib/money/money";
 import { handlers } from "@/lib/webhooks/handlers";
 import { formatDateTime } from "@/components/entry-labels";
 import { Badge, Card, PageTitle } from "@/components/ui";
-import { SignOutButton } from "@/components/user-menu";
 
 export const metadata: Metadata = { title: "Staff" };
 export const dynamic = "force-dynamic";
 
 export default async function StaffPage() {
-  const user = await requireUser();
-  if (!user.isStaff) notFound();
+  await requireStaffPage();
   const db = getDb();
   const [orgs, events, review, overRedeemed] = await Promise.all([
     organisationsWithLedger(db),
@@ -24,15 +21,14 @@ export default async function StaffPage() {
     couponOverRedemptions(db),
   ]);
   return (
-    <main className="mx-auto max-w-5xl px-4 py-8">
-      <div className="mb-4 flex justify-end"><SignOutButton /></div>
+    <>
       <PageTitle title="Platform operations" subtitle="Balances against their ledgers, payments needing review, coupon over-redemptions, and the Stripe webhook log." />
       <Card>
         <h2 className="mb-2 font-semibold">Organisations</h2>
         <ul className="divide-y divide-slate-100">
           {orgs.map((o) => (
             <li key={o.id} className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
-              <Link href={`/orgs/${o.slug}/billing`} className="font-medium text-indigo-600 hover:text-indigo-500">{o.name}</Link>
+              <Link href={`/staff/orgs/${o.slug}`} className="font-medium text-indigo-600 hover:text-indigo-500">{o.name}</Link>
               <span className="tabular-nums">
                 {formatCredits(o.balance)} credits · {o.entries} {o.entries === 1 ? "entry" : "entries"}{" "}
                 {o.balance === o.ledger_sum ? <Badge tone="green">ledger matches</Badge> : <Badge tone="red">ledger sum {formatCredits(o.ledger_sum)}</Badge>}
@@ -50,7 +46,7 @@ export default async function StaffPage() {
             {review.map((p) => (
               <li key={p.id} className="py-2 text-sm">
                 <div className="flex flex-wrap items-center justify-between gap-2">
-                  <Link href={`/orgs/${p.orgSlug}/billing`} className="font-medium text-indigo-600 hover:text-indigo-500">{p.orgName}</Link>
+                  <Link href={`/staff/orgs/${p.orgSlug}`} className="font-medium text-indigo-600 hover:text-indigo-500">{p.orgName}</Link>
                   <span className="tabular-nums">
                     {formatMoney(p.amount, p.currency)} <Badge tone="red">needs review — no credits granted</Badge>
                   </span>
@@ -85,7 +81,7 @@ export default async function StaffPage() {
         )}
       </Card>
       <Card className="mt-4">
-        <h2 className="mb-2 font-semibold">Webhook events</h2>
+        <h2 className="mb-2 font-semibold">Webhook events <Link href="/staff/events" className="text-sm font-normal text-indigo-600">(full log, filters, replay, re-sync)</Link></h2>
         {events.length === 0 ? (
           <p className="text-sm text-slate-500">No events received yet.</p>
         ) : (
@@ -103,7 +99,7 @@ export default async function StaffPage() {
                   )}
                 </div>
                 <p className="break-all text-xs text-slate-500">
-                  {e.id} · received {formatDateTime(e.receivedAt)} · {e.attempts} attempt{e.attempts === 1 ? "" : "s"}
+                  <Link href={`/staff/events/${e.id}`} className="text-indigo-600 hover:text-indigo-500">{e.id}</Link> · received {formatDateTime(e.receivedAt)} · {e.attempts} attempt{e.attempts === 1 ? "" : "s"}
                 </p>
                 {e.lastError && <p className="break-words text-xs text-red-700">{e.lastError}</p>}
               </li>
@@ -111,6 +107,6 @@ export default async function StaffPage() {
           </ul>
         )}
       </Card>
-    </main>
+    </>
   );
 }

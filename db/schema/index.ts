@@ -7,3 +7,5 @@ export * from "./coupons";
 export * from "./campaigns";
 export * from "./stripe";
 export * from "./auth";
+export * from "./audit";
+export * from "./refunds";

@@ -30,6 +30,10 @@ export type JobData = {
   "coupons.reclaim-abandoned-holds": Record<string, never>;
   /** Scheduled sweep: delete sign-in attempts older than the retention (30 days). */
   "auth.prune-sign-in-attempts": Record<string, never>;
+  /** Make a staff refund at Stripe (key refund:<refundId>) and record Stripe's answer (lib/refunds). */
+  "stripe.create-refund": { refundId: string };
+  /** Compare Stripe with purchases and the ledger; fix missing grants (lib/reconcile). */
+  "ops.reconcile": { actorUserId?: string | null };
 };
 export type JobName = keyof JobData;
 
@@ -42,12 +46,15 @@ export const QUEUES: Record<JobName, QueueConfig> = {
   "stripe.cancel-payment-intent": { policy: "stately", retryLimit: 12, retryDelay: 10, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
   "coupons.reclaim-abandoned-holds": { policy: "stately", retryLimit: 2, retryDelay: 30, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 },
   "auth.prune-sign-in-attempts": { policy: "stately", retryLimit: 3, retryDelay: 60, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 },
+  "stripe.create-refund": { policy: "stately", retryLimit: 12, retryDelay: 10, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
+  "ops.reconcile": { policy: "stately", retryLimit: 2, retryDelay: 60, retryBackoff: true, expireInSeconds: 1800, retentionMinutes: 60 * 24 * 7 },
 };
 
 /** Cron schedules (pg-boss sends each once per slot across all instances). */
 export const SCHEDULES: Partial<Record<JobName, string>> = {
   "coupons.reclaim-abandoned-holds": "*/5 * * * *",
   "auth.prune-sign-in-attempts": "17 3 * * *",
+  "ops.reconcile": "47 3 * * *",
 };
 
 export type EnqueueOptions = Pick<PgBoss.SendOptions, "singletonKey" | "startAfter" | "priority" | "retryLimit">;

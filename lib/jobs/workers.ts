@@ -13,6 +13,8 @@ import { log } from "../log";
 import { runCancelIntentJob } from "../topups/cancel";
 import { reclaimAllAbandonedHolds } from "../topups/reclaim";
 import { pruneSignInAttempts } from "../auth/sign-in";
+import { runCreateRefundJob } from "../refunds/request";
+import { reconcile } from "../reconcile/reconcile";
 import { JOB_SCHEMA, QUEUES, SCHEDULES, type JobData, type JobName } from "./queue";
 
 type JobHandler<N extends JobName> = (db: Db, data: JobData[N]) => Promise<unknown>;
@@ -21,6 +23,11 @@ const HANDLERS: { [N in JobName]: JobHandler<N> } = {
   "stripe.cancel-payment-intent": runCancelIntentJob,
   "coupons.reclaim-abandoned-holds": async (db) => ({ reclaimed: await reclaimAllAbandonedHolds(db) }),
   "auth.prune-sign-in-attempts": async (db) => ({ pruned: await pruneSignInAttempts(db) }),
+  "stripe.create-refund": runCreateRefundJob,
+  "ops.reconcile": async (db, data) => {
+    const run = await reconcile(db, { actorUserId: data.actorUserId ?? null });
+    return { runId: run.id, fixed: run.fixed };
+  },
 };
 
 function databaseUrl(explicit?: string): string {

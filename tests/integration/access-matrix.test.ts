@@ -55,6 +55,14 @@ const BASE = process.env.NEXTAUTH_URL ?? "http://localhost:3000";
 const allActors = (status: number): Record<RouteActor, number> => ({ anonymous: status, otherOrg: status, member: status, admin: status, staff: status });
 
 const ROUTE_TABLE: Record<string, RouteRow> = {
+  "GET /orgs/[slug]/billing/transactions/export": {
+    // The ledger as CSV: the organisation's admins only (members 403; others, staff included, 404).
+    call: async (w, _a, cookie) => ({
+      request: new Request(`${BASE}/orgs/${w.org.slug}/billing/transactions/export`, { headers: { cookie } }),
+      context: { params: Promise.resolve({ slug: w.org.slug }) },
+    }),
+    expect: { anonymous: 401, otherOrg: 404, member: 403, admin: 200, staff: 404 },
+  },
   "GET /api/health": {
     call: async (_w, _a, cookie) => ({ request: new Request(`${BASE}/api/health`, { headers: { cookie } }) }),
     expect: allActors(200),

@@ -7,6 +7,9 @@ import type { SessionUser } from "@/lib/auth/access";
 import { runOrgAction } from "@/lib/actions/org-action";
 import type { ErrorCode } from "@/lib/errors";
 import { confirmTestCardDef, startTopUpDef } from "@/lib/topups/actions";
+import { stripeEvents } from "@/db/schema";
+import { stripe } from "@/lib/stripe/client";
+import { settleFromPaymentIntent } from "@/lib/topups/settle";
 import { makeCoupon, makeOrg, makePack, makeUser } from "./fixtures";
 
 export const ACTORS = ["anonymous", "otherOrg", "otherOrgOwnSlug", "member", "otherMember", "admin", "staff"] as const;
@@ -15,7 +18,7 @@ export const ROUTE_ACTORS = ["anonymous", "otherOrg", "member", "admin", "staff"
 export type RouteActor = (typeof ROUTE_ACTORS)[number];
 
 export type World = Awaited<ReturnType<typeof makeWorld>>;
-export type Prepared = { purchaseId?: string };
+export type Prepared = { purchaseId?: string; eventId?: string };
 
 export async function makeWorld(db: Db) {
   const org = await makeOrg(db);
@@ -51,7 +54,39 @@ export type ActionRow = {
   prepare?: (w: World) => Promise<Prepared>;
   input: (w: World, p: Prepared) => Record<string, unknown>;
   expect: Record<Actor, Outcome>;
+  /** Who the bad-input test calls it as (default admin; staff-only actions need staff). */
+  badInputActor?: Actor;
 };
+
+/** Staff console actions: staff only; everyone else, signed out included, gets not_found. */
+const STAFF_ONLY: Record<Actor, Outcome> = {
+  anonymous: "not_found",
+  otherOrg: "not_found",
+  otherOrgOwnSlug: "not_found",
+  member: "not_found",
+  otherMember: "not_found",
+  admin: "not_found",
+  staff: "ok",
+};
+
+/** A purchase of our organisation, paid at Stripe (emulator) and settled as the webhook would. */
+async function succeededPurchase(w: World): Promise<Prepared> {
+  const p = await pendingPurchase(w);
+  const { purchases } = await import("@/db/schema");
+  const { eq } = await import("drizzle-orm");
+  const [row] = await w.db.select().from(purchases).where(eq(purchases.id, p.purchaseId!));
+  const pi = await stripe().paymentIntents.confirm(row!.stripePaymentIntentId!, { payment_method: "pm_card_visa" });
+  await w.db.transaction((tx) => settleFromPaymentIntent(tx, pi));
+  return p;
+}
+
+/** A stored event whose only attempt failed (replay processes it: an unhandled type, so "ignored"). */
+async function failedEvent(w: World): Promise<Prepared> {
+  const id = `evt_test_${crypto.randomUUID().replace(/-/g, "")}`;
+  const payload = { id, object: "event", type: "customer.created", livemode: false, created: 1, api_version: null, data: { object: { id: "cus_x", object: "customer" } } };
+  await w.db.insert(stripeEvents).values({ id, type: "customer.created", livemode: false, payload, attempts: 1, lastError: "test failure", lastFailedAt: new Date() });
+  return { eventId: id };
+}
 
 export const ACTION_TABLE: Record<string, ActionRow> = {
   quoteTopUpAction: {
@@ -89,5 +124,42 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
     // Reading: staff may read every organisation.
     expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", otherMember: "ok", admin: "ok", staff: "ok" },
   },
+  // Staff console (lib/actions/staff-actions.ts).
+  adjustCreditsAction: {
+    input: (w) => ({ orgSlug: w.org.slug, kind: "bonus", amount: "100", reason: "goodwill gesture", requestId: crypto.randomUUID() }),
+    expect: STAFF_ONLY,
+    badInputActor: "staff",
+  },
+  createCouponAction: {
+    input: () => ({ code: `NEW${crypto.randomUUID().slice(0, 8).toUpperCase()}`, discountType: "percent", percentOff: "15" }),
+    expect: STAFF_ONLY,
+    badInputActor: "staff",
+  },
+  deactivateCouponAction: {
+    input: (w) => ({ couponId: w.coupon.id }),
+    expect: STAFF_ONLY,
+    badInputActor: "staff",
+  },
+  replayEventAction: {
+    prepare: failedEvent,
+    input: (_w, p) => ({ eventId: p.eventId }),
+    expect: STAFF_ONLY,
+    badInputActor: "staff",
+  },
+  resyncEventsAction: {
+    input: () => ({ since: new Date(Date.now() - 3_600_000).toISOString() }),
+    expect: STAFF_ONLY,
+    badInputActor: "staff",
+  },
+  refundPurchaseAction: {
+    prepare: succeededPurchase,
+    input: (_w, p) => ({ purchaseId: p.purchaseId, amount: "100", reason: "customer asked" }),
+    expect: STAFF_ONLY,
+    badInputActor: "staff",
+  },
+  runReconciliationAction: {
+    input: () => ({ mode: "report" }),
+    expect: STAFF_ONLY,
+    badInputActor: "staff",
+  },
 };
-

@@ -72,3 +72,9 @@ export async function startWebhookReceiver(
   await control("POST", "/_emulator/webhook_endpoints", { url, secret: process.env.STRIPE_WEBHOOK_SECRET });
   return { url, close: () => new Promise((r) => server.close(() => r())) };
 }
+
+/** Opens a dispute on a succeeded charge (the cardholder's bank, in tests): charge.dispute.created. */
+export const openDispute = (chargeId: string, opts: { amount?: number; reason?: string } = {}) =>
+  control<{ id: string; amount: number; status: string }>("POST", `/_emulator/charges/${chargeId}/dispute`, opts);
+/** Closes a dispute as won or lost: charge.dispute.closed. */
+export const closeDispute = (disputeId: string, status: "won" | "lost") => control<{ id: string; status: string }>("POST", `/_emulator/disputes/${disputeId}/close`, { status });

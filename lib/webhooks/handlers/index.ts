@@ -4,6 +4,8 @@ import type { Handler } from "./types";
 import { onPaymentIntentSucceeded } from "./payment-intent-succeeded";
 import { onPaymentIntentPaymentFailed } from "./payment-intent-payment-failed";
 import { onPaymentIntentCanceled } from "./payment-intent-canceled";
+import { onChargeRefunded } from "./charge-refunded";
+import { onChargeDispute } from "./charge-dispute";
 
 export type { Handler, HandlerResult } from "./types";
 
@@ -13,6 +15,9 @@ export const handlers: HandlerMap = {
   "payment_intent.succeeded": onPaymentIntentSucceeded,
   "payment_intent.payment_failed": onPaymentIntentPaymentFailed,
   "payment_intent.canceled": onPaymentIntentCanceled,
+  "charge.refunded": onChargeRefunded,
+  "charge.dispute.created": onChargeDispute,
+  "charge.dispute.closed": onChargeDispute,
 };
 
 export function handlerFor(event: Stripe.Event): Handler<Stripe.Event> | undefined {

@@ -23,7 +23,7 @@ export default async function Transactions({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const { slug } = await params;
-  const { org } = await orgPageAccess(slug);
+  const { org, role } = await orgPageAccess(slug);
   const raw = await searchParams;
   const { kind, before } = query.parse({ kind: raw.kind || undefined, before: raw.before || undefined });
   const page = await listEntries(getDb(), { orgId: org.id, kind, before, limit: 25 });
@@ -56,6 +56,12 @@ export default async function Transactions({
             <Link href={base} className="px-2 py-1.5 text-sm text-indigo-600 hover:text-indigo-500">
               Clear
             </Link>
+          )}
+          {role === "admin" && (
+            // A download, not a page: a plain link (no client-side navigation).
+            <a href={`${base}/export${kind ? `?kind=${kind}` : ""}`} download className="ml-auto px-2 py-1.5 text-sm font-medium text-indigo-600 hover:text-indigo-500" data-testid="export-csv">
+              Download CSV
+            </a>
           )}
         </form>
         <LedgerList entries={page.entries} />

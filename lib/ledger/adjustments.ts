@@ -1,0 +1,68 @@
+// Staff adjustments of an organisation's credits: a bonus (positive) or a correction (either
+// sign), each with a required reason and the acting staff member, written as a NEW ledger entry
+// through grantCredits (entries are never edited) plus its audit row, in one transaction.
+//
+// Decision: a negative correction may not overdraw. The ledger's rule is that only reversals
+// (refunds, disputes) may leave a balance below zero; a correction larger than the balance is
+// refused (`conflict`) and the staff member corrects by at most the balance. The check and the
+// entry run under the organisation's row lock, so a concurrent delivery cannot slip in between.
+//
+// Idempotency: the form sends a request id; the entry's key is `adjustment:<requestId>`, so a
+// double submit records one entry (and one audit row: the second call finds the entry and stops).
+import { eq } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { creditEntries, organizations } from "@/db/schema";
+import { recordAudit } from "../audit/audit";
+import { resumeCampaignsCoveredBy } from "../campaigns/service";
+import { AppError } from "../errors";
+import { grantCredits } from "./ledger";
+
+export type AdjustmentInput = {
+  orgId: string;
+  kind: "bonus" | "correction";
+  amount: number;
+  reason: string;
+  actorUserId: string;
+  requestId: string;
+};
+
+export const MAX_ADJUSTMENT = 10_000_000;
+
+export async function adjustCredits(db: Db, input: AdjustmentInput) {
+  if (!Number.isSafeInteger(input.amount) || input.amount === 0 || Math.abs(input.amount) > MAX_ADJUSTMENT) {
+    throw new AppError("invalid_input", "The amount must be a whole number of credits, not zero.");
+  }
+  if (input.kind === "bonus" && input.amount < 0) throw new AppError("invalid_input", "A bonus adds credits; use a correction to remove some.");
+  const reason = input.reason.trim();
+  if (reason.length < 3) throw new AppError("invalid_input", "A reason is required.");
+  const idempotencyKey = `adjustment:${input.requestId}`;
+  return db.transaction(async (tx) => {
+    const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, input.orgId)).for("update");
+    if (!org) throw new AppError("not_found", "Organisation not found.");
+    const [done] = await tx.select().from(creditEntries).where(eq(creditEntries.idempotencyKey, idempotencyKey));
+    if (done) {
+      if (done.orgId !== input.orgId) throw new AppError("conflict", "This request was already used for another organisation.");
+      return { entry: done, created: false };
+    }
+    if (org.balance + input.amount < 0) {
+      throw new AppError("conflict", `A correction may not take the balance below zero (balance ${org.balance}).`);
+    }
+    const { entry, created } = await grantCredits(tx, {
+      orgId: input.orgId,
+      amount: input.amount,
+      kind: input.kind === "bonus" ? "bonus" : "adjustment",
+      idempotencyKey,
+      description: `${input.kind === "bonus" ? "Bonus" : "Correction"}: ${reason}`,
+      actorUserId: input.actorUserId,
+    });
+    await recordAudit(tx, {
+      actorUserId: input.actorUserId,
+      action: input.kind === "bonus" ? "credits.bonus" : "credits.correction",
+      target: { type: "credit_entry", id: String(entry.id) },
+      orgId: input.orgId,
+      details: { amount: input.amount, reason, balanceAfter: entry.balanceAfter },
+    });
+    if (input.amount > 0) await resumeCampaignsCoveredBy(tx, input.orgId, entry.balanceAfter);
+    return { entry, created };
+  });
+}

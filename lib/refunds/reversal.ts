@@ -1,0 +1,113 @@
+// Taking credits back when Stripe reports money going back: refunds (charge.refunded) and
+// disputes (charge.dispute.created / .closed). Called by the webhook handlers in the event's
+// transaction; every entry has a key derived from its cause, so replays and duplicates add
+// nothing. These are the ONLY entries allowed to take a balance below zero (grantCredits does not
+// refuse it); a negative balance stops spending (debits are guarded) until it is covered.
+//
+// Refunds: cumulative. The target reversal for a charge is the share of its amount_refunded
+// (lib/refunds/shares.ts); the entry takes the difference from what refund reversals of this
+// purchase already took, keyed `refund:<charge>:<amount_refunded>`.
+// Disputes: act on the dispute as Stripe reports it NOW (the handler re-fetches it). Open or lost:
+// its share is reversed (`dispute:<dp>`); won: the reversal, if any, is restored
+// (`dispute:<dp>:won`). The disputes table mirrors it; an open one flags the organisation.
+import { and, eq, like, sql } from "drizzle-orm";
+import type Stripe from "stripe";
+import type { Tx } from "@/db/client";
+import { creditEntries, disputes, purchases, type Purchase } from "@/db/schema";
+import { grantCredits } from "../ledger/ledger";
+import { resumeCampaignsCoveredBy } from "../campaigns/service";
+import { log } from "../log";
+import { creditsForShare, refundReversalDelta } from "./shares";
+
+const idOf = (x: string | { id: string } | null | undefined) => (typeof x === "string" ? x : (x?.id ?? null));
+
+async function purchaseForIntent(tx: Tx, paymentIntentId: string | null): Promise<Purchase | undefined> {
+  if (!paymentIntentId) return undefined;
+  const [p] = await tx.select().from(purchases).where(eq(purchases.stripePaymentIntentId, paymentIntentId)).for("update");
+  return p;
+}
+
+async function reversedSoFar(tx: Tx, purchaseId: string, keyPrefix: string): Promise<number> {
+  const [r] = await tx
+    .select({ s: sql<number>`coalesce(-sum(${creditEntries.amount}), 0)::int` })
+    .from(creditEntries)
+    .where(and(eq(creditEntries.purchaseId, purchaseId), eq(creditEntries.kind, "refund_reversal"), like(creditEntries.idempotencyKey, `${keyPrefix}%`)));
+  return r!.s;
+}
+
+/** Credits disputes of this purchase currently hold back (reversals minus restores). */
+async function disputeNet(tx: Tx, purchaseId: string): Promise<number> {
+  const [r] = await tx
+    .select({ s: sql<number>`coalesce(-sum(${creditEntries.amount}), 0)::int` })
+    .from(creditEntries)
+    .where(and(eq(creditEntries.purchaseId, purchaseId), like(creditEntries.idempotencyKey, "dispute:%")));
+  return r!.s;
+}
+
+export async function reverseRefundedShare(tx: Tx, charge: Stripe.Charge): Promise<string> {
+  const purchase = await purchaseForIntent(tx, idOf(charge.payment_intent));
+  if (!purchase) return "no purchase for this charge";
+  if (purchase.status !== "succeeded") return `purchase ${purchase.id} is ${purchase.status}: no credits to reverse`;
+  const already = await reversedSoFar(tx, purchase.id, `refund:${charge.id}:`);
+  // Never take back more than the purchase granted, whatever a dispute already took (net of a
+  // won dispute's restore). Stripe refuses refunds of disputed charges, but a dispute can follow
+  // a partial refund.
+  const disputedNet = await disputeNet(tx, purchase.id);
+  const delta = Math.min(
+    refundReversalDelta({ credits: purchase.credits, amount: purchase.amount, amountRefunded: charge.amount_refunded, alreadyReversed: already }),
+    purchase.credits - already - disputedNet,
+  );
+  if (delta <= 0) return `purchase ${purchase.id}: nothing more to reverse`;
+  const { entry } = await grantCredits(tx, {
+    orgId: purchase.orgId,
+    amount: -delta,
+    kind: "refund_reversal",
+    idempotencyKey: `refund:${charge.id}:${charge.amount_refunded}`,
+    description: `Refund: ${charge.amount_refunded === charge.amount ? "full" : "partial"} refund of a top-up (${delta} credits reversed)`,
+    purchaseId: purchase.id,
+  });
+  if (entry.balanceAfter < 0) log.warn({ orgId: purchase.orgId, purchaseId: purchase.id, balance: entry.balanceAfter }, "refund reversal left a negative balance: spending stops until covered");
+  return `purchase ${purchase.id}: ${delta} credits reversed`;
+}
+
+export async function applyDispute(tx: Tx, dispute: Stripe.Dispute): Promise<string> {
+  const purchase = await purchaseForIntent(tx, idOf(dispute.payment_intent));
+  if (!purchase) return "no purchase for this dispute";
+  const closed = dispute.status === "won" || dispute.status === "lost";
+  await tx
+    .insert(disputes)
+    .values({ stripeDisputeId: dispute.id, orgId: purchase.orgId, purchaseId: purchase.id, chargeId: idOf(dispute.charge)!, amount: dispute.amount, status: dispute.status, reason: dispute.reason, closedAt: closed ? new Date() : null })
+    .onConflictDoUpdate({ target: disputes.stripeDisputeId, set: { status: dispute.status, closedAt: closed ? sql`coalesce(${disputes.closedAt}, now())` : null } });
+  if (purchase.status !== "succeeded") return `purchase ${purchase.id} is ${purchase.status}: dispute recorded, no credits to reverse`;
+
+  const key = `dispute:${dispute.id}`;
+  const [reversal] = await tx.select().from(creditEntries).where(eq(creditEntries.idempotencyKey, key));
+  if (dispute.status === "won") {
+    if (!reversal) return `dispute ${dispute.id} won before any reversal: nothing to restore`;
+    const { entry, created } = await grantCredits(tx, {
+      orgId: purchase.orgId,
+      amount: -reversal.amount,
+      kind: "adjustment",
+      idempotencyKey: `${key}:won`,
+      description: `Dispute won: ${-reversal.amount} credits restored`,
+      purchaseId: purchase.id,
+    });
+    if (created) await resumeCampaignsCoveredBy(tx, purchase.orgId, entry.balanceAfter);
+    return `dispute ${dispute.id} won: credits restored`;
+  }
+  if (reversal) return `dispute ${dispute.id} ${dispute.status}: already reversed`;
+  // Never take back more than the purchase still has un-reversed (a refund may have come first).
+  const refunded = await reversedSoFar(tx, purchase.id, "refund:");
+  const credits = Math.min(creditsForShare({ credits: purchase.credits, amount: purchase.amount, share: dispute.amount }), purchase.credits - refunded);
+  if (credits <= 0) return `dispute ${dispute.id}: nothing left to reverse`;
+  const { entry } = await grantCredits(tx, {
+    orgId: purchase.orgId,
+    amount: -credits,
+    kind: "refund_reversal",
+    idempotencyKey: key,
+    description: `Dispute opened (${dispute.reason ?? "unknown reason"}): ${credits} credits reversed`,
+    purchaseId: purchase.id,
+  });
+  log.warn({ orgId: purchase.orgId, purchaseId: purchase.id, disputeId: dispute.id, balance: entry.balanceAfter }, "dispute opened: credits reversed, organisation flagged");
+  return `dispute ${dispute.id} ${dispute.status}: ${credits} credits reversed`;
+}

@@ -1,0 +1,230 @@
+// Refunds and disputes through the emulator, asserted on the database: a staff refund (full or
+// partial) is a request row + audit + job; the job refunds once at Stripe; charge.refunded
+// reverses the refunded share (the balance may go negative, and spending then stops); a dispute
+// flags the organisation and reverses, won restores, lost keeps the reversal; replays change nothing.
+import { describe, expect, it } from "vitest";
+import { and, eq, sql } from "drizzle-orm";
+import { auditLog, creditEntries, disputes, refunds, stripeEvents } from "@/db/schema";
+import { runOrgAction } from "@/lib/actions/org-action";
+import { runStaffAction } from "@/lib/actions/staff-action";
+import { refundPurchaseDef, replayEventDef } from "@/lib/staff/actions";
+import { startTopUpDef } from "@/lib/topups/actions";
+import { debitCredits } from "@/lib/ledger/ledger";
+import { runQueuedJobs } from "@/lib/jobs/workers";
+import { stripe } from "@/lib/stripe/client";
+import { receiveStripeWebhook } from "@/lib/webhooks/receive";
+import { useTestDatabase } from "../support/context";
+import { closeDispute, drainDeliveries, openDispute, startWebhookReceiver } from "../support/emulator";
+import { makeOrg, makePack, makeUser, snapshot } from "../support/fixtures";
+
+const { db } = useTestDatabase();
+
+async function paidWorld(opts: { credits?: number; amount?: number } = {}) {
+  const org = await makeOrg(db);
+  const admin = await makeUser(db, { orgId: org.id, role: "admin" });
+  const staff = await makeUser(db, { isStaff: true });
+  const pack = await makePack(db, { credits: opts.credits ?? 300, amount: opts.amount ?? 2900 });
+  const receiver = await startWebhookReceiver((body, sig) => receiveStripeWebhook(db, body, sig));
+  const started = await runOrgAction(startTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, requestId: crypto.randomUUID() }, db);
+  if (!started.ok) throw new Error(started.error);
+  const purchaseId = started.data.purchaseId;
+  const pi = (await snapshot(db, org.id)).purchases[0]!.stripePaymentIntentId!;
+  const confirmed = await stripe().paymentIntents.confirm(pi, { payment_method: "pm_card_visa" });
+  await drainDeliveries();
+  expect((await snapshot(db, org.id)).balance).toBe(opts.credits ?? 300);
+  return { org, admin, staff, purchaseId, pi, chargeId: String(confirmed.latest_charge), receiver };
+}
+
+const refundAndSettle = async (w: Awaited<ReturnType<typeof paidWorld>>, amount: number | "", reason = "customer asked") => {
+  const r = await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: String(amount), reason }, db);
+  if (r.ok) {
+    await runQueuedJobs(db, { names: ["stripe.create-refund"] });
+    await drainDeliveries();
+  }
+  return r;
+};
+
+describe("refunds", () => {
+  it("a full refund: request row, audit, one refund at Stripe (job run twice), credits reversed once", async () => {
+    const w = await paidWorld();
+    try {
+      const r = await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: "", reason: "duplicate order" }, db);
+      expect(r).toMatchObject({ ok: true, data: { amount: 2900, status: "pending" } });
+      const [audit] = await db.select().from(auditLog).where(eq(auditLog.action, "refund.request"));
+      expect(audit).toMatchObject({ actorUserId: w.staff.id, orgId: w.org.id, targetId: w.purchaseId });
+      // Nothing reversed before Stripe says so.
+      expect((await snapshot(db, w.org.id)).balance).toBe(300);
+
+      const runs = await runQueuedJobs(db, { names: ["stripe.create-refund"] });
+      expect(runs).toMatchObject([{ ok: true, output: { status: "succeeded" } }]);
+      // The job again (a crash before completion): same idempotency key, still one refund.
+      const { runCreateRefundJob } = await import("@/lib/refunds/request");
+      await db.update(refunds).set({ status: "pending" });
+      await runCreateRefundJob(db, { refundId: r.ok ? r.data.refundId : "" });
+      expect((await stripe().refunds.list({ payment_intent: w.pi })).data).toHaveLength(1);
+
+      await drainDeliveries();
+      const s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(0);
+      expect(s.entries.map((e) => [e.kind, e.amount])).toEqual([["purchase", 300], ["refund_reversal", -300]]);
+      const [row] = await db.select().from(refunds);
+      expect(row).toMatchObject({ status: "succeeded", amount: 2900 });
+      expect(row!.stripeRefundId).toMatch(/^re_/);
+
+      // Replaying charge.refunded changes nothing; a further refund is refused and writes nothing.
+      const [ev] = await db.select().from(stripeEvents).where(eq(stripeEvents.type, "charge.refunded"));
+      expect(await runStaffAction(replayEventDef, w.staff, { eventId: ev!.id }, db)).toMatchObject({ ok: true, data: { result: "duplicate" } });
+      expect(await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: "1", reason: "again" }, db)).toMatchObject({ ok: false, code: "conflict" });
+      expect(await db.select().from(refunds)).toHaveLength(1);
+      expect((await snapshot(db, w.org.id)).entries).toHaveLength(2);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("partial refunds reverse their share, cumulatively, and together take back every credit", async () => {
+    const w = await paidWorld({ credits: 300, amount: 2900 });
+    try {
+      expect((await refundAndSettle(w, 1000)).ok).toBe(true);
+      let s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(300 - Math.floor((300 * 1000) / 2900)); // 103 reversed
+      // More than what is left: refused, nothing written.
+      expect(await refundAndSettle(w, 1901)).toMatchObject({ ok: false, code: "conflict" });
+      expect(await refundAndSettle(w, 1900)).toMatchObject({ ok: true });
+      s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(0);
+      expect(s.entries.filter((e) => e.kind === "refund_reversal").map((e) => e.amount)).toEqual([-103, -197]);
+      expect(await db.select().from(refunds)).toHaveLength(2);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("a refund after spending leaves a negative balance, and spending stops until it is covered", async () => {
+    const w = await paidWorld();
+    try {
+      const spent = await db.transaction((tx) => debitCredits(tx, { orgId: w.org.id, credits: 200, idempotencyKey: "delivery:test-1", description: "delivery" }));
+      expect(spent).not.toBeNull();
+      await refundAndSettle(w, "");
+      expect((await snapshot(db, w.org.id)).balance).toBe(-200);
+      const refused = await db.transaction((tx) => debitCredits(tx, { orgId: w.org.id, credits: 1, idempotencyKey: "delivery:test-2", description: "delivery" }));
+      expect(refused).toBeNull();
+      expect((await snapshot(db, w.org.id)).balance).toBe(-200);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("Stripe refusing the refund (already refunded in the dashboard) marks the request failed; no double reversal", async () => {
+    const w = await paidWorld();
+    try {
+      await stripe().refunds.create({ payment_intent: w.pi }); // someone refunded in Stripe's dashboard
+      await drainDeliveries();
+      expect((await snapshot(db, w.org.id)).balance).toBe(0);
+      const r = await refundAndSettle(w, "");
+      expect(r.ok).toBe(true);
+      const [row] = await db.select().from(refunds);
+      expect(row!.status).toBe("failed");
+      expect(row!.failureMessage).toMatch(/already been refunded/);
+      expect((await snapshot(db, w.org.id)).entries.filter((e) => e.kind === "refund_reversal")).toHaveLength(1);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("bad refund input is refused and writes nothing", async () => {
+    const w = await paidWorld();
+    try {
+      for (const bad of [
+        { purchaseId: w.purchaseId, amount: "0", reason: "x reason" },
+        { purchaseId: w.purchaseId, amount: "-5", reason: "x reason" },
+        { purchaseId: w.purchaseId, amount: "1.5", reason: "x reason" },
+        { purchaseId: w.purchaseId, amount: "abc", reason: "x reason" },
+        { purchaseId: w.purchaseId, amount: "999999999999", reason: "x reason" },
+        { purchaseId: w.purchaseId, amount: "", reason: "" },
+        { purchaseId: "nope", amount: "", reason: "x reason" },
+        { purchaseId: crypto.randomUUID(), amount: "", reason: "x reason" },
+      ]) {
+        const r = await runStaffAction(refundPurchaseDef, w.staff, bad, db);
+        expect(r.ok, JSON.stringify(bad)).toBe(false);
+        if (!r.ok) expect(["invalid_input", "not_found"]).toContain(r.code);
+      }
+      expect(await db.select().from(refunds)).toHaveLength(0);
+      expect(await db.select().from(auditLog)).toHaveLength(0);
+      // Not staff: not_found, nothing written.
+      expect(await runStaffAction(refundPurchaseDef, w.admin, { purchaseId: w.purchaseId, amount: "", reason: "x reason" }, db)).toMatchObject({ ok: false, code: "not_found" });
+      expect(await db.select().from(refunds)).toHaveLength(0);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+});
+
+describe("disputes", () => {
+  it("opened: organisation flagged and credits reversed; won: restored; replays change nothing", async () => {
+    const w = await paidWorld();
+    try {
+      const dp = await openDispute(w.chargeId);
+      await drainDeliveries();
+      let s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(0);
+      expect(s.entries.at(-1)).toMatchObject({ kind: "refund_reversal", amount: -300, idempotencyKey: `dispute:${dp.id}` });
+      const [row] = await db.select().from(disputes);
+      expect(row).toMatchObject({ stripeDisputeId: dp.id, orgId: w.org.id, status: "needs_response", closedAt: null });
+
+      await closeDispute(dp.id, "won");
+      await drainDeliveries();
+      s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(300);
+      expect(s.entries.at(-1)).toMatchObject({ kind: "adjustment", amount: 300, idempotencyKey: `dispute:${dp.id}:won` });
+      const [closed] = await db.select().from(disputes);
+      expect(closed!.status).toBe("won");
+      expect(closed!.closedAt).not.toBeNull();
+
+      // A late replay of "created" after the win: the handler re-fetches (won), nothing changes.
+      const created = await db.select().from(stripeEvents).where(eq(stripeEvents.type, "charge.dispute.created"));
+      const { processStripeEvent } = await import("@/lib/webhooks/process");
+      await db.execute(sql`delete from stripe_events where id = ${created[0]!.id}`);
+      await processStripeEvent(db, created[0]!.payload as never);
+      expect((await snapshot(db, w.org.id)).entries).toHaveLength(3);
+      expect((await snapshot(db, w.org.id)).balance).toBe(300);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("lost (partial dispute): its share stays reversed, nothing is restored", async () => {
+    const w = await paidWorld();
+    try {
+      const dp = await openDispute(w.chargeId, { amount: 1450 });
+      await drainDeliveries();
+      expect((await snapshot(db, w.org.id)).balance).toBe(150);
+      await closeDispute(dp.id, "lost");
+      await drainDeliveries();
+      const s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(150);
+      expect(s.entries.filter((e) => e.kind === "refund_reversal")).toHaveLength(1);
+      const [row] = await db.select().from(disputes).where(and(eq(disputes.stripeDisputeId, dp.id)));
+      expect(row!.status).toBe("lost");
+      expect(await db.select().from(creditEntries).where(eq(creditEntries.idempotencyKey, `dispute:${dp.id}:won`))).toHaveLength(0);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("a dispute after a partial refund takes back only what is left", async () => {
+    const w = await paidWorld();
+    try {
+      await refundAndSettle(w, 1450); // 150 credits reversed
+      expect((await snapshot(db, w.org.id)).balance).toBe(150);
+      const dp = await openDispute(w.chargeId); // the unrefunded 1450
+      await drainDeliveries();
+      const s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(0);
+      expect(s.entries.filter((e) => e.kind === "refund_reversal").map((e) => [e.idempotencyKey.split(":")[0], e.amount])).toEqual([["refund", -150], ["dispute", -150]]);
+      expect(dp.amount).toBe(1450);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+});
