@@ -4,8 +4,8 @@ import postgres from "postgres";
 import { drizzle } from "drizzle-orm/postgres-js";
 import * as schema from "./schema";
 
-export function createDb(url: string, options: { max?: number } = {}) {
-  const sql = postgres(url, { max: options.max ?? 10, onnotice: () => {} });
+export function createDb(url: string, options: { max?: number; applicationName?: string } = {}) {
+  const sql = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: options.applicationName ?? "creditloop" } });
   const db = drizzle(sql, { schema });
   return { db, sql };
 }
