@@ -35,6 +35,75 @@ async function killAppConnections(): Promise<number> {
   return rows.length;
 }
 
+/** Resolves once no backend of `app` remains (the kill has taken effect). */
+async function waitUntilGone(app: string) {
+  for (let i = 0; i < 100; i++) {
+    const rows = await harness.execute(sql`select 1 from pg_stat_activity where application_name = ${app}`);
+    if (rows.length === 0) return;
+    await sleep(20);
+  }
+  throw new Error(`backends of ${app} still there`);
+}
+
+describe("the patched driver (porsager/postgres#1199, #1215)", () => {
+  const ONE = "creditloop-fault-one";
+  let one: ReturnType<typeof createDb>;
+  beforeAll(async () => {
+    one = createDb(process.env.DATABASE_URL!, { max: 1, applicationName: ONE });
+  });
+  afterAll(async () => {
+    await one.sql.end({ timeout: 5 });
+  });
+  const kill = () => harness.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${ONE}`);
+
+  it("the query after a terminated one runs on a fresh session, without the old backend's error", async () => {
+    const sleeping = one.sql`select pg_sleep(10)`.then(() => "done", (e: { code?: string }) => e.code);
+    await sleep(200);
+    await kill();
+    expect(await sleeping).toMatch(/57P01|CONNECTION_CLOSED/); // the server said FATAL, then closed
+    const [row] = await one.sql`select 1 as ok`;
+    expect(row).toEqual({ ok: 1 });
+  });
+
+  it("a transaction whose connection was terminated cannot run its later statements in the next session", async () => {
+    await harness.execute(sql`create table if not exists dbloss_scratch (tag text not null)`);
+    let resumeA!: () => void;
+    const aMayGoOn = new Promise<void>((r) => (resumeA = r));
+    let aStarted!: () => void;
+    const aIsIn = new Promise<void>((r) => (aStarted = r));
+    const a = one.sql
+      .begin(async (tx) => {
+        await tx`insert into dbloss_scratch (tag) values ('A1')`;
+        aStarted();
+        await aMayGoOn;
+        await tx`insert into dbloss_scratch (tag) values ('A2')`;
+      })
+      .then(() => "committed", (e: { code?: string }) => e.code ?? "error");
+    await aIsIn;
+    await kill();
+    await waitUntilGone(ONE);
+    expect(await Promise.race([a, sleep(2000).then(() => "still open")])).toMatch(/57P01|CONNECTION_CLOSED/);
+    // The pool's only connection reconnects for B; A's callback then goes on.
+    let resumeB!: () => void;
+    const bMayCommit = new Promise<void>((r) => (resumeB = r));
+    let bStarted!: () => void;
+    const bIsIn = new Promise<void>((r) => (bStarted = r));
+    const b = one.sql.begin(async (tx) => {
+      await tx`insert into dbloss_scratch (tag) values ('B1')`;
+      bStarted();
+      await bMayCommit;
+      await tx`insert into dbloss_scratch (tag) values ('B2')`;
+    });
+    await bIsIn;
+    resumeA();
+    await sleep(200);
+    resumeB();
+    await b;
+    const rows = await harness.execute<{ tag: string }>(sql`select tag from dbloss_scratch order by tag`);
+    expect(rows.map((r) => r.tag)).toEqual(["B1", "B2"]);
+  });
+});
+
 describe("database connection loss", () => {
   it("terminating all of the app's connections several times under load: back to ≥ 80 % of the rate within 5 s, exactly once", { timeout: 120_000 }, async () => {
     const events = await makePaidEvents(harness, { count: 8000 });
