@@ -213,6 +213,14 @@ export async function exactlyOnceViolations(db: Db, run: LoadRun, events: LoadEv
   return { count: bad.length, first: bad.slice(0, 5) };
 }
 
+/** The median of the 1-second rates in [from, to): the pre-fault baseline, robust to one noisy second on a shared machine. */
+export function medianRate(run: LoadRun, from: number, to: number): number {
+  const rates: number[] = [];
+  for (let t = from; t + 1000 <= to; t += 500) rates.push(run.rate(t, t + 1000));
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)] ?? 0;
+}
+
 /** Deliveries/s per second from `from` to `to`, for a log line. */
 export function timeline(run: LoadRun, from: number, to: number): string {
   const out: string[] = [];
