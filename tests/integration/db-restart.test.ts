@@ -11,6 +11,7 @@ import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { runMigrations } from "../../db/migrate";
 import { ensurePostgres, type PgHandle } from "../../scripts/pg";
 import { PORTS } from "../../scripts/ports";
+import { stopAndWait } from "../support/pg-restart";
 import { exactlyOnceViolations, makePaidEvents, medianRate, recoveryTime, redeliverUnacknowledged, startLoad, timeline, type Deliver } from "../support/webhook-load";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +55,7 @@ describe.skipIf(external)("database server restart", () => {
       const pre = medianRate(run, preFrom, performance.now());
       expect(pre).toBeGreaterThan(0);
 
-      await pg.stop(); // fast shutdown: every session is terminated, then the server exits
+      await stopAndWait(pg, server.dataDir); // fast shutdown: every session is terminated, then the server exits
       healthDuring = await checkDatabaseHealth(app.db, 2000);
       await sleep(1000);
       pg = await ensurePostgres({ ...server, urlEnv: "DBLOSS_NO_EXTERNAL_URL" }); // same data dir, same port

@@ -198,10 +198,15 @@ export async function redeliverUnacknowledged(run: LoadRun, events: LoadEvent[],
  */
 export async function exactlyOnceViolations(db: Db, run: LoadRun, events: LoadEvent[]) {
   const ids = events.map((e) => e.purchaseId);
-  const rows = await db
-    .select({ id: purchases.id, status: purchases.status, entries: sql<number>`(select count(*)::int from credit_entries ce where ce.purchase_id = "purchases"."id")` })
-    .from(purchases)
-    .where(inArray(purchases.id, ids));
+  const rows: { id: string; status: string; entries: number }[] = [];
+  for (let i = 0; i < ids.length; i += 5000) {
+    rows.push(
+      ...(await db
+        .select({ id: purchases.id, status: purchases.status, entries: sql<number>`(select count(*)::int from credit_entries ce where ce.purchase_id = "purchases"."id")` })
+        .from(purchases)
+        .where(inArray(purchases.id, ids.slice(i, i + 5000)))),
+    );
+  }
   const byId = new Map(rows.map((r) => [r.id, r]));
   const bad: { index: number; status: string | undefined; entries: number | undefined; acknowledged: boolean }[] = [];
   events.forEach((e, index) => {
