@@ -9,10 +9,13 @@ import postgres from "postgres";
 import Stripe from "stripe";
 import { createDb } from "@/db/client";
 import { creditEntries, organizations, purchases, stripeEvents } from "@/db/schema";
-import { classifyDbError } from "@/lib/db-errors";
+import { runOrgAction } from "@/lib/actions/org-action";
+import { classifyDbError, DB_UNAVAILABLE_MESSAGE } from "@/lib/db-errors";
+import { startTopUpDef } from "@/lib/topups/actions";
 import { checkDatabaseHealth } from "@/lib/db-health";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { useTestDatabase } from "../support/context";
+import { makeOrg, makePack, makeUser } from "../support/fixtures";
 import { makePaidEvents } from "../support/webhook-load";
 
 const { db: harness } = useTestDatabase();
@@ -128,6 +131,20 @@ describe("database timeouts", () => {
     } finally {
       await app.sql.end({ timeout: 0 });
       silent.close();
+    }
+  });
+
+  it("a server action while the database is unreachable answers 'try again', not a generic error", async () => {
+    const org = await makeOrg(harness);
+    const admin = await makeUser(harness, { orgId: org.id, role: "admin" });
+    const pack = await makePack(harness);
+    const refused = createDb("postgres://x:y@127.0.0.1:1/x", {});
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const r = await runOrgAction(startTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, requestId: crypto.randomUUID() }, refused.db);
+      expect(r).toEqual({ ok: false, code: "internal", error: DB_UNAVAILABLE_MESSAGE });
+    } finally {
+      await refused.sql.end({ timeout: 0 });
     }
   });
 
