@@ -34,7 +34,7 @@ if (!remote) {
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
     STRIPE_EMULATOR_URL: process.env.STRIPE_EMULATOR_URL ?? "http://127.0.0.1:1",
     NEXTAUTH_SECRET: "bench-secret-0123456789",
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "fatal",
   });
   delete process.env.STRIPE_SECRET_KEY;
 }

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sql } from "drizzle-orm";
 import { createDb } from "@/db/client";
+import { log } from "@/lib/log";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { useTestDatabase } from "../support/context";
 import { exactlyOnceViolations, makePaidEvents, medianRate, recoveryTime, redeliverUnacknowledged, startLoad, timeline, type Deliver } from "../support/webhook-load";
@@ -13,6 +14,7 @@ import { exactlyOnceViolations, makePaidEvents, medianRate, recoveryTime, redeli
 const { db: harness } = useTestDatabase();
 const APP = "creditloop-fault-test";
 const secret = () => process.env.STRIPE_WEBHOOK_SECRET!.split(",")[0]!;
+const logLevel = log.level;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let app: ReturnType<typeof createDb>;
@@ -20,10 +22,12 @@ beforeAll(() => {
   app = createDb(process.env.DATABASE_URL!, { max: 10, applicationName: APP });
   // Hundreds of expected failures during the faults; the assertions below say what matters.
   vi.spyOn(console, "error").mockImplementation(() => {});
+  log.level = "silent"; // expected failures by the hundred; the assertions say what matters
   vi.spyOn(console, "warn").mockImplementation(() => {});
 });
 afterAll(async () => {
   vi.restoreAllMocks();
+  log.level = logLevel;
   await app.sql.end({ timeout: 5 });
 });
 

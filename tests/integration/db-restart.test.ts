@@ -5,6 +5,7 @@
 // returns within 80 % of the pre-fault rate within 5 s, and effects are exactly once.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDb } from "@/db/client";
+import { log } from "@/lib/log";
 import { findBalanceMismatches } from "@/lib/ledger/queries";
 import { checkDatabaseHealth } from "@/lib/db-health";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
@@ -14,6 +15,7 @@ import { PORTS } from "../../scripts/ports";
 import { stopAndWait } from "../support/pg-restart";
 import { exactlyOnceViolations, makePaidEvents, medianRate, recoveryTime, redeliverUnacknowledged, startLoad, timeline, type Deliver } from "../support/webhook-load";
 
+const logLevel = log.level;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secret = () => process.env.STRIPE_WEBHOOK_SECRET!.split(",")[0]!;
 const server = { dataDir: ".data/postgres-test-restart", port: PORTS.restartTestPg, database: "creditloop_restart" };
@@ -27,6 +29,7 @@ let app: ReturnType<typeof createDb>;
 beforeAll(async () => {
   if (external) return;
   vi.spyOn(console, "error").mockImplementation(() => {});
+  log.level = "silent"; // expected failures by the hundred; the assertions say what matters
   vi.spyOn(console, "warn").mockImplementation(() => {});
   pg = await ensurePostgres({ ...server, fresh: true, urlEnv: "DBLOSS_NO_EXTERNAL_URL" });
   await runMigrations(pg.url);
@@ -37,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (external) return;
   vi.restoreAllMocks();
+  log.level = logLevel;
   await app?.sql.end({ timeout: 5 });
   await harness?.sql.end({ timeout: 5 });
   await pg?.stop();

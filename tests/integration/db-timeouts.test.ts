@@ -8,6 +8,7 @@ import { eq, sql } from "drizzle-orm";
 import postgres from "postgres";
 import Stripe from "stripe";
 import { createDb } from "@/db/client";
+import { log } from "@/lib/log";
 import { creditEntries, organizations, purchases, stripeEvents } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { classifyDbError, DB_UNAVAILABLE_MESSAGE } from "@/lib/db-errors";
@@ -22,6 +23,7 @@ const { db: harness } = useTestDatabase();
 const url = () => process.env.DATABASE_URL!;
 const sign = (payload: string) =>
   new Stripe("sk_test_x").webhooks.generateTestHeaderString({ payload, secret: process.env.STRIPE_WEBHOOK_SECRET!.split(",")[0]! });
+const logLevel = log.level;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const failureOf = async (p: PromiseLike<unknown>) => {
   try {
@@ -40,9 +42,11 @@ function appDb(opts: Parameters<typeof createDb>[1]) {
 }
 beforeAll(() => {
   vi.spyOn(console, "error").mockImplementation(() => {});
+  log.level = "silent"; // expected failures by the hundred; the assertions say what matters
 });
 afterAll(async () => {
   vi.restoreAllMocks();
+  log.level = logLevel;
   await Promise.all(opened.map((h) => h.sql.end({ timeout: 5 })));
 });
 
