@@ -7,7 +7,7 @@ import { createDb } from "./client";
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
 
 export async function runMigrations(databaseUrl: string): Promise<void> {
-  const { db, sql } = createDb(databaseUrl, { max: 1 });
+  const { db, sql } = createDb(databaseUrl, { max: 1, sessionTimeouts: false });
   try {
     await migrate(db, { migrationsFolder });
   } finally {

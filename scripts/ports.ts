@@ -7,6 +7,8 @@ export const PORTS = {
   testPg: 54339 + offset,
   benchPg: 54349 + offset,
   e2ePg: 54359 + offset,
+  /** tests/integration/db-restart.test.ts stops and starts its own server. */
+  restartTestPg: 54369 + offset,
   devEmulator: 12111 + offset,
   e2eEmulator: 12199 + offset,
   e2eApp: 3100 + offset,

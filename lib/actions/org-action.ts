@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { getDb, type Db } from "@/db/client";
 import { AppError, GENERIC_ERROR_MESSAGE, type ErrorCode } from "../errors";
+import { classifyDbError, DB_UNAVAILABLE_MESSAGE } from "../db-errors";
 import { log } from "../log";
 import { requireOrgAccess, type OrgAccess, type SessionUser } from "../auth/access";
 import type { AccessNeed } from "../auth/access-rule";
@@ -54,6 +55,14 @@ export async function runOrgAction<S extends z.ZodObject<{ orgSlug: typeof orgSl
     return { ok: true, data: await def.handler({ db, access, input: parsed.data }) };
   } catch (e) {
     if (e instanceof AppError) return { ok: false, code: e.code, error: e.message };
+    // Database down or too slow (bounded waits in db/client.ts): say "try again", not "error".
+    const dbFailure = classifyDbError(e);
+    if (dbFailure) {
+      log
+        .child({ requestId, action: def.name, userId: user.id, orgId, orgSlug: parsed.data.orgSlug })
+        .warn({ event: "action_db_unavailable", code: dbFailure.code }, `server action: database ${dbFailure.kind}`);
+      return { ok: false, code: "internal", error: DB_UNAVAILABLE_MESSAGE };
+    }
     log.child({ requestId, action: def.name, userId: user.id, orgId, orgSlug: parsed.data.orgSlug }).error({ event: "action_failed", err: e }, "server action failed");
     return { ok: false, code: "internal", error: GENERIC_ERROR_MESSAGE };
   }

@@ -8,6 +8,7 @@
 // "invalid signature"); a correctly
 // signed body that is not an event (400 "malformed event", logged as malformed). None writes.
 import type { Db } from "@/db/client";
+import { classifyDbError } from "../db-errors";
 import { log } from "../log";
 import { expectedLivemode } from "../stripe/client";
 import { MalformedEventError, verifyWebhook } from "../stripe/webhook-events";
@@ -88,7 +89,9 @@ export async function receiveStripeWebhook(db: Db, rawBody: string, signature: s
     return { status: 200, body: { received: true, ...outcome } };
   } catch (e) {
     const message = e instanceof WebhookHandlerError ? e.message : String(e);
-    log.error({ event: "webhook_handler_failed", eventId, type: event.type, error: message }, "webhook handler failed");
-    return { status: 500, body: { error: "processing failed; Stripe will retry" } };
+    // A database outage or timeout is a 500 like any failure, so Stripe retries; said as such.
+    const dbFailure = classifyDbError(e);
+    log.error({ event: "webhook_handler_failed", eventId, type: event.type, error: message, db: dbFailure?.kind }, "webhook handler failed");
+    return { status: 500, body: { error: dbFailure ? `database ${dbFailure.kind}; Stripe will retry` : "processing failed; Stripe will retry" } };
   }
 }
