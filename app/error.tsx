@@ -13,7 +13,7 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
     <main className="mx-auto max-w-md px-4 py-24 text-center" role="alert">
       <h1 className="text-2xl font-semibold">Something went wrong</h1>
       <p className="mt-2 text-slate-600">
-        We couldn&apos;t load this page just now — our database may be briefly unavailable. Nothing was charged. Please try again in a moment.
+        We couldn&apos;t load this page just now — our database may be briefly unavailable. Please try again in a moment.
       </p>
       <button
         onClick={() =>
