@@ -63,8 +63,10 @@ export const cancelScheduledChangeDef = defineOrgAction({
 export const setPlanCancellationDef = defineOrgAction({
   name: "setPlanCancellation",
   role: "admin",
-  schema: z.object({ orgSlug: orgSlugField, cancelAtPeriodEnd: z.boolean(), requestId: z.string().uuid() }),
-  handler: ({ db, access, input }) => setCancellation(db, { orgId: access.org.id, cancelAtPeriodEnd: input.cancelAtPeriodEnd, requestId: input.requestId }),
+  // "cancel_at_period_end" ends the plan when the paid period ends; "keep" undoes that.
+  schema: z.object({ orgSlug: orgSlugField, choice: z.enum(["cancel_at_period_end", "keep"]), requestId: z.string().uuid() }),
+  handler: ({ db, access, input }) =>
+    setCancellation(db, { orgId: access.org.id, cancelAtPeriodEnd: input.choice === "cancel_at_period_end", requestId: input.requestId }),
 });
 
 export const openBillingPortalDef = defineOrgAction({

@@ -39,7 +39,7 @@ afterAll(async () => receiver?.close());
 
 const growth = planByKey("growth")!;
 const row = async (orgId: string) => (await db.select().from(subscriptions).where(eq(subscriptions.orgId, orgId)).orderBy(subscriptions.createdAt)).at(-1)!;
-const subKinds = (entries: { kind: string }[]) => entries.filter((e) => e.kind !== "usage");
+const subKinds = <E extends { kind: string }>(entries: E[]) => entries.filter((e) => e.kind !== "usage");
 
 describe("catalogue sync", () => {
   it("a second run changes nothing, at Stripe or locally", async () => {
@@ -241,9 +241,9 @@ describe("cancellation", () => {
   it("cancel at period end and undo; cancelled again, the plan ends: no more grants, credits stay, a new plan can start", async () => {
     const w = await clockOrg(db);
     await subscribePaid(db, w, "growth", "month");
-    const cancel = () => runOrgAction(setPlanCancellationDef, w.admin, { orgSlug: w.org.slug, cancelAtPeriodEnd: true, requestId: crypto.randomUUID() }, db);
+    const cancel = () => runOrgAction(setPlanCancellationDef, w.admin, { orgSlug: w.org.slug, choice: "cancel_at_period_end", requestId: crypto.randomUUID() }, db);
     expect(await cancel()).toMatchObject({ ok: true, data: { cancelAtPeriodEnd: true } });
-    const undo = await runOrgAction(setPlanCancellationDef, w.admin, { orgSlug: w.org.slug, cancelAtPeriodEnd: false, requestId: crypto.randomUUID() }, db);
+    const undo = await runOrgAction(setPlanCancellationDef, w.admin, { orgSlug: w.org.slug, choice: "keep", requestId: crypto.randomUUID() }, db);
     expect(undo).toMatchObject({ ok: true, data: { cancelAtPeriodEnd: false } });
     expect((await row(w.org.id)).cancelAtPeriodEnd).toBe(false);
 
@@ -324,7 +324,7 @@ describe("ordering", () => {
     expect(await row(w.org.id)).toMatchObject({ status: "active", planKey: "growth" });
 
     // A newer change (cancel at period end), then an older update arrives: the newer state stays.
-    await runOrgAction(setPlanCancellationDef, w.admin, { orgSlug: w.org.slug, cancelAtPeriodEnd: true, requestId: crypto.randomUUID() }, db);
+    await runOrgAction(setPlanCancellationDef, w.admin, { orgSlug: w.org.slug, choice: "cancel_at_period_end", requestId: crypto.randomUUID() }, db);
     await processStripeEvent(db, { ...stale, id: `evt_stale2_${Date.now()}` } as Stripe.Event);
     expect(await row(w.org.id)).toMatchObject({ status: "active", cancelAtPeriodEnd: true });
     const entries = await db.select().from(creditEntries).where(and(eq(creditEntries.orgId, w.org.id)));
