@@ -3,7 +3,7 @@
 // derived from our own row id, so a retried action never creates or changes twice.
 import "server-only";
 import Stripe from "stripe";
-import { stripe } from "./client";
+import { stripe, stripeMode } from "./client";
 
 export type { Stripe };
 
@@ -120,8 +120,13 @@ export async function retrieveInvoice(id: string): Promise<Stripe.Invoice> {
   return stripe().invoices.retrieve(id);
 }
 
-export async function createPortalSession(customerId: string, returnUrl: string): Promise<string> {
-  const session = await stripe().billingPortal.sessions.create({ customer: customerId, return_url: returnUrl });
+/**
+ * A billing portal session. `fix_card` opens Stripe's payment-method-update flow in real mode; the
+ * emulator has no portal flows, and its portal page offers the card update on its front page.
+ */
+export async function createPortalSession(customerId: string, returnUrl: string, purpose: "manage" | "fix_card" = "manage"): Promise<string> {
+  const flow = purpose === "fix_card" && stripeMode() === "real" ? { flow_data: { type: "payment_method_update" as const } } : {};
+  const session = await stripe().billingPortal.sessions.create({ customer: customerId, return_url: returnUrl, ...flow });
   return session.url;
 }
 

@@ -72,9 +72,10 @@ export const setPlanCancellationDef = defineOrgAction({
 export const openBillingPortalDef = defineOrgAction({
   name: "openBillingPortal",
   role: "admin",
-  schema: z.object({ orgSlug: orgSlugField }),
-  handler: ({ db, access }) => {
+  // "fix_card": straight to updating the card (the past-due banner's link); "manage": the portal.
+  schema: z.object({ orgSlug: orgSlugField, purpose: z.enum(["manage", "fix_card"]) }),
+  handler: ({ db, access, input }) => {
     const base = serverEnv().NEXTAUTH_URL ?? "http://localhost:3000";
-    return portalUrl(db, { orgId: access.org.id, returnUrl: new URL(`/orgs/${access.org.slug}/billing/plan`, base).toString() });
+    return portalUrl(db, { orgId: access.org.id, returnUrl: new URL(`/orgs/${access.org.slug}/billing/plan`, base).toString(), purpose: input.purpose });
   },
 });

@@ -146,8 +146,8 @@ export async function setCancellation(db: Db, p: { orgId: string; cancelAtPeriod
 }
 
 /** A Stripe billing portal session for the organisation's customer (update card, invoices, cancel). */
-export async function portalUrl(db: Db, p: { orgId: string; returnUrl: string }): Promise<{ url: string }> {
+export async function portalUrl(db: Db, p: { orgId: string; returnUrl: string; purpose: "manage" | "fix_card" }): Promise<{ url: string }> {
   const [customer] = await db.select().from(stripeCustomers).where(eq(stripeCustomers.orgId, p.orgId));
   if (!customer) throw new AppError("not_found", "Your organisation has no billing account yet. Start a plan or top up first.");
-  return { url: await withStripe(() => createPortalSession(customer.stripeCustomerId, p.returnUrl)) };
+  return { url: await withStripe(() => createPortalSession(customer.stripeCustomerId, p.returnUrl, p.purpose)) };
 }

@@ -171,7 +171,7 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
   },
   openBillingPortalAction: {
     prepare: activeSubscription,
-    input: (w) => ({ orgSlug: w.org.slug }),
+    input: (w) => ({ orgSlug: w.org.slug, purpose: "fix_card" }),
     expect: ADMIN_ONLY_ON_OUR_PLAN,
   },
   quoteTopUpAction: {
