@@ -49,16 +49,23 @@ export async function cancelSubscriptionNow(id: string, key: string): Promise<St
   }
 }
 
-/** An immediate plan change (upgrade, monthly → annual), applied only once its invoice is paid. */
-export async function changePriceNow(sub: Stripe.Subscription, priceId: string, key: string): Promise<Stripe.Subscription> {
+/**
+ * An immediate plan change, invoiced now with proration. An upgrade within the same interval is
+ * applied only once its invoice is paid (pending_if_incomplete). A change of interval (monthly →
+ * annual) starts a new period now and is applied at once; if its charge fails, the subscription
+ * goes past due and the usual dunning applies (the emulator, like this code, does not combine
+ * pending updates with an interval change).
+ */
+export async function changePriceNow(sub: Stripe.Subscription, priceId: string, newInterval: string, key: string): Promise<Stripe.Subscription> {
   const item = sub.items.data[0]!;
+  const sameInterval = item.price.recurring?.interval === newInterval;
   return stripe().subscriptions.update(
     sub.id,
     {
       items: [{ id: item.id, price: priceId }],
       proration_behavior: "always_invoice",
       // During a trial nothing is invoiced, so nothing can be pending.
-      ...(sub.status === "trialing" ? {} : { payment_behavior: "pending_if_incomplete" as const }),
+      ...(sub.status !== "trialing" && sameInterval ? { payment_behavior: "pending_if_incomplete" as const } : {}),
       expand: SUB_EXPAND,
     },
     { idempotencyKey: key },

@@ -1,6 +1,6 @@
 // Changing a running subscription: upgrade now (Stripe proration, invoiced and charged at once,
 // applied only once paid — pending_if_incomplete — and credited by invoice.paid through the
-// proration rule), downgrade or annual → monthly at the period end (a subscription schedule,
+// proration rule; an interval change is applied at once, see lib/stripe/billing.ts), downgrade or annual → monthly at the period end (a subscription schedule,
 // shown as scheduled, undoable), monthly → annual now (a new annual period starts, crediting the
 // unused month), a change during a trial keeps the trial end (Stripe invoices nothing). Cancel at
 // period end and its undo. A preview (Stripe's invoice preview) says what is charged now and how
@@ -113,7 +113,7 @@ export async function changePlan(db: Db, p: { orgId: string; planKey: string; in
   }
   const scheduleId = typeof sub.schedule === "string" ? sub.schedule : sub.schedule?.id;
   if (scheduleId) await withStripe(() => releaseSchedule(scheduleId, `${key}:release`));
-  const updated = await withStripe(() => changePriceNow(sub, priceId, key));
+  const updated = await withStripe(() => changePriceNow(sub, priceId, p.interval, key));
   const synced = await syncRow(db, row.id);
   if (updated.pending_update) {
     return { kind, applied: false, status: synced.status, message: "The payment for the change didn't go through, so your plan is unchanged. Update your card and try again." };

@@ -4,7 +4,7 @@
 // period end, cancel at period end and undo, deletion, dunning with a grace period, duplicate
 // subscribes, and subscription events out of order. Every test asserts on the database.
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { campaigns, creditEntries, subscriptions } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
@@ -237,6 +237,33 @@ describe("plan changes", () => {
   });
 });
 
+describe("interval switch", () => {
+  it("monthly → annual starts the annual period now and grants its first month; annual → monthly waits for the year's end", async () => {
+    const w = await clockOrg(db);
+    await subscribePaid(db, w, "growth", "month");
+    await advanceTo(w.clock.id, w.now + 5 * DAY);
+    const preview = await runOrgAction(previewPlanChangeDef, w.admin, { orgSlug: w.org.slug, planKey: "growth", interval: "year" }, db);
+    if (!preview.ok) throw new Error(preview.error);
+    expect(preview.data).toMatchObject({ kind: "now", creditsNow: 4000 });
+    expect(preview.data.amountDueNow).toBeLessThan(growth.annual.amount);
+    const up = await runOrgAction(changePlanDef, w.admin, { orgSlug: w.org.slug, planKey: "growth", interval: "year", requestId: crypto.randomUUID() }, db);
+    expect(up).toMatchObject({ ok: true, data: { applied: true } });
+    await drainDeliveries();
+    let r = await row(w.org.id);
+    expect(r).toMatchObject({ planKey: "growth", interval: "year", status: "active" });
+    expect(r.currentPeriodStart!.getTime()).toBe((w.now + 5 * DAY) * 1000);
+    let s = await snapshot(db, w.org.id);
+    expect(subKinds(s.entries).map((e) => e.amount)).toEqual([4000, 4000]);
+
+    const down = await runOrgAction(changePlanDef, w.admin, { orgSlug: w.org.slug, planKey: "growth", interval: "month", requestId: crypto.randomUUID() }, db);
+    expect(down).toMatchObject({ ok: true, data: { kind: "at_period_end" } });
+    r = await row(w.org.id);
+    expect(r).toMatchObject({ interval: "year", scheduledInterval: "month" });
+    s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(8000);
+  });
+});
+
 describe("cancellation", () => {
   it("cancel at period end and undo; cancelled again, the plan ends: no more grants, credits stay, a new plan can start", async () => {
     const w = await clockOrg(db);
@@ -281,7 +308,12 @@ describe("dunning", () => {
     expect(c1!.status).toBe("active");
     expect((await snapshot(db, w.org.id)).balance).toBe(4000);
 
-    // The grace-end job was queued; before the grace end it changes nothing.
+    // The grace-end job was queued in the same transaction, for the grace end; run early, it changes nothing.
+    const jobs = await db.execute<{ start_after: Date }>(sql`select start_after from pgboss.job where name = 'subscriptions.grace-end'`);
+    expect(jobs).toHaveLength(1);
+    expect(new Date(jobs[0]!.start_after).getTime()).toBe(r.graceEndsAt!.getTime());
+    const early = await runQueuedJobs(db, { includeDelayed: true, names: ["subscriptions.grace-end"] });
+    expect(early).toEqual([expect.objectContaining({ ok: true, output: expect.objectContaining({ outcome: "skipped", reason: "grace period not over" }) })]);
     expect(await applyGraceEnd(db, r.id, syncSubscription)).toMatchObject({ outcome: "skipped" });
     const after = new Date(r.graceEndsAt!.getTime() + 1000);
     const results = await Promise.all([applyGraceEnd(db, r.id, syncSubscription, after), applyGraceEnd(db, r.id, syncSubscription, after)]);
