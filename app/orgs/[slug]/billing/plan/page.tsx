@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { getDb } from "@/db/client";
 import { orgPageAccess } from "@/lib/auth/org-page";
 import { log } from "@/lib/log";
-import { formatCredits, formatMoney } from "@/lib/money/money";
+import { formatMoney } from "@/lib/money/money";
 import { listInvoices } from "@/lib/stripe/billing";
 import { paymentFormConfig } from "@/lib/stripe/payment-form";
 import { currentPlan, planCards, planCreditsGranted, stripeCustomerOf } from "@/lib/subscriptions/queries";
@@ -57,7 +57,6 @@ export default async function PlanPage({ params }: { params: Promise<{ slug: str
             ))}
           </ul>
         )}
-        {granted > 0 && <p className="mt-3 text-xs text-slate-500">Credits granted by plans so far: {formatCredits(granted)}.</p>}
       </Card>
     </>
   );
