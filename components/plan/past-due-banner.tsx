@@ -6,10 +6,9 @@ import { openBillingPortalAction } from "@/lib/actions/plan-actions";
 import { formatDateTime } from "../entry-labels";
 import { Spinner } from "../ui";
 
-export function PastDueBanner({ slug, graceEndsAt, canFix }: { slug: string; graceEndsAt: string; canFix: boolean }) {
+export function PastDueBanner({ slug, graceEndsAt, graceOver, canFix }: { slug: string; graceEndsAt: string; graceOver: boolean; canFix: boolean }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const over = new Date(graceEndsAt).getTime() <= Date.now();
   async function fix() {
     setBusy(true);
     setError(null);
@@ -24,7 +23,7 @@ export function PastDueBanner({ slug, graceEndsAt, canFix }: { slug: string; gra
     <div data-testid="past-due-banner" role="alert" className="mb-4 rounded-xl border border-red-200 bg-red-50 p-4 text-sm text-red-800">
       <p className="font-semibold">Your plan&apos;s last payment failed.</p>
       <p className="mt-1">
-        {over
+        {graceOver
           ? "The grace period has ended: your campaigns are paused until the invoice is paid."
           : `Campaigns keep running until ${formatDateTime(new Date(graceEndsAt))}; after that they pause until the invoice is paid.`}
       </p>

@@ -46,6 +46,8 @@ export type CurrentPlanView = {
   scheduledInterval: string | null;
   scheduledAt: string | null;
   graceEndsAt: string | null;
+  /** The grace period has ended (campaigns are paused for billing). */
+  graceOver: boolean;
   endedAt: string | null;
 };
 
@@ -72,6 +74,7 @@ export async function currentPlan(db: DbOrTx, orgId: string): Promise<CurrentPla
     scheduledInterval: row.scheduledInterval,
     scheduledAt: iso(row.scheduledAt),
     graceEndsAt: iso(row.graceEndsAt),
+    graceOver: row.graceEndsAt !== null && row.graceEndsAt.getTime() <= Date.now(),
     endedAt: iso(row.endedAt),
   };
 }
@@ -91,10 +94,10 @@ export async function stripeCustomerOf(db: DbOrTx, orgId: string): Promise<strin
 }
 
 /** For the past-due banner: when the grace period of a delinquent subscription ends. */
-export async function pastDue(db: DbOrTx, orgId: string): Promise<{ graceEndsAt: Date } | null> {
+export async function pastDue(db: DbOrTx, orgId: string): Promise<{ graceEndsAt: Date; graceOver: boolean } | null> {
   const [row] = await db
     .select({ graceEndsAt: subscriptions.graceEndsAt })
     .from(subscriptions)
     .where(and(eq(subscriptions.orgId, orgId), inArray(subscriptions.status, ["past_due", "unpaid"])));
-  return row?.graceEndsAt ? { graceEndsAt: row.graceEndsAt } : null;
+  return row?.graceEndsAt ? { graceEndsAt: row.graceEndsAt, graceOver: row.graceEndsAt.getTime() <= Date.now() } : null;
 }

@@ -21,7 +21,7 @@ export default async function BillingOverview({ params }: { params: Promise<{ sl
   return (
     <>
       <PageTitle title="Billing" subtitle="Credits pay for campaign deliveries. Top up any time." />
-      {delinquent && <PastDueBanner slug={slug} graceEndsAt={delinquent.graceEndsAt.toISOString()} canFix={role === "admin"} />}
+      {delinquent && <PastDueBanner slug={slug} graceEndsAt={delinquent.graceEndsAt.toISOString()} graceOver={delinquent.graceOver} canFix={role === "admin"} />}
       <PausedNotice slug={slug} count={counts.pausedForCredits} />
       <div className="grid gap-4 sm:grid-cols-3">
         <Card className="sm:col-span-2">

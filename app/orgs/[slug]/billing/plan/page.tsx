@@ -31,7 +31,7 @@ export default async function PlanPage({ params }: { params: Promise<{ slug: str
   return (
     <>
       <PageTitle title="Plan" subtitle="A plan adds credits every period; top-ups add more whenever you need them." />
-      {current?.graceEndsAt && <PastDueBanner slug={slug} graceEndsAt={current.graceEndsAt} canFix={isAdmin} />}
+      {current?.graceEndsAt && <PastDueBanner slug={slug} graceEndsAt={current.graceEndsAt} graceOver={current.graceOver} canFix={isAdmin} />}
       <PlanManager slug={slug} plans={planCards()} current={current} canManage={isAdmin} payment={paymentFormConfig()} creditsGranted={granted} />
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Invoices</h2>
