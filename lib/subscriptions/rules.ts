@@ -148,5 +148,5 @@ export const isDelinquent = (status: string) => (DELINQUENT_STATUSES as readonly
 export const isEnded = (status: string) => status === "canceled" || status === "incomplete_expired";
 
 export function graceEnd(since: Date, graceDays: number): Date {
-  return new Date(since.getTime() + graceDays * 86_400_000);
+  return new Date(since.getTime() + Math.round(graceDays * 86_400_000));
 }
