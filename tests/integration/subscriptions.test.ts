@@ -183,6 +183,19 @@ describe("annual plans", () => {
     expect(await runMonthlyGrant(db, { subscriptionId: r.id, invoiceId: invoice.id!, month: 3 })).toMatchObject({ outcome: "already" });
     expect((await snapshot(db, w.org.id)).balance).toBe(12 * 4000);
   });
+
+  it("grant nothing more once the subscription has ended; the credits granted stay", async () => {
+    const w = await clockOrg(db);
+    await subscribePaid(db, w, "growth", "year");
+    const r = await row(w.org.id);
+    await stripe().subscriptions.cancel(r.stripeSubscriptionId!);
+    await drainDeliveries();
+    expect((await row(w.org.id)).status).toBe("canceled");
+    const runs = await runQueuedJobs(db, { includeDelayed: true, names: ["subscriptions.monthly-grant"] });
+    expect(runs).toHaveLength(11);
+    expect(runs.every((j) => j.ok && (j.output as { outcome: string }).outcome === "skipped")).toBe(true);
+    expect((await snapshot(db, w.org.id)).balance).toBe(4000);
+  });
 });
 
 describe("plan changes", () => {
