@@ -24,7 +24,7 @@ import { syncSubscription } from "@/lib/subscriptions/sync";
 import { processStripeEvent } from "@/lib/webhooks/process";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { useTestDatabase } from "../support/context";
-import { drainDeliveries, resendEvent, startWebhookReceiver } from "../support/emulator";
+import { drainDeliveries, resendEvent, setChaos, startWebhookReceiver } from "../support/emulator";
 import { makePausedCampaign, snapshot } from "../support/fixtures";
 import { advanceTo, clockOrg, DAY, latestInvoice, subscribePaid, syncPlans } from "../support/subscriptions";
 
@@ -354,6 +354,28 @@ describe("dunning", () => {
 });
 
 describe("ordering", () => {
+  it("a whole lifecycle delivered reversed and duplicated ends as Stripe says: one grant per invoice, the mirror current", async () => {
+    await setChaos({ duplicate: 2, reorder: true });
+    const w = await clockOrg(db);
+    await subscribePaid(db, w, "growth", "month");
+    let r = await row(w.org.id);
+    await advanceTo(w.clock.id, w.now + 10 * DAY);
+    const up = await runOrgAction(changePlanDef, w.admin, { orgSlug: w.org.slug, planKey: "scale", interval: "month", requestId: crypto.randomUUID() }, db);
+    expect(up.ok).toBe(true);
+    await drainDeliveries();
+    await advanceTo(w.clock.id, r.currentPeriodEnd!.getTime() / 1000 + 2 * 3600);
+    await drainDeliveries();
+    r = await row(w.org.id);
+    const atStripe = await stripe().subscriptions.retrieve(r.stripeSubscriptionId!);
+    expect(r).toMatchObject({ status: atStripe.status, planKey: "scale", stripePriceId: atStripe.items.data[0]!.price.id });
+    expect(r.currentPeriodEnd!.getTime()).toBe(atStripe.items.data[0]!.current_period_end * 1000);
+    const paid = (await stripe().invoices.list({ subscription: r.stripeSubscriptionId!, status: "paid" })).data;
+    expect(paid).toHaveLength(3); // first period, the upgrade, the renewal
+    const s = await snapshot(db, w.org.id);
+    expect(s.entries.map((e) => e.idempotencyKey).sort()).toEqual(paid.map((i) => `invoice:${i.id}`).sort());
+    expect(s.entries.find((e) => e.idempotencyKey === `invoice:${paid[0]!.id}`)?.amount).toBe(15000); // the renewal, on Scale
+  });
+
   it("an older subscription event processed after a newer one never moves the mirror back", async () => {
     const w = await clockOrg(db);
     await subscribePaid(db, w, "growth", "month");
