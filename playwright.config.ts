@@ -54,6 +54,7 @@ export default defineConfig({
     stderr: "pipe",
     // Let the launcher stop Next, the emulator and PostgreSQL cleanly (the default is SIGKILL).
     gracefulShutdown: { signal: "SIGTERM", timeout: 20_000 },
-    env: { PORT: String(PORT) },
+    // A grace period of about 17 s, so the dunning story sees it start and end (e2e/x-plan-renewal.spec.ts).
+    env: { PORT: String(PORT), SUBSCRIPTION_GRACE_DAYS: "0.0002" },
   },
 });

@@ -9,6 +9,7 @@ export function NavLinks({ slug }: { slug: string }) {
     { href: `/orgs/${slug}/billing`, label: "Billing", exact: true },
     { href: `/orgs/${slug}/billing/transactions`, label: "Transactions" },
     { href: `/orgs/${slug}/billing/top-up`, label: "Top up" },
+    { href: `/orgs/${slug}/billing/plan`, label: "Plan" },
     { href: `/orgs/${slug}/campaigns`, label: "Campaigns" },
   ];
   return (

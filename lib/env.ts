@@ -20,6 +20,9 @@ const schema = z
     STRIPE_EMULATOR_URL: z.string().url().optional(),
     NEXTAUTH_SECRET: z.string(required).min(16, { message: "must be at least 16 characters" }),
     NEXTAUTH_URL: z.string().url().optional(),
+    // Days a past-due subscription keeps campaigns running before they pause for billing
+    // (fractions allowed: the end-to-end tests use a few seconds).
+    SUBSCRIPTION_GRACE_DAYS: z.coerce.number().min(0).max(60).default(7),
   })
   .superRefine((env, ctx) => {
     if (!env.STRIPE_SECRET_KEY && !env.STRIPE_EMULATOR_URL) {

@@ -24,6 +24,7 @@ import { runMigrations } from "../db/migrate";
 import { DEMO_USERS, seed } from "../lib/demo/seed";
 import { demoProblems } from "../lib/deployment";
 import { log } from "../lib/log";
+import { describeSync, syncStripeCatalogue } from "./stripe-sync";
 
 const args = new Set(process.argv.slice(2));
 const mode: "dev" | "preview" | "e2e" = args.has("--e2e") ? "e2e" : args.has("--preview") ? "preview" : "dev";
@@ -109,6 +110,8 @@ async function main() {
     env.STRIPE_WEBHOOK_SECRET = secrets.webhookSecret;
     await emulator.registerEndpoint(`http://localhost:${port}/api/stripe/webhook`, secrets.webhookSecret);
   }
+  // Plans → Stripe products and prices (idempotent; lib/plans/catalogue.ts), as `npm run stripe:sync`.
+  step(describeSync(await syncStripeCatalogue(pg.url, env)));
 
   const nextBin = path.join(root, "node_modules/.bin/next");
   if (mode !== "dev") {

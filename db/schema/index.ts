@@ -9,3 +9,4 @@ export * from "./stripe";
 export * from "./auth";
 export * from "./audit";
 export * from "./refunds";
+export * from "./subscriptions";

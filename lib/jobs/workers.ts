@@ -15,6 +15,9 @@ import { reclaimAllAbandonedHolds } from "../topups/reclaim";
 import { pruneSignInAttempts } from "../auth/sign-in";
 import { runCreateRefundJob } from "../refunds/request";
 import { reconcile } from "../reconcile/reconcile";
+import { applyGraceEnd } from "../subscriptions/dunning";
+import { runMonthlyGrant } from "../subscriptions/grants";
+import { syncSubscription } from "../subscriptions/sync";
 import { JOB_SCHEMA, QUEUES, SCHEDULES, type JobData, type JobName } from "./queue";
 
 type JobHandler<N extends JobName> = (db: Db, data: JobData[N]) => Promise<unknown>;
@@ -28,6 +31,8 @@ const HANDLERS: { [N in JobName]: JobHandler<N> } = {
     const run = await reconcile(db, { actorUserId: data.actorUserId ?? null });
     return { runId: run.id, fixed: run.fixed };
   },
+  "subscriptions.grace-end": (db, data) => applyGraceEnd(db, data.subscriptionId, syncSubscription),
+  "subscriptions.monthly-grant": runMonthlyGrant,
 };
 
 function databaseUrl(explicit?: string): string {

@@ -108,10 +108,14 @@ async function sessionCookie(user: SessionUser | null): Promise<string> {
   return `next-auth.session-token=${token}`;
 }
 
-/** PaymentIntents at the emulator with their status: what a refused call must not change at Stripe. */
+/** PaymentIntents and subscriptions at the emulator: what a refused call must not change at Stripe. */
 async function stripeState() {
   const list = await stripe().paymentIntents.list({ limit: 100 });
-  return list.data.map((pi) => `${pi.id}:${pi.status}:${pi.amount}`).sort();
+  const subs = await stripe().subscriptions.list({ status: "all", limit: 100 });
+  return [
+    ...list.data.map((pi) => `${pi.id}:${pi.status}:${pi.amount}`),
+    ...subs.data.map((s) => `${s.id}:${s.status}:${s.items.data.map((i) => i.price.id).join("+")}:${s.cancel_at_period_end}:${typeof s.schedule === "string" ? s.schedule : (s.schedule?.id ?? "")}`),
+  ].sort();
 }
 
 describe("access matrix", () => {

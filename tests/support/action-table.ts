@@ -10,6 +10,8 @@ import { confirmTestCardDef, startTopUpDef } from "@/lib/topups/actions";
 import { stripeEvents } from "@/db/schema";
 import { stripe } from "@/lib/stripe/client";
 import { settleFromPaymentIntent } from "@/lib/topups/settle";
+import { syncCatalogue } from "@/lib/plans/sync";
+import { changePlanDef, confirmSubscriptionTestCardDef, startSubscriptionDef } from "@/lib/subscriptions/actions";
 import { makeCoupon, makeOrg, makePack, makeUser } from "./fixtures";
 
 export const ACTORS = ["anonymous", "otherOrg", "otherOrgOwnSlug", "member", "otherMember", "admin", "staff"] as const;
@@ -18,7 +20,7 @@ export const ROUTE_ACTORS = ["anonymous", "otherOrg", "member", "admin", "staff"
 export type RouteActor = (typeof ROUTE_ACTORS)[number];
 
 export type World = Awaited<ReturnType<typeof makeWorld>>;
-export type Prepared = { purchaseId?: string; eventId?: string };
+export type Prepared = { purchaseId?: string; eventId?: string; subscriptionId?: string };
 
 export async function makeWorld(db: Db) {
   const org = await makeOrg(db);
@@ -48,6 +50,33 @@ async function pendingPurchase(w: World): Promise<Prepared> {
   if (!started.ok) throw new Error(`setup: ${started.error}`);
   return { purchaseId: started.data.purchaseId };
 }
+
+/** The plan catalogue at the emulator and in the database (both are reset before each test). */
+async function plansSynced(w: World): Promise<Prepared> {
+  await syncCatalogue(w.db, stripe());
+  return {};
+}
+
+/** Our organisation's admin has started Growth monthly; its first invoice is unpaid. */
+async function unpaidSubscription(w: World): Promise<Prepared> {
+  await plansSynced(w);
+  const r = await runOrgAction(startSubscriptionDef, w.users.admin, { orgSlug: w.org.slug, planKey: "growth", interval: "month", requestId: crypto.randomUUID() }, w.db);
+  if (!r.ok) throw new Error(`setup: ${r.error}`);
+  return { subscriptionId: r.data.subscriptionId };
+}
+
+/** Our organisation is on Growth monthly, paid. */
+async function activeSubscription(w: World): Promise<Prepared> {
+  const p = await unpaidSubscription(w);
+  const r = await runOrgAction(confirmSubscriptionTestCardDef, w.users.admin, { orgSlug: w.org.slug, subscriptionId: p.subscriptionId, paymentMethod: "pm_card_visa" }, w.db);
+  if (!r.ok || r.data.outcome !== "processing") throw new Error("setup: expected the first invoice paid");
+  return p;
+}
+
+// Plan changes are for admins: members are refused every one (forbidden); people of other
+// organisations and staff find nothing (not_found). otherOrgOwnSlug names their own organisation,
+// which has no plan (not_found) — except starting one, which is theirs to do.
+const ADMIN_ONLY_ON_OUR_PLAN: Record<Actor, Outcome> = { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" };
 
 export type Outcome = "ok" | ErrorCode;
 export type ActionRow = {
@@ -89,6 +118,62 @@ async function failedEvent(w: World): Promise<Prepared> {
 }
 
 export const ACTION_TABLE: Record<string, ActionRow> = {
+  startSubscriptionAction: {
+    prepare: plansSynced,
+    input: (w) => ({ orgSlug: w.org.slug, planKey: "growth", interval: "month", requestId: crypto.randomUUID() }),
+    expect: { ...ADMIN_ONLY_ON_OUR_PLAN, otherOrgOwnSlug: "ok" },
+  },
+  confirmSubscriptionTestCardAction: {
+    prepare: unpaidSubscription,
+    input: (w, p) => ({ orgSlug: w.org.slug, subscriptionId: p.subscriptionId, paymentMethod: "pm_card_visa" }),
+    expect: ADMIN_ONLY_ON_OUR_PLAN,
+  },
+  authenticateSubscriptionPaymentAction: {
+    prepare: async (w) => {
+      const p = await unpaidSubscription(w);
+      const r = await runOrgAction(confirmSubscriptionTestCardDef, w.users.admin, { orgSlug: w.org.slug, subscriptionId: p.subscriptionId, paymentMethod: "pm_card_authenticationRequired" }, w.db);
+      if (!r.ok || r.data.outcome !== "requires_action") throw new Error("setup: expected requires_action");
+      return p;
+    },
+    input: (w, p) => ({ orgSlug: w.org.slug, subscriptionId: p.subscriptionId, outcome: "succeed" }),
+    expect: ADMIN_ONLY_ON_OUR_PLAN,
+  },
+  subscriptionStatusAction: {
+    prepare: unpaidSubscription,
+    input: (w, p) => ({ orgSlug: w.org.slug, subscriptionId: p.subscriptionId }),
+    // Reading: every member, and staff.
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "ok", otherMember: "ok", admin: "ok", staff: "ok" },
+  },
+  previewPlanChangeAction: {
+    prepare: activeSubscription,
+    input: (w) => ({ orgSlug: w.org.slug, planKey: "scale", interval: "month" }),
+    expect: ADMIN_ONLY_ON_OUR_PLAN,
+  },
+  changePlanAction: {
+    prepare: activeSubscription,
+    input: (w) => ({ orgSlug: w.org.slug, planKey: "scale", interval: "month", requestId: crypto.randomUUID() }),
+    expect: ADMIN_ONLY_ON_OUR_PLAN,
+  },
+  cancelScheduledChangeAction: {
+    prepare: async (w) => {
+      const p = await activeSubscription(w);
+      const r = await runOrgAction(changePlanDef, w.users.admin, { orgSlug: w.org.slug, planKey: "starter", interval: "month", requestId: crypto.randomUUID() }, w.db);
+      if (!r.ok || r.data.kind !== "at_period_end") throw new Error("setup: expected a scheduled downgrade");
+      return p;
+    },
+    input: (w) => ({ orgSlug: w.org.slug, requestId: crypto.randomUUID() }),
+    expect: ADMIN_ONLY_ON_OUR_PLAN,
+  },
+  setPlanCancellationAction: {
+    prepare: activeSubscription,
+    input: (w) => ({ orgSlug: w.org.slug, choice: "cancel_at_period_end", requestId: crypto.randomUUID() }),
+    expect: ADMIN_ONLY_ON_OUR_PLAN,
+  },
+  openBillingPortalAction: {
+    prepare: activeSubscription,
+    input: (w) => ({ orgSlug: w.org.slug, purpose: "fix_card" }),
+    expect: ADMIN_ONLY_ON_OUR_PLAN,
+  },
   quoteTopUpAction: {
     // With a coupon: applying coupons is for admins.
     input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, couponCode: w.coupon.code }),

@@ -6,6 +6,10 @@ import { onPaymentIntentPaymentFailed } from "./payment-intent-payment-failed";
 import { onPaymentIntentCanceled } from "./payment-intent-canceled";
 import { onChargeRefunded } from "./charge-refunded";
 import { onChargeDispute } from "./charge-dispute";
+import { onSubscriptionChanged } from "./subscription-changed";
+import { onSubscriptionScheduleChanged } from "./subscription-schedule-changed";
+import { onInvoicePaid } from "./invoice-paid";
+import { onInvoicePaymentFailed } from "./invoice-payment-failed";
 
 export type { Handler, HandlerResult } from "./types";
 
@@ -18,6 +22,18 @@ export const handlers: HandlerMap = {
   "charge.refunded": onChargeRefunded,
   "charge.dispute.created": onChargeDispute,
   "charge.dispute.closed": onChargeDispute,
+  // Subscriptions (lib/subscriptions): the README lists these as the events to enable.
+  "customer.subscription.created": onSubscriptionChanged,
+  "customer.subscription.updated": onSubscriptionChanged,
+  "customer.subscription.deleted": onSubscriptionChanged,
+  "customer.subscription.pending_update_applied": onSubscriptionChanged,
+  "customer.subscription.pending_update_expired": onSubscriptionChanged,
+  "subscription_schedule.updated": onSubscriptionScheduleChanged,
+  "subscription_schedule.released": onSubscriptionScheduleChanged,
+  "subscription_schedule.completed": onSubscriptionScheduleChanged,
+  "subscription_schedule.canceled": onSubscriptionScheduleChanged,
+  "invoice.paid": onInvoicePaid,
+  "invoice.payment_failed": onInvoicePaymentFailed,
 };
 
 export function handlerFor(event: Stripe.Event): Handler<Stripe.Event> | undefined {

@@ -7,6 +7,8 @@ import { listEntries } from "@/lib/ledger/queries";
 import { formatCredits } from "@/lib/money/money";
 import { LedgerList } from "@/components/ledger-table";
 import { PausedNotice } from "@/components/paused-notice";
+import { PastDueBanner } from "@/components/plan/past-due-banner";
+import { pastDue } from "@/lib/subscriptions/queries";
 import { ButtonLink, Card, PageTitle } from "@/components/ui";
 
 export const metadata: Metadata = { title: "Billing" };
@@ -15,10 +17,11 @@ export default async function BillingOverview({ params }: { params: Promise<{ sl
   const { slug } = await params;
   const { org, role } = await orgPageAccess(slug);
   const db = getDb();
-  const [balance, counts, recent] = await Promise.all([orgBalance(db, org.id), campaignCounts(db, org.id), listEntries(db, { orgId: org.id, limit: 5 })]);
+  const [balance, counts, recent, delinquent] = await Promise.all([orgBalance(db, org.id), campaignCounts(db, org.id), listEntries(db, { orgId: org.id, limit: 5 }), pastDue(db, org.id)]);
   return (
     <>
       <PageTitle title="Billing" subtitle="Credits pay for campaign deliveries. Top up any time." />
+      {delinquent && <PastDueBanner slug={slug} graceEndsAt={delinquent.graceEndsAt.toISOString()} graceOver={delinquent.graceOver} canFix={role === "admin"} />}
       <PausedNotice slug={slug} count={counts.pausedForCredits} />
       <div className="grid gap-4 sm:grid-cols-3">
         <Card className="sm:col-span-2">

@@ -1,0 +1,119 @@
+// Pushes the catalogue (lib/plans/catalogue.ts) to Stripe and mirrors the ids locally.
+// Idempotent: products have stable ids (`creditloop_plan_<key>`), prices are found by lookup key;
+// only what is missing or different is created or updated, so a second run changes nothing. A
+// price whose amount, currency or interval differs from the catalogue is an error: Stripe prices
+// are immutable, so the catalogue must name a new lookup key (…_v2) instead.
+import { eq } from "drizzle-orm";
+import type Stripe from "stripe";
+import type { DbOrTx } from "@/db/client";
+import { planPrices, plans } from "@/db/schema";
+import { PLANS, type Plan, type PlanPrice } from "./catalogue";
+
+export type SyncReport = { created: string[]; updated: string[]; unchanged: string[] };
+
+export const productIdFor = (plan: Plan) => `creditloop_plan_${plan.key}`;
+
+export async function syncCatalogue(db: DbOrTx, client: Stripe): Promise<SyncReport> {
+  const report: SyncReport = { created: [], updated: [], unchanged: [] };
+  for (const plan of PLANS) {
+    const product = await ensureProduct(client, plan, report);
+    await upsertPlan(db, plan, product.id);
+    for (const price of [plan.monthly, plan.annual]) {
+      const stripePrice = await ensurePrice(client, plan, price, product.id, report);
+      await upsertPrice(db, plan, price, stripePrice.id);
+    }
+  }
+  return report;
+}
+
+async function ensureProduct(client: Stripe, plan: Plan, report: SyncReport): Promise<Stripe.Product> {
+  const id = productIdFor(plan);
+  let product: Stripe.Product | undefined;
+  try {
+    product = await client.products.retrieve(id);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "resource_missing") throw e;
+  }
+  if (!product) {
+    report.created.push(`product ${id}`);
+    return client.products.create(
+      { id, name: plan.name, description: plan.description, metadata: { plan_key: plan.key, credits_per_month: String(plan.creditsPerMonth) } },
+      { idempotencyKey: `catalogue:product:${id}` },
+    );
+  }
+  const wanted = { name: plan.name, description: plan.description, credits: String(plan.creditsPerMonth) };
+  if (product.name !== wanted.name || product.description !== wanted.description || product.metadata.credits_per_month !== wanted.credits || !product.active) {
+    report.updated.push(`product ${id}`);
+    return client.products.update(id, {
+      name: wanted.name,
+      description: wanted.description,
+      active: true,
+      metadata: { plan_key: plan.key, credits_per_month: wanted.credits },
+    });
+  }
+  report.unchanged.push(`product ${id}`);
+  return product;
+}
+
+async function ensurePrice(client: Stripe, plan: Plan, price: PlanPrice, productId: string, report: SyncReport): Promise<Stripe.Price> {
+  const [existing] = (await client.prices.list({ lookup_keys: [price.lookupKey], limit: 1 })).data;
+  if (existing) {
+    const same =
+      existing.unit_amount === price.amount &&
+      existing.currency === plan.currency &&
+      existing.recurring?.interval === price.interval &&
+      existing.recurring?.interval_count === 1 &&
+      (typeof existing.product === "string" ? existing.product : existing.product.id) === productId;
+    if (!same) {
+      throw new Error(
+        `Stripe price ${existing.id} (lookup key ${price.lookupKey}) differs from the catalogue; prices are immutable — give the changed price a new lookup key (e.g. …_v2).`,
+      );
+    }
+    if (!existing.active) {
+      report.updated.push(`price ${price.lookupKey}`);
+      return client.prices.update(existing.id, { active: true });
+    }
+    report.unchanged.push(`price ${price.lookupKey}`);
+    return existing;
+  }
+  report.created.push(`price ${price.lookupKey}`);
+  return client.prices.create(
+    {
+      product: productId,
+      currency: plan.currency,
+      unit_amount: price.amount,
+      recurring: { interval: price.interval, interval_count: 1 },
+      lookup_key: price.lookupKey,
+      metadata: { plan_key: plan.key },
+    },
+    { idempotencyKey: `catalogue:price:${price.lookupKey}` },
+  );
+}
+
+async function upsertPlan(db: DbOrTx, plan: Plan, productId: string) {
+  const [row] = await db.select().from(plans).where(eq(plans.key, plan.key));
+  if (row && row.name === plan.name && row.stripeProductId === productId && row.creditsPerMonth === plan.creditsPerMonth) return;
+  await db
+    .insert(plans)
+    .values({ key: plan.key, name: plan.name, stripeProductId: productId, creditsPerMonth: plan.creditsPerMonth })
+    .onConflictDoUpdate({ target: plans.key, set: { name: plan.name, stripeProductId: productId, creditsPerMonth: plan.creditsPerMonth, syncedAt: new Date() } });
+}
+
+async function upsertPrice(db: DbOrTx, plan: Plan, price: PlanPrice, stripePriceId: string) {
+  const [row] = await db.select().from(planPrices).where(eq(planPrices.lookupKey, price.lookupKey));
+  if (row && row.stripePriceId === stripePriceId && row.amount === price.amount && row.planKey === plan.key) return;
+  const values = { lookupKey: price.lookupKey, planKey: plan.key, interval: price.interval, amount: price.amount, currency: plan.currency, stripePriceId };
+  await db.insert(planPrices).values(values).onConflictDoUpdate({ target: planPrices.lookupKey, set: { ...values, syncedAt: new Date() } });
+}
+
+/** The Stripe price id for a lookup key, from the local mirror (filled by the sync). */
+export async function stripePriceIdFor(db: DbOrTx, lookupKey: string): Promise<string | null> {
+  const [row] = await db.select({ id: planPrices.stripePriceId }).from(planPrices).where(eq(planPrices.lookupKey, lookupKey));
+  return row?.id ?? null;
+}
+
+/** The lookup key for a Stripe price id (reverse of the above). */
+export async function lookupKeyForPrice(db: DbOrTx, stripePriceId: string): Promise<string | null> {
+  const [row] = await db.select({ k: planPrices.lookupKey }).from(planPrices).where(eq(planPrices.stripePriceId, stripePriceId));
+  return row?.k ?? null;
+}

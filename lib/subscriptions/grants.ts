@@ -1,0 +1,111 @@
+// Credits from subscription invoices. A paid invoice grants what lib/subscriptions/rules.ts
+// `invoiceGrant` says — the period's credits, trial credits, or an upgrade's adjustment — once
+// (ledger key `invoice:<in_…>`), in the same transaction as the subscription mirror update and
+// the campaign resume. Annual plans granted monthly get months 1…11 from jobs enqueued in that
+// same transaction, each keyed `invoice:<in_…>:month:<k>` (runMonthlyGrant), which grant the
+// plan the subscription has when they run and nothing once it has ended.
+import { eq } from "drizzle-orm";
+import type Stripe from "stripe";
+import type { Db, DbOrTx, Tx } from "@/db/client";
+import { subscriptions } from "@/db/schema";
+import { grantCredits } from "../ledger/ledger";
+import { resumeCampaignsCoveredBy } from "../campaigns/service";
+import { enqueue } from "../jobs/queue";
+import { log } from "../log";
+import { formatCredits } from "../money/money";
+import { planByKey } from "../plans/catalogue";
+import { lookupKeyForPrice } from "../plans/sync";
+import { invoiceSubscriptionId } from "../stripe/billing";
+import { invoiceGrant, isEnded, type InvoiceFacts, type InvoiceGrant } from "./rules";
+import { syncSubscription, type SyncResult } from "./sync";
+
+export type PaidInvoiceResult = { detail: string; grant: InvoiceGrant | null; granted: number; sync: SyncResult | null };
+
+export async function invoiceFacts(tx: DbOrTx, invoice: Stripe.Invoice): Promise<InvoiceFacts> {
+  const lines = [];
+  for (const l of invoice.lines?.data ?? []) {
+    const priceId = l.pricing?.price_details?.price;
+    const id = typeof priceId === "string" ? priceId : priceId?.id;
+    lines.push({
+      lookupKey: id ? await lookupKeyForPrice(tx, id) : null,
+      proration: l.parent?.subscription_item_details?.proration ?? false,
+      amount: l.amount,
+      periodStart: l.period.start,
+      periodEnd: l.period.end,
+    });
+  }
+  return { id: invoice.id!, billingReason: invoice.billing_reason, lines };
+}
+
+/**
+ * A subscription invoice is paid: sync the subscription (which also ends a delinquency and lifts
+ * a billing pause), grant the invoice's credits once, resume campaigns the balance now covers.
+ * A paid invoice never changes again, so an event's copy is enough; the subscription is re-fetched.
+ */
+export async function applyPaidInvoice(tx: Tx, invoice: Stripe.Invoice): Promise<PaidInvoiceResult> {
+  const stripeSubId = invoiceSubscriptionId(invoice);
+  if (!stripeSubId) return { detail: "not a subscription invoice", grant: null, granted: 0, sync: null };
+  const sync = await syncSubscription(tx, stripeSubId);
+  if (!sync) return { detail: "not our subscription", grant: null, granted: 0, sync: null };
+  if (invoice.status !== "paid") return { detail: `invoice is ${invoice.status}`, grant: null, granted: 0, sync };
+  const { row } = sync;
+  const grant = invoiceGrant(await invoiceFacts(tx, invoice));
+  if (grant.kind === "none") return { detail: `invoice ${invoice.id}: nothing to grant (${grant.reason})`, grant, granted: 0, sync };
+
+  const plan = planByKey(grant.planKey)!;
+  const description =
+    grant.kind === "trial"
+      ? `${plan.name} trial: ${formatCredits(grant.credits)} credits`
+      : grant.kind === "proration"
+        ? `Upgrade to ${plan.name}: credits for the rest of the period`
+        : `${plan.name} plan: ${formatCredits(grant.credits)} credits${grant.laterMonths.length ? " (month 1 of 12)" : ""}`;
+  const { entry, created } = await grantCredits(tx, {
+    orgId: row.orgId,
+    amount: grant.credits,
+    kind: grant.kind === "trial" ? "trial_grant" : "subscription_grant",
+    idempotencyKey: `invoice:${invoice.id}`,
+    description,
+  });
+  if (created && grant.kind === "period") {
+    for (const [i, at] of grant.laterMonths.entries()) {
+      const month = i + 1;
+      await enqueue(
+        tx,
+        "subscriptions.monthly-grant",
+        { subscriptionId: row.id, invoiceId: invoice.id!, month },
+        { singletonKey: `monthly-grant:${invoice.id}:${month}`, startAfter: new Date(at * 1000) },
+      );
+    }
+  }
+  const resumed = await resumeCampaignsCoveredBy(tx, row.orgId, entry.balanceAfter);
+  if (created) log.info({ invoiceId: invoice.id, subscriptionId: row.id, orgId: row.orgId, credits: grant.credits, kind: grant.kind }, "subscription credits granted");
+  return {
+    detail: `invoice ${invoice.id}: ${grant.kind} ${created ? "granted" : "already granted"} ${grant.credits}${resumed.length ? `, ${resumed.length} campaigns resumed` : ""}`,
+    grant,
+    granted: created ? grant.credits : 0,
+    sync,
+  };
+}
+
+export type MonthlyGrantResult = { outcome: "granted" | "already" | "skipped"; detail: string };
+
+/** Job: month `month` (1…11) of an annual invoice. Idempotent by its ledger key. */
+export async function runMonthlyGrant(db: Db, data: { subscriptionId: string; invoiceId: string; month: number }): Promise<MonthlyGrantResult> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select().from(subscriptions).where(eq(subscriptions.id, data.subscriptionId)).for("update");
+    if (!row) return { outcome: "skipped", detail: "no such subscription" };
+    if (isEnded(row.status)) return { outcome: "skipped", detail: `subscription ${row.status}: no more grants` };
+    if (row.interval !== "year") return { outcome: "skipped", detail: "no longer annual" };
+    const plan = planByKey(row.planKey);
+    if (!plan) return { outcome: "skipped", detail: `unknown plan ${row.planKey}` };
+    const { entry, created } = await grantCredits(tx, {
+      orgId: row.orgId,
+      amount: plan.creditsPerMonth,
+      kind: "subscription_grant",
+      idempotencyKey: `invoice:${data.invoiceId}:month:${data.month}`,
+      description: `${plan.name} plan: ${formatCredits(plan.creditsPerMonth)} credits (month ${data.month + 1} of 12)`,
+    });
+    if (created) await resumeCampaignsCoveredBy(tx, row.orgId, entry.balanceAfter);
+    return { outcome: created ? "granted" : "already", detail: `${plan.creditsPerMonth} credits` };
+  });
+}
