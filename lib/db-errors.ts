@@ -69,4 +69,7 @@ export function classifyDbError(e: unknown): DbFailure | null {
 export const isTransientDbError = (e: unknown): boolean => classifyDbError(e) !== null;
 
 /** What a person is told when the database is briefly unavailable or too slow. */
-export const DB_UNAVAILABLE_MESSAGE = "We couldn't reach our database just now. Nothing was charged; please try again in a moment.";
+// Not "nothing was charged": the database can fail after Stripe took a payment; that payment is
+// credited by the webhook (Stripe retries) once the database is back.
+export const DB_UNAVAILABLE_MESSAGE =
+  "We couldn't reach our database just now. Please try again in a moment; a payment that went through is credited as soon as it is back.";

@@ -37,4 +37,7 @@ export class AppError extends Error {
   }
 }
 
-export const GENERIC_ERROR_MESSAGE = "Something went wrong on our side. Nothing was charged; please try again.";
+// Never "nothing was charged": an unexpected error can happen after Stripe took a payment (which
+// is then credited by the webhook), so the message must not claim what we do not know.
+export const GENERIC_ERROR_MESSAGE =
+  "Something went wrong on our side. Please try again in a moment; if you were paying, your transactions show whether the payment went through.";
