@@ -14,22 +14,26 @@ test("staff find an organisation, grant a bonus with a reason, manage a coupon, 
   await page.getByRole("button", { name: "Search" }).click();
   await page.getByTestId("org-results").getByRole("link", { name: /bluebird/i }).click();
   await expect(page).toHaveURL(/\/staff\/orgs\/bluebird$/);
-  await expect(page.getByTestId("staff-org-balance")).toContainText(creditsText(800));
+  // Earlier specs (the plan renewal story) add to Bluebird's seeded 800: work from what is there.
+  await expect(page.getByTestId("staff-org-balance")).toContainText(/credits/);
+  const before = Number((await page.getByTestId("staff-org-balance").innerText()).replace(/[^0-9]/g, ""));
+  expect(before).toBeGreaterThanOrEqual(800);
+  const after = before + 200;
 
   const adjust = page.getByTestId("adjust-form");
   await adjust.getByLabel("Credits", { exact: true }).fill("200");
   await adjust.getByLabel("Reason (required)").fill("Launch goodwill");
   await adjust.getByRole("button", { name: "Record adjustment" }).click();
-  await expect(adjust.getByRole("status")).toContainText(`balance now 1000`);
-  await expect(page.getByTestId("staff-org-balance")).toContainText(creditsText(1000));
+  await expect(adjust.getByRole("status")).toContainText(`balance now ${after}`);
+  await expect(page.getByTestId("staff-org-balance")).toContainText(creditsText(after));
   await expect(page.getByTestId("transaction-row").first()).toContainText("Bonus: Launch goodwill");
 
   await adjust.getByLabel("Kind").selectOption("correction");
-  await adjust.getByLabel("Credits", { exact: true }).fill("-5000");
+  await adjust.getByLabel("Credits", { exact: true }).fill(String(-(after + 1)));
   await adjust.getByLabel("Reason (required)").fill("Too much");
   await adjust.getByRole("button", { name: "Record adjustment" }).click();
   await expect(adjust.getByRole("alert")).toContainText(/below zero/);
-  await expect(page.getByTestId("staff-org-balance")).toContainText(creditsText(1000));
+  await expect(page.getByTestId("staff-org-balance")).toContainText(creditsText(after));
   await shot(page, "20-staff-org-detail");
 
   await page.goto("/staff/coupons");
@@ -77,7 +81,7 @@ test("the organisation admin downloads the transactions as CSV; a member gets no
   expect(res.headers()["content-type"]).toBe("text/csv; charset=utf-8");
   const csv = await res.text();
   expect(csv.split("\r\n")[0]).toBe("entry_id,created_at,type,description,credits,balance_after,purchase_id");
-  expect(csv).toContain("Bonus: Launch goodwill,200,1000");
+  expect(csv).toMatch(/Bonus: Launch goodwill,200,\d+/);
   expect((await page.goto("/staff"))?.status()).toBe(404);
   expect((await page.goto("/staff/orgs/bluebird"))?.status()).toBe(404);
 });
