@@ -4,7 +4,7 @@ import http from "node:http";
 import { performance } from "node:perf_hooks";
 
 export type Req = { path: string; body?: string; headers?: Record<string, string>; method?: "GET" | "POST" };
-export type LoadResult = { n: number; seconds: number; rate: number; p50: number; p99: number; statuses: Record<number, number> };
+export type LoadResult = { n: number; seconds: number; rate: number; p50: number; p99: number; statuses: Record<number, number>; latencies: number[] };
 
 export function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
@@ -58,7 +58,17 @@ export async function load(port: number, reqs: Req[], senders: number): Promise<
   );
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
-  return { n: reqs.length, seconds, rate: reqs.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses };
+  return summarise([{ n: reqs.length, seconds, latencies, statuses }]);
+}
+
+/** One result from several runs of the same case (e.g. interleaved with other cases). */
+export function summarise(parts: Pick<LoadResult, "n" | "seconds" | "latencies" | "statuses">[]): LoadResult {
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  const seconds = parts.reduce((a, p) => a + p.seconds, 0);
+  const latencies = parts.flatMap((p) => p.latencies);
+  const statuses: Record<number, number> = {};
+  for (const p of parts) for (const [k, v] of Object.entries(p.statuses)) statuses[Number(k)] = (statuses[Number(k)] ?? 0) + v;
+  return { n, seconds, rate: n / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses, latencies };
 }
 
 export function assertAll(result: LoadResult, status: number, what: string) {
