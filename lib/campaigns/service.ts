@@ -22,7 +22,8 @@ export function lockCampaignsPausedForCredits(tx: Tx, orgId: string): Promise<Pa
     .select({ id: campaigns.id, costPerDelivery: campaigns.costPerDelivery, pausedAt: campaigns.pausedAt })
     .from(campaigns)
     .where(and(eq(campaigns.orgId, orgId), eq(campaigns.status, "paused"), eq(campaigns.pauseReason, "insufficient_credits")))
-    .for("update");
+    .for("update")
+    .execute(); // sent now, in the caller's order (see settle.ts)
 }
 
 /** Resumes those of `paused` (locked by lockCampaignsPausedForCredits) that `balance` covers. */

@@ -1,5 +1,7 @@
-// The only code that writes credit_entries and organizations.balance. Each function needs a
-// transaction handle so the entry, the cached balance and whatever caused them commit together.
+// The only code that writes credit_entries and organizations.balance. Callers pass the
+// transaction of the change that causes the entry, so both commit together; a change with no
+// other effect may pass the database itself, since the entry and the balance move in one
+// statement, which is then its own transaction.
 //
 // The hot path: every change is ONE statement (a data-modifying CTE) that locks the organisation
 // row, appends the entry and moves the cached balance together, keyed by the entry's unique
@@ -13,7 +15,7 @@
 //     waiting), never on a value read earlier;
 //   - only reversal kinds (refund_reversal) may leave a negative balance.
 import { eq, sql } from "drizzle-orm";
-import type { Tx } from "@/db/client";
+import type { DbOrTx } from "@/db/client";
 import { creditEntries, type CreditEntry, type CreditEntryKind } from "@/db/schema";
 import { AppError } from "../errors";
 
@@ -41,7 +43,7 @@ export const REVERSAL_KINDS: ReadonlySet<CreditEntryKind> = new Set(["refund_rev
  * A negative amount of a non-reversal kind is refused (AppError "conflict") when the balance
  * cannot cover it.
  */
-export async function grantCredits(tx: Tx, input: GrantInput): Promise<{ entry: CreditEntry; created: boolean }> {
+export async function grantCredits(tx: DbOrTx, input: GrantInput): Promise<{ entry: CreditEntry; created: boolean }> {
   if (!Number.isSafeInteger(input.amount) || input.amount === 0) throw new RangeError("credit amount must be a non-zero integer");
   const guarded = input.amount < 0 && !REVERSAL_KINDS.has(input.kind);
   const entry = await appendEntry(tx, input, input.kind, input.amount, guarded);
@@ -64,7 +66,7 @@ export type DebitInput = EntryRefs & {
  * zero, however many debits run at once. Returns null when the balance cannot cover it; a key
  * already used returns its entry and changes nothing.
  */
-export async function debitCredits(tx: Tx, input: DebitInput): Promise<CreditEntry | null> {
+export async function debitCredits(tx: DbOrTx, input: DebitInput): Promise<CreditEntry | null> {
   if (!Number.isSafeInteger(input.credits) || input.credits <= 0) throw new RangeError("debit must be a positive integer");
   const entry = await appendEntry(tx, input, "usage", -input.credits, true);
   if (entry) return entry;
@@ -81,13 +83,16 @@ export async function debitCredits(tx: Tx, input: DebitInput): Promise<CreditEnt
  * no such organisation).
  */
 async function appendEntry(
-  tx: Tx,
+  tx: DbOrTx,
   input: EntryRefs & { orgId: string; idempotencyKey: string; description: string },
   kind: CreditEntryKind,
   amount: number,
   guarded: boolean,
 ): Promise<CreditEntry | undefined> {
-  const rows = await tx.execute<EntryRow>(sql`
+  // execute() writes the statement at once (awaiting the builder would start it a microtask
+  // later), so a caller pipelining statements around this one gets them in the order it calls.
+  const rows = await tx
+    .execute<EntryRow>(sql`
     with entry as (
       insert into credit_entries
         (org_id, kind, amount, balance_after, idempotency_key, description, purchase_id, campaign_id, delivery_id, actor_user_id)
@@ -106,12 +111,13 @@ async function appendEntry(
       from entry
       where organizations.id = entry.org_id
     )
-    select * from entry`);
+    select * from entry`)
+    .execute();
   const row = rows[0];
   return row ? toEntry(row) : undefined;
 }
 
-async function entryByKey(tx: Tx, idempotencyKey: string): Promise<CreditEntry | undefined> {
+async function entryByKey(tx: DbOrTx, idempotencyKey: string): Promise<CreditEntry | undefined> {
   const [entry] = await tx.select().from(creditEntries).where(eq(creditEntries.idempotencyKey, idempotencyKey));
   return entry;
 }
