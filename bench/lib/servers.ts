@@ -36,8 +36,8 @@ export function ensureBuild(appDir: string, sources: string[], env: NodeJS.Proce
 
 export type Server = { child: ChildProcess; port: number; output(): string; stop(): Promise<void> };
 
-export async function startNext(appDir: string, port: number, env: NodeJS.ProcessEnv, readyPath: string): Promise<Server> {
-  const child = spawn(path.join(root, "node_modules/.bin/next"), ["start", appDir, "--port", String(port)], {
+export async function startNext(appDir: string, port: number, env: NodeJS.ProcessEnv, readyPath: string, nodeArgs: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, "node_modules/next/dist/bin/next"), "start", appDir, "--port", String(port)], {
     cwd: root,
     env: { ...env, PORT: String(port), NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
