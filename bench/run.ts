@@ -164,11 +164,14 @@ async function main() {
       const spreadPayloads = await freshEvents(spreadIds, counts[s]);
       const parts = { route: [] as LoadResult[], one: [] as LoadResult[], spread: [] as LoadResult[] };
       const [routeChunks, oneChunks, spreadChunks] = [chunks(sigPayloads), chunks(onePayloads), chunks(spreadPayloads)];
-      for (let r = 0; r < ROUNDS; r++) {
-        parts.route.push(await load(sigRoute.port, signed("/api/webhook", routeChunks[r]!), s));
-        parts.one.push(await load(app.port, signed("/api/stripe/webhook", oneChunks[r]!), s));
-        parts.spread.push(await load(app.port, signed("/api/stripe/webhook", spreadChunks[r]!), s));
-      }
+      const runCase = {
+        route: async (r: number) => parts.route.push(await load(sigRoute.port, signed("/api/webhook", routeChunks[r]!), s)),
+        one: async (r: number) => parts.one.push(await load(app.port, signed("/api/stripe/webhook", oneChunks[r]!), s)),
+        spread: async (r: number) => parts.spread.push(await load(app.port, signed("/api/stripe/webhook", spreadChunks[r]!), s)),
+      };
+      // A Latin square: each case runs once in each position (first, after the route, last).
+      const orders = [["route", "one", "spread"], ["spread", "route", "one"], ["one", "spread", "route"]] as const;
+      for (let r = 0; r < ROUNDS; r++) for (const c of orders[r % orders.length]!) await runCase[c](r);
       route[s] = summarise(parts.route);
       oneOrg[s] = summarise(parts.one);
       spreadR[s] = summarise(parts.spread);

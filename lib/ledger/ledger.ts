@@ -11,7 +11,7 @@
 //   - balance = SUM(amount) for every organisation (the entry and the balance move together or
 //     not at all: a duplicate key inserts no entry, and the UPDATE joins on the inserted row);
 //   - a debit or a guarded negative grant never takes the balance below zero: the guard is
-//     evaluated on the locked, latest row version (SELECT … FOR UPDATE re-checks its WHERE after
+//     evaluated on the locked, latest row version (a locking SELECT re-checks its WHERE after
 //     waiting), never on a value read earlier;
 //   - only reversal kinds (refund_reversal) may leave a negative balance.
 import { eq, sql } from "drizzle-orm";
@@ -74,8 +74,10 @@ export async function debitCredits(tx: DbOrTx, input: DebitInput): Promise<Credi
 }
 
 /**
- * The one statement behind grants and debits. The SELECT … FOR UPDATE inside the INSERT locks
- * the organisation row (waiting for a concurrent writer, then re-reading the latest version and
+ * The one statement behind grants and debits. The SELECT … FOR NO KEY UPDATE inside the INSERT
+ * locks the organisation row (the lock an UPDATE of its balance takes anyway; it does not block
+ * the key-share locks of foreign-key checks, so a checkout inserting a purchase for the same
+ * organisation does not wait for it) (waiting for a concurrent writer, then re-reading the latest version and
  * re-checking the guard), computes balance_after from it, and the entry is inserted unless its
  * key exists (a key already committed is skipped before the lock is even taken; a concurrent
  * one is caught by ON CONFLICT). The UPDATE moves the balance only when an entry was inserted.
@@ -103,7 +105,7 @@ async function appendEntry(
       where o.id = ${input.orgId}::uuid
         and (not ${guarded}::boolean or o.balance + ${amount}::int >= 0)
         and not exists (select 1 from credit_entries k where k.idempotency_key = ${input.idempotencyKey}::text)
-      for update of o
+      for no key update of o
       on conflict (idempotency_key) do nothing
       returning *
     ), moved as (
