@@ -53,6 +53,8 @@ async function main() {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NEXT_TELEMETRY_DISABLED: "1",
+      // A production build on the local emulator's keys: the "preview" deployment (lib/deployment.ts).
+      CREDITLOOP_DEPLOYMENT: "preview",
       DATABASE_URL: pg.url,
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       // Local mode; nothing in the measured paths calls Stripe.
@@ -63,7 +65,7 @@ async function main() {
     delete env.STRIPE_SECRET_KEY;
     delete env.NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY;
     // The in-process measures below read the same environment as the servers.
-    for (const k of ["DATABASE_URL", "STRIPE_WEBHOOK_SECRET", "STRIPE_EMULATOR_URL", "NEXTAUTH_SECRET", "NEXTAUTH_URL"]) process.env[k] = env[k];
+    for (const k of ["CREDITLOOP_DEPLOYMENT", "DATABASE_URL", "STRIPE_WEBHOOK_SECRET", "STRIPE_EMULATOR_URL", "NEXTAUTH_SECRET", "NEXTAUTH_URL"]) process.env[k] = env[k];
     delete process.env.STRIPE_SECRET_KEY;
 
     ensureBuild(root, ["app", "lib", "db", "components", "instrumentation.ts", "next.config.ts", "package-lock.json"], env, log);
