@@ -29,6 +29,7 @@ import { assertAll, load, percentile, send, summarise, type LoadResult, type Req
 import { ensureBuild, root, startNext, type Server } from "./lib/servers";
 import { runTpcb, setupTpcb } from "./lib/tpcb";
 import http from "node:http";
+import postgres from "postgres";
 
 const WEBHOOK_SECRET = "whsec_bench_secret";
 const NEXTAUTH_SECRET = "bench-nextauth-secret-0123456789";
@@ -262,25 +263,28 @@ async function main() {
 
     // ---- ledger read paths at 1,000 vs 1,000,000 entries ----
     log("seeding 1,000 and 1,000,000 ledger entries…");
+    // Seeding is bulk work: its own session without the app's statement timeout.
+    const seedSql = postgres(pg.url, { max: 1, onnotice: () => {}, connection: { statement_timeout: 0 } });
     const ledgerOrg = async (slug: string, entries: number) => {
       const [org] = await db.insert(organizations).values({ slug, name: slug }).returning();
       await db.insert(memberships).values({ userId: user!.id, orgId: org!.id, role: "admin" });
-      await db.execute(sql`
+      await seedSql`
         insert into credit_entries (org_id, kind, amount, balance_after, idempotency_key, description, created_at)
-        select ${org!.id}, case when g % 10 = 0 then 'usage'::credit_entry_kind else 'bonus'::credit_entry_kind end,
+        select ${org!.id}::uuid, case when g % 10 = 0 then 'usage'::credit_entry_kind else 'bonus'::credit_entry_kind end,
                case when g % 10 = 0 then -1 else 2 end,
                2 * g - 3 * (g / 10),
-               ${`bench:${slug}:`} || g, 'Bench entry ' || g, now() - ((${entries} - g) * interval '1 second')
-        from generate_series(1, ${entries}) g`);
-      await db.execute(sql`update organizations set balance = (select sum(amount) from credit_entries where org_id = ${org!.id}) where id = ${org!.id}`);
+               ${`bench:${slug}:`}::text || g, 'Bench entry ' || g, now() - ((${entries}::int - g) * interval '1 second')
+        from generate_series(1, ${entries}::int) g`;
+      await seedSql`update organizations set balance = (select sum(amount) from credit_entries where org_id = ${org!.id}::uuid) where id = ${org!.id}::uuid`;
       return org!;
     };
     const t1m = performance.now();
     const small = await ledgerOrg("ledger-1k", 1_000);
     const big = await ledgerOrg("ledger-1m", 1_000_000);
     // What autovacuum does shortly after a bulk insert (visibility map, statistics).
-    await client.unsafe("VACUUM ANALYZE credit_entries");
-    await client.unsafe("VACUUM ANALYZE organizations");
+    await seedSql.unsafe("VACUUM ANALYZE credit_entries");
+    await seedSql.unsafe("VACUUM ANALYZE organizations");
+    await seedSql.end();
     log(`  seeded in ${((performance.now() - t1m) / 1000).toFixed(1)} s`);
     const { listEntries } = await import("../lib/ledger/queries");
     const { orgBalance } = await import("../lib/billing/queries");
