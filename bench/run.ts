@@ -24,7 +24,7 @@ import { ensurePostgres } from "../scripts/pg";
 import { PORTS } from "../scripts/ports";
 import { runMigrations } from "../db/migrate";
 import { createDb } from "../db/client";
-import { creditEntries, creditPacks, memberships, organizations, purchases, users } from "../db/schema";
+import { creditPacks, memberships, organizations, purchases, users } from "../db/schema";
 import { assertAll, load, percentile, send, summarise, type LoadResult, type Req } from "./lib/load";
 import { ensureBuild, root, startNext, type Server } from "./lib/servers";
 import { runTpcb, setupTpcb } from "./lib/tpcb";
