@@ -10,6 +10,8 @@ export default defineConfig([
   globalIgnores([
     ".next/**",
     ".next-preview/**",
+    "bench/sig-route/.next/**",
+    "bench/sig-route/next-env.d.ts",
     ".data/**",
     "node_modules/**",
     "test-results/**",

@@ -12,4 +12,7 @@ export const PORTS = {
   devEmulator: 12111 + offset,
   e2eEmulator: 12199 + offset,
   e2eApp: 3100 + offset,
+  // npm run bench: the product's next start and the bench-only signature route.
+  benchApp: 3201 + offset,
+  benchSigRoute: 3202 + offset,
 } as const;

@@ -1,25 +1,39 @@
 // Campaign state changes that depend on credits: resume after a grant, pause when a delivery
 // cannot be paid. Both run inside the caller's transaction.
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { campaigns, deliveries } from "@/db/schema";
 import { AppError } from "../errors";
 import { debitCredits } from "../ledger/ledger";
-import { campaignsToResume } from "./rules";
+import { campaignsToResume, type PausedCampaign } from "./rules";
 
 /** Resume the organisation's campaigns paused for credits that `balance` now covers. */
 export async function resumeCampaignsCoveredBy(tx: Tx, orgId: string, balance: number): Promise<string[]> {
-  const paused = await tx
+  return resumeCovered(tx, await lockCampaignsPausedForCredits(tx, orgId), balance);
+}
+
+/**
+ * The organisation's campaigns paused for insufficient credits, locked. Split from the resume so
+ * a grant can send it in the same round trip as its ledger statement (pipelined, after it), and
+ * the organisation's row lock is not held across one more round trip.
+ */
+export function lockCampaignsPausedForCredits(tx: Tx, orgId: string): Promise<PausedCampaign[]> {
+  return tx
     .select({ id: campaigns.id, costPerDelivery: campaigns.costPerDelivery, pausedAt: campaigns.pausedAt })
     .from(campaigns)
     .where(and(eq(campaigns.orgId, orgId), eq(campaigns.status, "paused"), eq(campaigns.pauseReason, "insufficient_credits")))
-    .for("update");
+    .for("update")
+    .execute(); // sent now, in the caller's order (see settle.ts)
+}
+
+/** Resumes those of `paused` (locked by lockCampaignsPausedForCredits) that `balance` covers. */
+export async function resumeCovered(tx: Tx, paused: PausedCampaign[], balance: number): Promise<string[]> {
   const ids = campaignsToResume(balance, paused);
-  for (const id of ids) {
+  if (ids.length > 0) {
     await tx
       .update(campaigns)
       .set({ status: "active", pauseReason: null, pausedAt: null, updatedAt: sql`now()` })
-      .where(eq(campaigns.id, id));
+      .where(inArray(campaigns.id, ids));
   }
   return ids;
 }

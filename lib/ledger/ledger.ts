@@ -1,8 +1,23 @@
-// The only code that writes credit_entries and organizations.balance. Each function needs a
-// transaction handle so the entry, the cached balance and whatever caused them commit together.
-import { and, eq, gte, sql } from "drizzle-orm";
-import type { Tx } from "@/db/client";
-import { creditEntries, organizations, type CreditEntry, type CreditEntryKind } from "@/db/schema";
+// The only code that writes credit_entries and organizations.balance. Callers pass the
+// transaction of the change that causes the entry, so both commit together; a change with no
+// other effect may pass the database itself, since the entry and the balance move in one
+// statement, which is then its own transaction.
+//
+// The hot path: every change is ONE statement (a data-modifying CTE) that locks the organisation
+// row, appends the entry and moves the cached balance together, keyed by the entry's unique
+// idempotency key. The row lock is therefore taken by the last statement a caller needs before
+// COMMIT, not at the start of its transaction, so one busy organisation serialises on one
+// statement and the commit, not on a chain of round trips. Invariants:
+//   - balance = SUM(amount) for every organisation (the entry and the balance move together or
+//     not at all: a duplicate key inserts no entry, and the UPDATE joins on the inserted row);
+//   - a debit or a guarded negative grant never takes the balance below zero: the guard is
+//     evaluated on the locked, latest row version (a locking SELECT re-checks its WHERE after
+//     waiting), never on a value read earlier;
+//   - only reversal kinds (refund_reversal) may leave a negative balance.
+import { eq, sql } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { creditEntries, type CreditEntry, type CreditEntryKind } from "@/db/schema";
+import { AppError } from "../errors";
 
 export type EntryRefs = {
   purchaseId?: string | null;
@@ -19,27 +34,24 @@ export type GrantInput = EntryRefs & {
   description: string;
 };
 
+/** Kinds whose negative amount may take the balance below zero (money already given back). */
+export const REVERSAL_KINDS: ReadonlySet<CreditEntryKind> = new Set(["refund_reversal"]);
+
 /**
- * Adds credits (or a reversal, when negative) exactly once per idempotency key. The organisation
- * row is locked first, so the existence check and the insert cannot interleave with another
- * transaction writing the same key.
+ * Adds credits (or takes them back, when negative) exactly once per idempotency key, in one
+ * statement. A key already used returns its entry with `created: false` and changes nothing.
+ * A negative amount of a non-reversal kind is refused (AppError "conflict") when the balance
+ * cannot cover it.
  */
-export async function grantCredits(tx: Tx, input: GrantInput): Promise<{ entry: CreditEntry; created: boolean }> {
+export async function grantCredits(tx: DbOrTx, input: GrantInput): Promise<{ entry: CreditEntry; created: boolean }> {
   if (!Number.isSafeInteger(input.amount) || input.amount === 0) throw new RangeError("credit amount must be a non-zero integer");
-  const [org] = await tx
-    .select({ balance: organizations.balance })
-    .from(organizations)
-    .where(eq(organizations.id, input.orgId))
-    .for("update");
-  if (!org) throw new Error(`organisation ${input.orgId} not found`);
-
-  const [existing] = await tx.select().from(creditEntries).where(eq(creditEntries.idempotencyKey, input.idempotencyKey));
+  const guarded = input.amount < 0 && !REVERSAL_KINDS.has(input.kind);
+  const entry = await appendEntry(tx, input, input.kind, input.amount, guarded);
+  if (entry) return { entry, created: true };
+  const existing = await entryByKey(tx, input.idempotencyKey);
   if (existing) return { entry: existing, created: false };
-
-  const balanceAfter = org.balance + input.amount;
-  const entry = await insertEntry(tx, input, input.kind, input.amount, balanceAfter);
-  await tx.update(organizations).set({ balance: balanceAfter }).where(eq(organizations.id, input.orgId));
-  return { entry, created: true };
+  if (guarded) throw new AppError("conflict", "The balance cannot cover this change.", { orgId: input.orgId, amount: input.amount });
+  throw new Error(`organisation ${input.orgId} not found`);
 }
 
 export type DebitInput = EntryRefs & {
@@ -50,41 +62,97 @@ export type DebitInput = EntryRefs & {
 };
 
 /**
- * Spends credits with one guarded UPDATE (no read-then-write): the balance can never go below
- * zero, however many debits run at once. Returns null when the balance cannot cover it.
+ * Spends credits with one guarded statement (no read-then-write): the balance can never go below
+ * zero, however many debits run at once. Returns null when the balance cannot cover it; a key
+ * already used returns its entry and changes nothing.
  */
-export async function debitCredits(tx: Tx, input: DebitInput): Promise<CreditEntry | null> {
+export async function debitCredits(tx: DbOrTx, input: DebitInput): Promise<CreditEntry | null> {
   if (!Number.isSafeInteger(input.credits) || input.credits <= 0) throw new RangeError("debit must be a positive integer");
-  const [row] = await tx
-    .update(organizations)
-    .set({ balance: sql`${organizations.balance} - ${input.credits}` })
-    .where(and(eq(organizations.id, input.orgId), gte(organizations.balance, input.credits)))
-    .returning({ balance: organizations.balance });
-  if (!row) return null;
-  return insertEntry(tx, input, "usage", -input.credits, row.balance);
+  const entry = await appendEntry(tx, input, "usage", -input.credits, true);
+  if (entry) return entry;
+  return (await entryByKey(tx, input.idempotencyKey)) ?? null;
 }
 
-async function insertEntry(
-  tx: Tx,
+/**
+ * The one statement behind grants and debits. The SELECT … FOR NO KEY UPDATE inside the INSERT
+ * locks the organisation row (the lock an UPDATE of its balance takes anyway; it does not block
+ * the key-share locks of foreign-key checks, so a checkout inserting a purchase for the same
+ * organisation does not wait for it) (waiting for a concurrent writer, then re-reading the latest version and
+ * re-checking the guard), computes balance_after from it, and the entry is inserted unless its
+ * key exists (a key already committed is skipped before the lock is even taken; a concurrent
+ * one is caught by ON CONFLICT). The UPDATE moves the balance only when an entry was inserted.
+ * Returns the new entry, or undefined when nothing was written (duplicate key, guard failed, or
+ * no such organisation).
+ */
+async function appendEntry(
+  tx: DbOrTx,
   input: EntryRefs & { orgId: string; idempotencyKey: string; description: string },
   kind: CreditEntryKind,
   amount: number,
-  balanceAfter: number,
-): Promise<CreditEntry> {
-  const [entry] = await tx
-    .insert(creditEntries)
-    .values({
-      orgId: input.orgId,
-      kind,
-      amount,
-      balanceAfter,
-      idempotencyKey: input.idempotencyKey,
-      description: input.description,
-      purchaseId: input.purchaseId ?? null,
-      campaignId: input.campaignId ?? null,
-      deliveryId: input.deliveryId ?? null,
-      actorUserId: input.actorUserId ?? null,
-    })
-    .returning();
-  return entry!;
+  guarded: boolean,
+): Promise<CreditEntry | undefined> {
+  // execute() writes the statement at once (awaiting the builder would start it a microtask
+  // later), so a caller pipelining statements around this one gets them in the order it calls.
+  const rows = await tx
+    .execute<EntryRow>(sql`
+    with entry as (
+      insert into credit_entries
+        (org_id, kind, amount, balance_after, idempotency_key, description, purchase_id, campaign_id, delivery_id, actor_user_id)
+      select o.id, ${kind}::credit_entry_kind, ${amount}::int, o.balance + ${amount}::int, ${input.idempotencyKey}::text,
+             ${input.description}::text, ${input.purchaseId ?? null}::uuid, ${input.campaignId ?? null}::uuid,
+             ${input.deliveryId ?? null}::uuid, ${input.actorUserId ?? null}::uuid
+      from organizations o
+      where o.id = ${input.orgId}::uuid
+        and (not ${guarded}::boolean or o.balance + ${amount}::int >= 0)
+        and not exists (select 1 from credit_entries k where k.idempotency_key = ${input.idempotencyKey}::text)
+      for no key update of o
+      on conflict (idempotency_key) do nothing
+      returning *
+    ), moved as (
+      update organizations set balance = organizations.balance + entry.amount
+      from entry
+      where organizations.id = entry.org_id
+    )
+    select * from entry`)
+    .execute();
+  const row = rows[0];
+  return row ? toEntry(row) : undefined;
+}
+
+async function entryByKey(tx: DbOrTx, idempotencyKey: string): Promise<CreditEntry | undefined> {
+  const [entry] = await tx.select().from(creditEntries).where(eq(creditEntries.idempotencyKey, idempotencyKey));
+  return entry;
+}
+
+type EntryRow = {
+  id: string | number;
+  org_id: string;
+  kind: CreditEntryKind;
+  amount: number;
+  balance_after: number;
+  idempotency_key: string;
+  description: string;
+  purchase_id: string | null;
+  campaign_id: string | null;
+  delivery_id: string | null;
+  actor_user_id: string | null;
+  created_at: string | Date;
+};
+
+/** A raw credit_entries row as the schema's row type (the driver returns int8 and timestamps as text). */
+function toEntry(r: EntryRow): CreditEntry {
+  return {
+    id: Number(r.id),
+    orgId: r.org_id,
+    kind: r.kind,
+    amount: r.amount,
+    balanceAfter: r.balance_after,
+    idempotencyKey: r.idempotency_key,
+    description: r.description,
+    purchaseId: r.purchase_id,
+    campaignId: r.campaign_id,
+    deliveryId: r.delivery_id,
+    actorUserId: r.actor_user_id,
+    createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+  };
 }

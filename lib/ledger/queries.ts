@@ -1,5 +1,14 @@
 // Read side of the ledger: keyset-paginated history and the balance invariant check.
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+//
+// Every page is one descent of the (org_id, id) index — or (org_id, kind, id) with a kind filter
+// — from the cursor down, so the first and the last page of an organisation with a million
+// entries cost what they cost with a thousand. The organisation (and kind) is matched as a
+// one-value range and the rows are ordered by the whole index key on purpose: with a plain
+// `org_id = $1 … order by id` the planner treats org_id as a constant and may walk the primary
+// key backwards from the cursor instead, filtering out every other organisation's entries on the
+// way (an organisation that owns most of the table looks cheap to find that way; its last page
+// then reads everything older than it). Only the composite index yields (org_id, kind, id) order.
+import { and, desc, gte, lt, lte, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { creditEntries, creditEntryKind, type CreditEntryKind } from "@/db/schema";
 
@@ -15,12 +24,13 @@ export async function listEntries(
     .from(creditEntries)
     .where(
       and(
-        eq(creditEntries.orgId, params.orgId),
-        params.kind ? eq(creditEntries.kind, params.kind) : undefined,
+        gte(creditEntries.orgId, params.orgId),
+        lte(creditEntries.orgId, params.orgId),
+        params.kind ? and(gte(creditEntries.kind, params.kind), lte(creditEntries.kind, params.kind)) : undefined,
         params.before ? lt(creditEntries.id, params.before) : undefined,
       ),
     )
-    .orderBy(desc(creditEntries.id))
+    .orderBy(...(params.kind ? [desc(creditEntries.orgId), desc(creditEntries.kind)] : [desc(creditEntries.orgId)]), desc(creditEntries.id))
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   const nextCursor = rows.length > limit ? page[page.length - 1]!.id : null;

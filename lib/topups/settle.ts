@@ -6,12 +6,12 @@
 // may all call it; credits are granted once (ledger idempotency key purchase:<id>).
 // Callers pass the intent as Stripe reports it NOW (re-fetched) when acting on a failure or a
 // cancellation; a succeeded intent is final, so an event's copy of it is enough.
-import { eq, sql } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Tx } from "@/db/client";
 import { creditPacks, purchases, type Purchase } from "@/db/schema";
 import { grantCredits } from "../ledger/ledger";
-import { resumeCampaignsCoveredBy } from "../campaigns/service";
+import { lockCampaignsPausedForCredits, resumeCovered } from "../campaigns/service";
 import { formatCredits } from "../money/money";
 import { redeemForPurchase, releaseHold } from "../coupons/redemptions";
 import { enqueue } from "../jobs/queue";
@@ -20,16 +20,29 @@ import { decideSettlement, type Decision } from "./decide";
 
 export type SettleResult = { purchase: Purchase; changed: boolean; decision: Decision; resumedCampaignIds: string[] };
 
-async function lockPurchase(tx: Tx, pi: Stripe.PaymentIntent): Promise<Purchase | undefined> {
-  const [byIntent] = await tx.select().from(purchases).where(eq(purchases.stripePaymentIntentId, pi.id)).for("update");
+type LockedPurchase = { purchase: Purchase; packName: string };
+
+async function lockPurchase(tx: Tx, pi: Stripe.PaymentIntent): Promise<LockedPurchase | undefined> {
+  const byIntent = await lockPurchaseWhere(tx, eq(purchases.stripePaymentIntentId, pi.id));
   if (byIntent) return byIntent;
   // The webhook can overtake the write of stripe_payment_intent_id; fall back to our metadata,
   // but only when the purchase is not linked to another intent.
   const purchaseId = pi.metadata?.purchase_id;
   if (!purchaseId || !/^[0-9a-f-]{36}$/i.test(purchaseId)) return undefined;
-  const [byMeta] = await tx.select().from(purchases).where(eq(purchases.id, purchaseId)).for("update");
-  if (!byMeta || (byMeta.stripePaymentIntentId && byMeta.stripePaymentIntentId !== pi.id)) return undefined;
+  const byMeta = await lockPurchaseWhere(tx, eq(purchases.id, purchaseId));
+  if (!byMeta || (byMeta.purchase.stripePaymentIntentId && byMeta.purchase.stripePaymentIntentId !== pi.id)) return undefined;
   return byMeta;
+}
+
+/** Locks the purchase; its pack's name comes along for the ledger entry (no extra round trip). */
+async function lockPurchaseWhere(tx: Tx, where: SQL): Promise<LockedPurchase | undefined> {
+  const [row] = await tx
+    .select({ purchase: purchases, packName: creditPacks.name })
+    .from(purchases)
+    .innerJoin(creditPacks, eq(creditPacks.id, purchases.packId))
+    .where(where)
+    .for("update", { of: purchases });
+  return row;
 }
 
 /** Enqueues (in `tx`) the job that cancels this intent at Stripe and then settles from it. */
@@ -39,13 +52,14 @@ export function enqueueCancelIntent(tx: Tx, paymentIntentId: string, purchaseId:
 
 /** Applies whatever the PaymentIntent means now. Returns null for intents that are not ours. */
 export async function settleFromPaymentIntent(tx: Tx, pi: Stripe.PaymentIntent): Promise<SettleResult | null> {
-  const purchase = await lockPurchase(tx, pi);
-  if (!purchase) return null;
+  const locked = await lockPurchase(tx, pi);
+  if (!locked) return null;
+  const { purchase } = locked;
   const decision = decideSettlement(purchase, pi);
   const unchanged = { purchase, changed: false, decision, resumedCampaignIds: [] };
   switch (decision.kind) {
     case "grant":
-      return succeed(tx, purchase, pi, decision);
+      return succeed(tx, purchase, pi, decision, locked.packName);
     case "review": {
       const [updated] = await tx
         .update(purchases)
@@ -87,10 +101,12 @@ export async function settleFromPaymentIntent(tx: Tx, pi: Stripe.PaymentIntent):
   }
 }
 
-async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, decision: Decision): Promise<SettleResult> {
+async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, decision: Decision, packName: string): Promise<SettleResult> {
   // Money in means credits in, even for a purchase we had already marked failed or canceled
   // (a late success after a decline): the customer has paid.
-  const [updated] = await tx
+  // First, before the organisation's row lock: the purchase and its coupon redemption, pipelined
+  // (postgres.js sends both back to back on the transaction's connection; one round trip).
+  const purchaseUpdated = tx
     .update(purchases)
     .set({
       status: "succeeded",
@@ -101,19 +117,25 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, dec
       updatedAt: sql`now()`,
     })
     .where(eq(purchases.id, purchase.id))
-    .returning();
-  await redeemForPurchase(tx, purchase.id);
-  const [pack] = await tx.select({ name: creditPacks.name }).from(creditPacks).where(eq(creditPacks.id, purchase.packId));
-  const { entry } = await grantCredits(tx, {
+    .returning()
+    .execute();
+  const [[updated]] = await Promise.all([purchaseUpdated, redeemForPurchase(tx, purchase.id)]);
+  // Last: the ledger statement, which takes the organisation's row lock, pipelined with the lock
+  // of the campaigns it may resume, so that lock is held for one round trip and the commit.
+  // (Both are issued here in this order: grantCredits and lockCampaignsPausedForCredits write
+  // their statement at once.)
+  const granted = grantCredits(tx, {
     orgId: purchase.orgId,
     amount: purchase.credits,
     kind: "purchase",
     idempotencyKey: `purchase:${purchase.id}`,
-    description: `Top-up: ${pack?.name ?? "credit pack"} (${formatCredits(purchase.credits)} credits)`,
+    description: `Top-up: ${packName} (${formatCredits(purchase.credits)} credits)`,
     purchaseId: purchase.id,
     actorUserId: purchase.userId,
   });
-  const resumedCampaignIds = await resumeCampaignsCoveredBy(tx, purchase.orgId, entry.balanceAfter);
+  const pausedLocked = lockCampaignsPausedForCredits(tx, purchase.orgId);
+  const [{ entry }, paused] = await Promise.all([granted, pausedLocked]);
+  const resumedCampaignIds = await resumeCovered(tx, paused, entry.balanceAfter);
   return { purchase: updated!, changed: true, decision, resumedCampaignIds };
 }
 

@@ -1,13 +1,23 @@
 // Webhook processing after the signature is verified: dedupe, handle and mark processed in ONE
-// transaction. The event row is claimed with INSERT .. ON CONFLICT DO UPDATE .. WHERE
-// processed_at IS NULL, which takes the row lock: a concurrent duplicate waits for the first
-// delivery and then finds it processed; a late duplicate finds it processed at once. A handler
-// error rolls everything back; the failure is then recorded outside that transaction and the
-// caller answers 500 so Stripe retries. Stripe calls a handler's change needs afterwards are jobs
-// the handler enqueues through the same transaction (lib/jobs/queue.ts), never after-commit steps.
-import { sql } from "drizzle-orm";
+// transaction. The claim is the transaction's first statement and already writes the processed
+// marker (processed_at = now(), the transaction's start time), so the marker commits or rolls
+// back with the handler's effects and no separate "mark processed" round trip follows the
+// handler — the organisation's row lock, taken by the handler's last ledger statement, is held
+// only until COMMIT.
+//   - A fresh event: INSERT .. ON CONFLICT DO NOTHING inserts the row (one statement).
+//   - A concurrent duplicate: its INSERT waits on the first delivery's uncommitted row; once that
+//     commits it finds the event processed (a rollback lets it insert and claim instead).
+//   - A late duplicate: nothing is inserted and the UPDATE below matches nothing, so the
+//     transaction writes nothing (no lock, no WAL flush at commit): a duplicate is cheap.
+//   - A retry after a recorded failure (row present, processed_at NULL): the UPDATE claims it,
+//     taking its row lock, so two retries at once still handle it once.
+// A handler error rolls everything back; the failure is then recorded outside that transaction
+// and the caller answers 500 so Stripe retries. Stripe calls a handler's change needs afterwards
+// are jobs the handler enqueues through the same transaction (lib/jobs/queue.ts), never
+// after-commit steps.
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type Stripe from "stripe";
-import type { Db } from "@/db/client";
+import type { Db, Tx } from "@/db/client";
 import { stripeEvents } from "@/db/schema";
 import { handlerFor } from "./handlers";
 import { log } from "../log";
@@ -24,23 +34,10 @@ export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<P
   let outcome: ProcessOutcome;
   try {
     outcome = await db.transaction(async (tx) => {
-      const claimed = await tx
-        .insert(stripeEvents)
-        .values({ id: event.id, type: event.type, livemode: event.livemode, payload: event, attempts: 1 })
-        .onConflictDoUpdate({
-          target: stripeEvents.id,
-          set: { attempts: sql`${stripeEvents.attempts} + 1` },
-          setWhere: sql`${stripeEvents.processedAt} IS NULL`,
-        })
-        .returning({ id: stripeEvents.id });
-      if (claimed.length === 0) return { result: "duplicate" } as const;
+      if (!(await claim(tx, event))) return { result: "duplicate" } as const;
 
       const handled = handler ? await handler(tx, event) : { detail: "no handler for this type" };
       const detail = handled.detail;
-      await tx
-        .update(stripeEvents)
-        .set({ processedAt: sql`now()`, lastError: null })
-        .where(sql`${stripeEvents.id} = ${event.id}`);
       if (!handler) return { result: "ignored", reason: detail } as const;
       return { result: "processed", detail } as const;
     });
@@ -50,6 +47,22 @@ export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<P
     throw new WebhookHandlerError(message, { cause: e });
   }
   return outcome;
+}
+
+/** True when this transaction owns the event (see the header); false for a duplicate. */
+async function claim(tx: Tx, event: Stripe.Event): Promise<boolean> {
+  const inserted = await tx
+    .insert(stripeEvents)
+    .values({ id: event.id, type: event.type, livemode: event.livemode, payload: event, attempts: 1, processedAt: sql`now()` })
+    .onConflictDoNothing({ target: stripeEvents.id })
+    .returning({ id: stripeEvents.id });
+  if (inserted.length > 0) return true;
+  const retried = await tx
+    .update(stripeEvents)
+    .set({ attempts: sql`${stripeEvents.attempts} + 1`, processedAt: sql`now()`, lastError: null })
+    .where(and(eq(stripeEvents.id, event.id), isNull(stripeEvents.processedAt)))
+    .returning({ id: stripeEvents.id });
+  return retried.length > 0;
 }
 
 async function recordFailure(db: Db, event: Stripe.Event, message: string): Promise<void> {
