@@ -1,8 +1,8 @@
 // Campaigns spend credits per delivery. A campaign paused for insufficient credits resumes in
 // the same transaction as the credit grant that covers it (lib/campaigns).
 import { sql } from "drizzle-orm";
-import { check, index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { campaignStatus, pauseReason } from "./enums";
+import { bigint, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { campaignStatus, deliveryStatus, pauseReason } from "./enums";
 import { organizations } from "./organizations";
 
 export const campaigns = pgTable(
@@ -28,20 +28,39 @@ export const campaigns = pgTable(
   ],
 );
 
+// One row per delivery request, keyed by (org, Idempotency-Key): its id is derived from both
+// (lib/deliveries/ids.ts), so a retried request finds this row and its ledger entry
+// (idempotency key delivery:<id>) instead of debiting again. status "delivered" has its entry;
+// "refused" (the balance could not cover it; the campaign paused) has none and may be retried
+// with the same key once credits arrive. request_hash pins the request body to the key.
 export const deliveries = pgTable(
   "deliveries",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").primaryKey(),
     campaignId: uuid("campaign_id")
       .notNull()
       .references(() => campaigns.id),
     orgId: uuid("org_id")
       .notNull()
       .references(() => organizations.id),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    reference: text("reference"),
+    status: deliveryStatus("status").notNull(),
     credits: integer("credits").notNull(),
+    // The ledger entry that paid for it (credit_entries.id; the entry points back by delivery_id).
+    entryId: bigint("entry_id", { mode: "number" }),
+    apiKeyId: uuid("api_key_id"),
+    userId: uuid("user_id"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [check("deliveries_credits_positive", sql`${t.credits} > 0`)],
+  (t) => [
+    check("deliveries_credits_positive", sql`${t.credits} > 0`),
+    check("deliveries_entry_when_delivered", sql`(${t.status} = 'delivered') = (${t.entryId} IS NOT NULL)`),
+    uniqueIndex("deliveries_org_key_idx").on(t.orgId, t.idempotencyKey),
+    index("deliveries_campaign_idx").on(t.campaignId, t.createdAt),
+  ],
 );
 
 export type Campaign = typeof campaigns.$inferSelect;

@@ -30,3 +30,7 @@ export const campaignStatus = pgEnum("campaign_status", [
 ]);
 
 export const pauseReason = pgEnum("campaign_pause_reason", ["insufficient_credits", "billing"]);
+
+export const deliveryStatus = pgEnum("delivery_status", ["delivered", "refused"]);
+
+export const notificationKind = pgEnum("notification_kind", ["low_balance", "auto_recharge_failed"]);

@@ -10,3 +10,5 @@ export * from "./auth";
 export * from "./audit";
 export * from "./refunds";
 export * from "./subscriptions";
+export * from "./api-keys";
+export * from "./balance-care";

@@ -35,6 +35,9 @@ export const purchases = pgTable(
     failureMessage: text("failure_message"),
     // Why a payment needs a person (status needs_review): what Stripe reported vs. what we expected.
     reviewReason: text("review_reason"),
+    // "checkout" (a person paying) or "auto_recharge" (an off-session payment with the saved card,
+    // lib/balance-care/auto-recharge.ts; a failure turns auto-recharge off).
+    source: text("source").notNull().default("checkout"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     finalizedAt: timestamp("finalized_at", { withTimezone: true }),
@@ -45,6 +48,7 @@ export const purchases = pgTable(
     check("purchases_final_has_time", sql`(${t.status} = 'pending') = (${t.finalizedAt} IS NULL)`),
     check("purchases_currency_lower", sql`${t.currency} = lower(${t.currency})`),
     check("purchases_review_reason", sql`(${t.status}::text = 'needs_review') = (${t.reviewReason} IS NOT NULL)`),
+    check("purchases_source", sql`${t.source} IN ('checkout', 'auto_recharge')`),
     index("purchases_org_id_idx").on(t.orgId, t.createdAt),
   ],
 );

@@ -1,0 +1,60 @@
+// Per-organisation balance care: the low-balance threshold, auto-recharge (saved card, threshold,
+// pack) and the notifications recorded for the admins. A crossing (balance before the debit at or
+// above a threshold, after it below) is detected in the debit's own transaction
+// (lib/balance-care/crossing.ts), so each crossing records one notification and starts at most one
+// auto-recharge, whatever the concurrency. notifications.cause_key is unique per cause
+// (low_balance:<entry id>, auto_recharge_failed:<purchase id>).
+import { sql } from "drizzle-orm";
+import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { notificationKind } from "./enums";
+import { organizations, users } from "./organizations";
+import { creditPacks } from "./packs";
+
+export const balanceSettings = pgTable(
+  "balance_settings",
+  {
+    orgId: uuid("org_id")
+      .primaryKey()
+      .references(() => organizations.id),
+    lowBalanceThreshold: integer("low_balance_threshold"),
+    autoRechargeEnabled: boolean("auto_recharge_enabled").notNull().default(false),
+    autoRechargeThreshold: integer("auto_recharge_threshold"),
+    autoRechargePackId: uuid("auto_recharge_pack_id").references(() => creditPacks.id),
+    // The saved card (SetupIntent for off-session use) and who saved it: the purchases an
+    // auto-recharge makes are in their name.
+    paymentMethodId: text("payment_method_id"),
+    cardBrand: text("card_brand"),
+    cardLast4: text("card_last4"),
+    cardSavedByUserId: uuid("card_saved_by_user_id").references(() => users.id),
+    // Why auto-recharge turned itself off (a failed payment), shown to admins.
+    autoRechargeDisabledReason: text("auto_recharge_disabled_reason"),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("balance_settings_low_threshold", sql`${t.lowBalanceThreshold} IS NULL OR ${t.lowBalanceThreshold} > 0`),
+    check("balance_settings_recharge_threshold", sql`${t.autoRechargeThreshold} IS NULL OR ${t.autoRechargeThreshold} > 0`),
+    check(
+      "balance_settings_recharge_complete",
+      sql`NOT ${t.autoRechargeEnabled} OR (${t.autoRechargeThreshold} IS NOT NULL AND ${t.autoRechargePackId} IS NOT NULL AND ${t.paymentMethodId} IS NOT NULL AND ${t.cardSavedByUserId} IS NOT NULL)`,
+    ),
+  ],
+);
+
+export const notifications = pgTable(
+  "notifications",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    kind: notificationKind("kind").notNull(),
+    causeKey: text("cause_key").notNull().unique(),
+    message: text("message").notNull(),
+    data: jsonb("data").notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("notifications_org_idx").on(t.orgId, t.createdAt)],
+);
+
+export type BalanceSettings = typeof balanceSettings.$inferSelect;
+export type Notification = typeof notifications.$inferSelect;
