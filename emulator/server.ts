@@ -29,6 +29,7 @@ import { checkParams } from "./params";
 import { paymentMethodRoutes } from "./resources/payment-methods";
 import { refundRoutes } from "./resources/refunds";
 import { disputeRoutes } from "./resources/disputes";
+import { setupIntentRoutes } from "./resources/setup-intents";
 import { Scheduler } from "./scheduler";
 import { Store, type LatencyRule } from "./store";
 import { productRoutes } from "./resources/products";
@@ -72,6 +73,8 @@ const ROUTES: Route[] = [
   // Refunds and disputes (emulator/resources/refunds.ts, disputes.ts).
   ...refundRoutes,
   ...disputeRoutes,
+  // Saving cards for off-session payments (resources/setup-intents.ts).
+  ...setupIntentRoutes,
 ];
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 

@@ -57,6 +57,8 @@ export type State = {
   paymentMethods: Record<string, Stripe.PaymentMethod>;
   /** Which test payment method (pm_card_visa, …) each created PaymentMethod was made from. */
   paymentMethodSources: Record<string, string>;
+  /** SetupIntents (resources/setup-intents.ts): saving a card for off-session payments. */
+  setupIntents: Record<string, Stripe.SetupIntent>;
   events: Stripe.Event[]; // oldest first
   outbox: Delivery[];
   attempts: DeliveryAttempt[];
@@ -107,6 +109,7 @@ export const emptyState = (apiVersion: string = Stripe.API_VERSION): State => ({
   disputes: {},
   paymentMethods: {},
   paymentMethodSources: {},
+  setupIntents: {},
   events: [],
   outbox: [],
   attempts: [],

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "coupon_invalid"
   | "rate_limited"
   | "payment_declined"
+  | "insufficient_credits"
   | "payment_provider_unavailable";
 
 const httpStatus: Record<ErrorCode, number> = {
@@ -20,6 +21,7 @@ const httpStatus: Record<ErrorCode, number> = {
   coupon_invalid: 422,
   rate_limited: 429,
   payment_declined: 402,
+  insufficient_credits: 402,
   payment_provider_unavailable: 503,
 };
 

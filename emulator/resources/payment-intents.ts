@@ -11,6 +11,7 @@ import { ACCEPTED } from "../params";
 import { listOf, type Ctx, type Route } from "./context";
 import { customerExists } from "./customers";
 import { behaviourOf, brandAndLast4, requirePaymentMethod, usePaymentMethod, type Decline } from "./payment-methods";
+import { AUTHENTICATION_REQUIRED, offSessionOf } from "./off-session";
 
 /** No confirm, update or cancel from these. */
 const LOCKED = new Set<Stripe.PaymentIntent.Status>(["succeeded", "canceled", "processing"]);
@@ -167,7 +168,7 @@ function decline(ctx: Ctx, pi: Stripe.PaymentIntent, pm: Stripe.PaymentMethod, d
 }
 
 /** Runs a confirmation; returns the PI or throws the decline error (the PI is still updated). */
-function confirm(ctx: Ctx, pi: Stripe.PaymentIntent, pmParam: string | undefined): Stripe.PaymentIntent {
+function confirm(ctx: Ctx, pi: Stripe.PaymentIntent, pmParam: string | undefined, offSession = false): Stripe.PaymentIntent {
   if (LOCKED.has(pi.status)) throw unexpectedState(pi, "confirm");
   const current = typeof pi.payment_method === "string" ? pi.payment_method : (pi.payment_method?.id ?? undefined);
   const method = pmParam ?? current;
@@ -185,6 +186,7 @@ function confirm(ctx: Ctx, pi: Stripe.PaymentIntent, pmParam: string | undefined
       succeed(ctx, pi, pm);
       break;
     case "authenticate":
+      if (offSession) throw decline(ctx, pi, pm, AUTHENTICATION_REQUIRED);
       Object.assign(pi, {
         status: "requires_action",
         payment_method: pm.id,
@@ -285,6 +287,7 @@ function create(ctx: Ctx): Stripe.PaymentIntent {
   if (customer && !customerExists(ctx, customer)) throw missing("customer", customer, "customer");
   const pmParam = str(p.payment_method);
   if (pmParam) requirePaymentMethod(ctx, pmParam);
+  const offSession = offSessionOf(ctx, p, customer, pmParam);
   const apm = p.automatic_payment_methods as Record<string, unknown> | undefined;
   const allowRedirects = str(apm?.allow_redirects) === "never" ? "never" : "always";
   const pm = pmParam ? usePaymentMethod(ctx, pmParam) : null;
@@ -338,7 +341,7 @@ function create(ctx: Ctx): Stripe.PaymentIntent {
   ctx.store.state.paymentIntents[id] = pi;
   ctx.store.wrote();
   ctx.outbox.emit("payment_intent.created", pi, ctx.req);
-  if (bool(p.confirm)) confirm(ctx, pi, undefined);
+  if (bool(p.confirm)) confirm(ctx, pi, undefined, offSession);
   return pi;
 }
 

@@ -38,6 +38,8 @@ export type JobData = {
   "subscriptions.grace-end": { subscriptionId: string };
   /** Month `month` (1…11) of an annual plan's credits, granted monthly (lib/subscriptions/grants.ts). */
   "subscriptions.monthly-grant": { subscriptionId: string; invoiceId: string; month: number };
+  /** A debit crossed the auto-recharge threshold: buy the pack off-session with the saved card. */
+  "balance.auto-recharge": { orgId: string; crossingEntryId: number };
 };
 export type JobName = keyof JobData;
 
@@ -55,6 +57,9 @@ export const QUEUES: Record<JobName, QueueConfig> = {
   // Both re-read state and are idempotent; "standard" so each month's / delinquency's job is its own.
   "subscriptions.grace-end": { policy: "standard", retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 30 },
   "subscriptions.monthly-grant": { policy: "standard", retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 400 },
+  // Singleton per organisation (lib/balance-care/after-debit.ts); retried through Stripe outages
+  // with the same PaymentIntent idempotency key (purchase:<id>), so a retry never pays twice.
+  "balance.auto-recharge": { policy: "stately", retryLimit: 10, retryDelay: 15, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
 };
 
 /** Cron schedules (pg-boss sends each once per slot across all instances). */

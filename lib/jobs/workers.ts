@@ -18,6 +18,7 @@ import { reconcile } from "../reconcile/reconcile";
 import { applyGraceEnd } from "../subscriptions/dunning";
 import { runMonthlyGrant } from "../subscriptions/grants";
 import { syncSubscription } from "../subscriptions/sync";
+import { runAutoRechargeJob } from "../balance-care/auto-recharge";
 import { JOB_SCHEMA, QUEUES, SCHEDULES, type JobData, type JobName } from "./queue";
 
 type JobHandler<N extends JobName> = (db: Db, data: JobData[N]) => Promise<unknown>;
@@ -33,6 +34,7 @@ const HANDLERS: { [N in JobName]: JobHandler<N> } = {
   },
   "subscriptions.grace-end": (db, data) => applyGraceEnd(db, data.subscriptionId, syncSubscription),
   "subscriptions.monthly-grant": runMonthlyGrant,
+  "balance.auto-recharge": runAutoRechargeJob,
 };
 
 function databaseUrl(explicit?: string): string {

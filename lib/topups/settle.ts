@@ -17,6 +17,7 @@ import { redeemForPurchase, releaseHold } from "../coupons/redemptions";
 import { enqueue } from "../jobs/queue";
 import { log } from "../log";
 import { decideSettlement, type Decision } from "./decide";
+import { autoRechargeFailed } from "../balance-care/recharge-failed";
 
 export type SettleResult = { purchase: Purchase; changed: boolean; decision: Decision; resumedCampaignIds: string[] };
 
@@ -78,6 +79,7 @@ export async function settleFromPaymentIntent(tx: Tx, pi: Stripe.PaymentIntent):
         .where(eq(purchases.id, purchase.id))
         .returning();
       await enqueueCancelIntent(tx, pi.id, purchase.id, "declined");
+      if (purchase.source === "auto_recharge") await autoRechargeFailed(tx, purchase, decision);
       return { ...unchanged, purchase: updated!, changed: true };
     }
     case "retry_cancel":

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { campaigns, creditEntries } from "@/db/schema";
 import { debitCredits, grantCredits } from "@/lib/ledger/ledger";
-import { recordDelivery, resumeCampaignsCoveredBy } from "@/lib/campaigns/service";
+import { resumeCampaignsCoveredBy } from "@/lib/campaigns/service";
+import { recordDelivery } from "@/lib/deliveries/service";
 import { listEntries } from "@/lib/ledger/queries";
 import { useTestDatabase } from "../support/context";
 import { makeOrg, makePausedCampaign, snapshot } from "../support/fixtures";
@@ -38,8 +39,8 @@ describe("ledger", () => {
     const org = await makeOrg(db);
     await db.transaction((tx) => grantCredits(tx, { orgId: org.id, amount: 1000, kind: "bonus", idempotencyKey: "b", description: "x" }));
     const [c] = await db.insert(campaigns).values({ orgId: org.id, name: "c", status: "active", costPerDelivery: 70 }).returning();
-    const results = await Promise.allSettled(Array.from({ length: 25 }, () => recordDelivery(db, c!.id)));
-    const delivered = results.filter((r) => r.status === "fulfilled" && r.value.outcome === "delivered").length;
+    const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => recordDelivery(db, { orgId: org.id, campaignId: c!.id, idempotencyKey: `t:${i}` })));
+    const delivered = results.filter((r) => r.status === "fulfilled").length;
     expect(delivered).toBe(14); // floor(1000 / 70)
     const s = await snapshot(db, org.id);
     expect(s.balance).toBe(1000 - 14 * 70);

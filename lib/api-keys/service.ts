@@ -1,0 +1,55 @@
+// Organisation API keys: create (the key is returned once, only its hash is stored), revoke,
+// list, and authenticate a presented key. Authorisation (admins only) is the action wrapper's.
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { DbOrTx } from "@/db/client";
+import { apiKeys, type ApiKey } from "@/db/schema";
+import { AppError } from "../errors";
+import { log } from "../log";
+import { generateApiKey, hashApiKey, looksLikeApiKey, type KeyMode } from "./keys";
+
+export type ApiKeyView = Pick<ApiKey, "id" | "name" | "prefix" | "createdAt" | "revokedAt" | "lastUsedAt">;
+
+const view = { id: apiKeys.id, name: apiKeys.name, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt };
+
+export async function createApiKey(db: DbOrTx, p: { orgId: string; name: string; userId: string; mode: KeyMode }): Promise<{ key: string; apiKey: ApiKeyView }> {
+  const { key, prefix, hash } = generateApiKey(p.mode);
+  const [row] = await db.insert(apiKeys).values({ orgId: p.orgId, name: p.name, prefix, keyHash: hash, createdByUserId: p.userId }).returning(view);
+  log.info({ event: "api_key_created", orgId: p.orgId, apiKeyId: row!.id, prefix, userId: p.userId }, "API key created");
+  return { key, apiKey: row! };
+}
+
+/** Revokes a key of this organisation; revoking a revoked key changes nothing. */
+export async function revokeApiKey(db: DbOrTx, p: { orgId: string; keyId: string; userId: string }): Promise<ApiKeyView> {
+  const [row] = await db
+    .update(apiKeys)
+    .set({ revokedAt: sql`now()`, revokedByUserId: p.userId })
+    .where(and(eq(apiKeys.id, p.keyId), eq(apiKeys.orgId, p.orgId), isNull(apiKeys.revokedAt)))
+    .returning(view);
+  if (row) {
+    log.info({ event: "api_key_revoked", orgId: p.orgId, apiKeyId: row.id, userId: p.userId }, "API key revoked");
+    return row;
+  }
+  const [existing] = await db.select(view).from(apiKeys).where(and(eq(apiKeys.id, p.keyId), eq(apiKeys.orgId, p.orgId)));
+  if (!existing) throw new AppError("not_found", "API key not found.");
+  return existing;
+}
+
+export async function listApiKeys(db: DbOrTx, orgId: string): Promise<ApiKeyView[]> {
+  return db.select(view).from(apiKeys).where(eq(apiKeys.orgId, orgId)).orderBy(sql`${apiKeys.revokedAt} IS NOT NULL`, desc(apiKeys.createdAt));
+}
+
+/** The live (not revoked) key matching this secret, or null. Reads only. */
+export async function authenticateApiKey(db: DbOrTx, key: string): Promise<{ keyId: string; orgId: string } | null> {
+  if (!looksLikeApiKey(key)) return null;
+  const [row] = await db
+    .select({ keyId: apiKeys.id, orgId: apiKeys.orgId })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, hashApiKey(key)), isNull(apiKeys.revokedAt)));
+  return row ?? null;
+}
+
+/** Inserts a key whose secret is known in advance (demo data only: lib/demo). */
+export async function ensureKnownApiKey(db: DbOrTx, p: { orgId: string; name: string; key: string }): Promise<void> {
+  if (!looksLikeApiKey(p.key)) throw new Error("not an API key");
+  await db.insert(apiKeys).values({ orgId: p.orgId, name: p.name, prefix: p.key.slice(0, 14), keyHash: hashApiKey(p.key) }).onConflictDoNothing();
+}

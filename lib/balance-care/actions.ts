@@ -1,0 +1,42 @@
+// Definitions of the balance-care server actions (bound to the session in
+// lib/actions/balance-actions.ts). All are for organisation admins.
+import { z } from "zod";
+import { defineOrgAction, orgSlugField } from "../actions/org-action";
+import { SETUP_TEST_PAYMENT_METHODS } from "../stripe/saved-cards";
+import { saveCard, setAutoRecharge, setLowBalanceThreshold } from "./settings";
+
+const credits = z.coerce
+  .number({ message: "Enter a whole number of credits." })
+  .int("Enter a whole number of credits.")
+  .min(1, "Enter at least 1 credit.")
+  .max(100_000_000, "That is more credits than a threshold can be.");
+
+export const setLowBalanceThresholdDef = defineOrgAction({
+  name: "setLowBalanceThreshold",
+  role: "admin",
+  schema: z.object({ orgSlug: orgSlugField, threshold: credits.nullable() }),
+  handler: async ({ db, access, input }) => {
+    const s = await setLowBalanceThreshold(db, { orgId: access.org.id, threshold: input.threshold });
+    return { lowBalanceThreshold: s.lowBalanceThreshold };
+  },
+});
+
+export const saveCardDef = defineOrgAction({
+  name: "saveCard",
+  role: "admin",
+  schema: z.object({ orgSlug: orgSlugField, requestId: z.string().uuid(), paymentMethod: z.enum(SETUP_TEST_PAYMENT_METHODS) }),
+  handler: async ({ db, access, input }) => {
+    const s = await saveCard(db, { org: access.org, userId: access.user.id, requestId: input.requestId, paymentMethod: input.paymentMethod });
+    return { cardBrand: s.cardBrand, cardLast4: s.cardLast4 };
+  },
+});
+
+export const setAutoRechargeDef = defineOrgAction({
+  name: "setAutoRecharge",
+  role: "admin",
+  schema: z.object({ orgSlug: orgSlugField, enabled: z.boolean(), threshold: credits, packId: z.string().uuid("Choose a credit pack.") }),
+  handler: async ({ db, access, input }) => {
+    const s = await setAutoRecharge(db, { orgId: access.org.id, enabled: input.enabled, threshold: input.threshold, packId: input.packId });
+    return { enabled: s.autoRechargeEnabled, threshold: s.autoRechargeThreshold };
+  },
+});

@@ -1,0 +1,130 @@
+// The auto-recharge job (queue "balance.auto-recharge", enqueued by the debit that crossed the
+// threshold, lib/balance-care/after-debit.ts). Exactly one purchase per crossing: its request id
+// is derived from the crossing's ledger entry, so a retried or duplicated job finds the same
+// purchase, and its off-session PaymentIntent carries the idempotency key purchase:<id>, so a
+// retry after a crash or a Stripe outage gets the same PaymentIntent back. Before creating the
+// purchase the job re-reads everything: auto-recharge still on, balance still below the threshold,
+// no other auto-recharge purchase pending. Credits arrive through settlement (here for an
+// immediate success, and the webhook either way; settlement is idempotent). A decline fails the
+// purchase and settlement turns auto-recharge off (lib/balance-care/recharge-failed.ts).
+import { createHash } from "node:crypto";
+import { and, eq } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { balanceSettings, creditPacks, organizations, purchases, type Purchase } from "@/db/schema";
+import { ensureStripeCustomer } from "../stripe/customers";
+import { createOffSessionPaymentIntent } from "../stripe/saved-cards";
+import { retrievePaymentIntent } from "../stripe/payment-intents";
+import { formatCredits } from "../money/money";
+import { log } from "../log";
+import { linkPaymentIntent } from "../topups/start";
+import { settleFromPaymentIntent } from "../topups/settle";
+import { autoRechargeFailed } from "./recharge-failed";
+
+export type AutoRechargeResult =
+  | { outcome: "skipped"; reason: "disabled" | "balance_recovered" | "in_flight" | "no_pack" }
+  | { outcome: "paid" | "processing" | "declined" | "already_final"; purchaseId: string; status: string };
+
+/** A UUID from the crossing, used as the purchase's request id (one purchase per crossing). */
+export function crossingRequestId(crossingEntryId: number): string {
+  const h = createHash("sha256").update(`auto-recharge\u0000${crossingEntryId}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x80;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString("hex");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export async function runAutoRechargeJob(db: Db, data: { orgId: string; crossingEntryId: number }): Promise<AutoRechargeResult> {
+  const requestId = crossingRequestId(data.crossingEntryId);
+  let [purchase] = await db.select().from(purchases).where(eq(purchases.requestId, requestId));
+  if (!purchase) {
+    const created = await createPurchaseForCrossing(db, data.orgId, requestId);
+    if ("skipped" in created) {
+      log.info({ event: "auto_recharge_skipped", orgId: data.orgId, reason: created.skipped, crossingEntryId: data.crossingEntryId }, "auto-recharge skipped");
+      return { outcome: "skipped", reason: created.skipped };
+    }
+    purchase = created.purchase;
+  }
+  if (purchase.status !== "pending") return { outcome: "already_final", purchaseId: purchase.id, status: purchase.status };
+  return payPurchase(db, purchase);
+}
+
+async function createPurchaseForCrossing(
+  db: Db,
+  orgId: string,
+  requestId: string,
+): Promise<{ purchase: Purchase } | { skipped: "disabled" | "balance_recovered" | "in_flight" | "no_pack" }> {
+  return db.transaction(async (tx) => {
+    // Locks the settings row: two jobs for one organisation decide one after the other.
+    const [s] = await tx.select().from(balanceSettings).where(eq(balanceSettings.orgId, orgId)).for("update");
+    if (!s?.autoRechargeEnabled || !s.autoRechargeThreshold || !s.autoRechargePackId || !s.cardSavedByUserId) return { skipped: "disabled" as const };
+    const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, orgId));
+    if (!org || org.balance >= s.autoRechargeThreshold) return { skipped: "balance_recovered" as const };
+    const [pending] = await tx
+      .select({ id: purchases.id })
+      .from(purchases)
+      .where(and(eq(purchases.orgId, orgId), eq(purchases.source, "auto_recharge"), eq(purchases.status, "pending")));
+    if (pending) return { skipped: "in_flight" as const };
+    const [pack] = await tx.select().from(creditPacks).where(and(eq(creditPacks.id, s.autoRechargePackId), eq(creditPacks.active, true)));
+    if (!pack) {
+      await autoRechargeFailed(tx, { id: `pack:${s.autoRechargePackId}:${requestId}`, orgId }, { code: "pack_unavailable", message: "The chosen credit pack is no longer available" });
+      return { skipped: "no_pack" as const };
+    }
+    const [row] = await tx
+      .insert(purchases)
+      .values({
+        orgId,
+        userId: s.cardSavedByUserId,
+        packId: pack.id,
+        requestId,
+        credits: pack.credits,
+        subtotal: pack.amount,
+        amount: pack.amount,
+        currency: pack.currency,
+        source: "auto_recharge",
+      })
+      .onConflictDoNothing({ target: purchases.requestId })
+      .returning();
+    if (row) return { purchase: row };
+    const [existing] = await tx.select().from(purchases).where(eq(purchases.requestId, requestId));
+    return { purchase: existing! };
+  });
+}
+
+async function payPurchase(db: Db, purchase: Purchase): Promise<AutoRechargeResult> {
+  const [s] = await db.select().from(balanceSettings).where(eq(balanceSettings.orgId, purchase.orgId));
+  const [org] = await db.select().from(organizations).where(eq(organizations.id, purchase.orgId));
+  let pi;
+  if (purchase.stripePaymentIntentId) {
+    pi = await retrievePaymentIntent(purchase.stripePaymentIntentId);
+  } else {
+    if (!s?.paymentMethodId) {
+      // The card was removed before the payment started: nothing can be charged; close it.
+      await db.transaction(async (tx) => {
+        await tx.update(purchases).set({ status: "canceled", failureCode: "no_saved_card", failureMessage: "No saved card.", finalizedAt: new Date(), updatedAt: new Date() })
+          .where(and(eq(purchases.id, purchase.id), eq(purchases.status, "pending")));
+      });
+      return { outcome: "already_final", purchaseId: purchase.id, status: "canceled" };
+    }
+    const customerId = await ensureStripeCustomer(db, org!);
+    const outcome = await createOffSessionPaymentIntent({
+      purchaseId: purchase.id,
+      orgId: purchase.orgId,
+      customerId,
+      paymentMethodId: s.paymentMethodId,
+      amount: purchase.amount,
+      currency: purchase.currency,
+      description: `Creditloop auto-recharge: ${formatCredits(purchase.credits)} credits for ${org!.name}`,
+    });
+    pi = outcome.paymentIntent;
+    if (!pi) throw new Error(`off-session payment for purchase ${purchase.id} declined without a PaymentIntent`);
+    await linkPaymentIntent(db, purchase.id, pi.id);
+  }
+  const settled = await db.transaction((tx) => settleFromPaymentIntent(tx, pi));
+  const status = settled?.purchase.status ?? "pending";
+  log.info({ event: "auto_recharge_payment", orgId: purchase.orgId, purchaseId: purchase.id, paymentIntentId: pi.id, status: pi.status }, "auto-recharge payment made");
+  return {
+    outcome: status === "succeeded" ? "paid" : status === "failed" ? "declined" : "processing",
+    purchaseId: purchase.id,
+    status,
+  };
+}

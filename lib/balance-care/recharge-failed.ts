@@ -1,0 +1,21 @@
+// An auto-recharge payment failed (declined off-session, authentication required, a late
+// failure): auto-recharge turns itself off — a card that failed is not charged again by itself —
+// and the admins get a notification saying why. Called by settlement (lib/topups/settle.ts) in
+// the transaction that marks the purchase failed, so it happens exactly once per purchase.
+import { eq, sql } from "drizzle-orm";
+import type { Tx } from "@/db/client";
+import { balanceSettings, notifications, type Purchase } from "@/db/schema";
+import { log } from "../log";
+
+export async function autoRechargeFailed(tx: Tx, purchase: Pick<Purchase, "id" | "orgId">, failure: { code: string; message: string }): Promise<void> {
+  const reason = `The automatic top-up was declined (${failure.message.replace(/\.$/, "")}). Auto-recharge is off until an admin saves a card and turns it on again.`;
+  await tx
+    .update(balanceSettings)
+    .set({ autoRechargeEnabled: false, autoRechargeDisabledReason: reason, updatedAt: sql`now()` })
+    .where(eq(balanceSettings.orgId, purchase.orgId));
+  await tx
+    .insert(notifications)
+    .values({ orgId: purchase.orgId, kind: "auto_recharge_failed", causeKey: `auto_recharge_failed:${purchase.id}`, message: reason, data: { purchaseId: purchase.id, code: failure.code } })
+    .onConflictDoNothing();
+  log.warn({ event: "auto_recharge_failed", orgId: purchase.orgId, purchaseId: purchase.id, code: failure.code }, "auto-recharge payment failed; auto-recharge turned off");
+}

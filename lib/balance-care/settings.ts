@@ -1,0 +1,54 @@
+// Admins' balance-care settings: the low-balance threshold, the saved card (SetupIntent) and
+// auto-recharge (threshold + pack). One row per organisation, upserted.
+import { and, eq, sql } from "drizzle-orm";
+import type { Db, DbOrTx } from "@/db/client";
+import { balanceSettings, creditPacks, type BalanceSettings, type Organization } from "@/db/schema";
+import { AppError } from "../errors";
+import { log } from "../log";
+import { ensureStripeCustomer } from "../stripe/customers";
+import { saveCardWithTestPaymentMethod, type SetupTestCard } from "../stripe/saved-cards";
+
+async function upsert(db: DbOrTx, orgId: string, values: Partial<typeof balanceSettings.$inferInsert>): Promise<BalanceSettings> {
+  const [row] = await db
+    .insert(balanceSettings)
+    .values({ orgId, ...values })
+    .onConflictDoUpdate({ target: balanceSettings.orgId, set: { ...values, updatedAt: sql`now()` } })
+    .returning();
+  return row!;
+}
+
+export async function setLowBalanceThreshold(db: DbOrTx, p: { orgId: string; threshold: number | null }): Promise<BalanceSettings> {
+  return upsert(db, p.orgId, { lowBalanceThreshold: p.threshold });
+}
+
+export async function saveCard(
+  db: Db,
+  p: { org: Pick<Organization, "id" | "name" | "slug">; userId: string; requestId: string; paymentMethod: SetupTestCard },
+): Promise<BalanceSettings> {
+  const customerId = await ensureStripeCustomer(db, p.org);
+  const outcome = await saveCardWithTestPaymentMethod({ customerId, orgId: p.org.id, requestId: p.requestId, paymentMethod: p.paymentMethod });
+  if (outcome.kind === "refused") throw new AppError("payment_declined", outcome.message);
+  log.info({ event: "card_saved", orgId: p.org.id, userId: p.userId, paymentMethodId: outcome.card.paymentMethodId }, "card saved for off-session payments");
+  return upsert(db, p.org.id, {
+    paymentMethodId: outcome.card.paymentMethodId,
+    cardBrand: outcome.card.brand,
+    cardLast4: outcome.card.last4,
+    cardSavedByUserId: p.userId,
+    autoRechargeDisabledReason: null,
+  });
+}
+
+export async function setAutoRecharge(db: Db, p: { orgId: string; enabled: boolean; threshold: number; packId: string }): Promise<BalanceSettings> {
+  return db.transaction(async (tx) => {
+    const [pack] = await tx.select({ id: creditPacks.id }).from(creditPacks).where(and(eq(creditPacks.id, p.packId), eq(creditPacks.active, true)));
+    if (!pack) throw new AppError("not_found", "That credit pack is no longer available.");
+    const [current] = await tx.select().from(balanceSettings).where(eq(balanceSettings.orgId, p.orgId)).for("update");
+    if (p.enabled && !current?.paymentMethodId) throw new AppError("conflict", "Save a card before turning auto-recharge on.");
+    return upsert(tx, p.orgId, {
+      autoRechargeEnabled: p.enabled,
+      autoRechargeThreshold: p.threshold,
+      autoRechargePackId: p.packId,
+      ...(p.enabled ? { autoRechargeDisabledReason: null } : {}),
+    });
+  });
+}

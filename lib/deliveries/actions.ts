@@ -1,0 +1,21 @@
+// Definition of the demo delivery server action (bound in lib/actions/delivery-actions.ts): the
+// campaigns page's "Record a delivery" button takes the same path as the delivery API, keyed by
+// the form's request id (a double click records one delivery).
+import { z } from "zod";
+import { defineOrgAction, orgSlugField } from "../actions/org-action";
+import { recordDelivery } from "./service";
+
+export const recordDemoDeliveryDef = defineOrgAction({
+  name: "recordDemoDelivery",
+  role: "admin",
+  schema: z.object({ orgSlug: orgSlugField, campaignId: z.string().uuid("Unknown campaign."), requestId: z.string().uuid() }),
+  handler: async ({ db, access, input }) => {
+    const { delivery, replayed } = await recordDelivery(db, {
+      orgId: access.org.id,
+      campaignId: input.campaignId,
+      idempotencyKey: `ui:${input.requestId}`,
+      userId: access.user.id,
+    });
+    return { deliveryId: delivery.id, credits: delivery.credits, balanceAfter: delivery.balanceAfter, replayed };
+  },
+});

@@ -1,0 +1,157 @@
+// Recording a campaign delivery and paying for it. One transaction per request:
+//   1. claim the delivery row (id derived from org + Idempotency-Key; a retry finds it locked or
+//      done: a delivered row is answered again as it was, never debited twice);
+//   2. debit the campaign's cost with the ledger's guarded single-statement debit (key
+//      delivery:<id>), then count the delivery on the campaign (guarded: still active);
+//   3. balance care in the same transaction: a low-balance crossing records its notification and
+//      an auto-recharge crossing enqueues its job (lib/balance-care/after-debit.ts).
+// When the balance cannot cover the cost, the delivery is refused (recorded as refused) and the
+// campaign pauses for insufficient credits — decided under the organisation's row lock, so a
+// grant committing meanwhile (which resumes campaigns under that same lock) is either seen (we
+// debit after all) or comes after our pause (and resumes it): never "paid but still paused".
+// Lock order everywhere: organisation row, then campaign rows (as settlement's grant + resume).
+import { and, eq, sql } from "drizzle-orm";
+import type { Db, Tx } from "@/db/client";
+import { balanceSettings, campaigns, creditEntries, deliveries, organizations, type Delivery } from "@/db/schema";
+import { AppError } from "../errors";
+import { debitCredits } from "../ledger/ledger";
+import { log } from "../log";
+import { afterDebit } from "../balance-care/after-debit";
+import { deliveryIdFor, deliveryRequestHash } from "./ids";
+
+export type DeliveryRequest = {
+  orgId: string;
+  campaignId: string;
+  idempotencyKey: string;
+  reference?: string | null;
+  apiKeyId?: string | null;
+  userId?: string | null;
+};
+
+export type DeliveryView = {
+  id: string;
+  campaignId: string;
+  status: "delivered";
+  credits: number;
+  balanceAfter: number;
+  reference: string | null;
+  createdAt: string;
+};
+
+export type DeliveryOutcome = { replayed: boolean; delivery: DeliveryView };
+
+const CAMPAIGN_PAUSED_FOR_CREDITS = "The campaign is paused for insufficient credits. Top up to resume it, then retry.";
+
+/** Whether the campaign exists and belongs to the organisation (reads only). */
+export async function campaignOfOrg(db: Db | Tx, orgId: string, campaignId: string): Promise<boolean> {
+  const [row] = await db.select({ id: campaigns.id }).from(campaigns).where(and(eq(campaigns.id, campaignId), eq(campaigns.orgId, orgId)));
+  return Boolean(row);
+}
+
+type TxResult = { kind: "delivered"; outcome: DeliveryOutcome } | { kind: "refused"; deliveryId: string; paused: boolean };
+
+export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<DeliveryOutcome> {
+  const id = deliveryIdFor(req.orgId, req.idempotencyKey);
+  const reference = req.reference ?? null;
+  const requestHash = deliveryRequestHash(req.campaignId, reference);
+  const result = await db.transaction(async (tx): Promise<TxResult> => {
+    const [row] = await tx
+      .select({ campaign: campaigns, settings: balanceSettings })
+      .from(campaigns)
+      .leftJoin(balanceSettings, eq(balanceSettings.orgId, campaigns.orgId))
+      .where(and(eq(campaigns.id, req.campaignId), eq(campaigns.orgId, req.orgId)));
+    if (!row) throw new AppError("not_found", "Campaign not found.");
+    const { campaign, settings } = row;
+
+    const [claimed] = await tx
+      .insert(deliveries)
+      .values({
+        id,
+        orgId: req.orgId,
+        campaignId: campaign.id,
+        idempotencyKey: req.idempotencyKey,
+        requestHash,
+        reference,
+        status: "refused",
+        credits: campaign.costPerDelivery,
+        apiKeyId: req.apiKeyId ?? null,
+        userId: req.userId ?? null,
+      })
+      .onConflictDoNothing({ target: [deliveries.orgId, deliveries.idempotencyKey] })
+      .returning();
+    let delivery: Delivery | undefined = claimed;
+    if (!delivery) {
+      // A retry (or a concurrent duplicate, which waited for the first to commit on the index).
+      [delivery] = await tx.select().from(deliveries).where(eq(deliveries.id, id)).for("update");
+      if (!delivery) throw new Error(`delivery ${id} conflicted but cannot be read`);
+      if (delivery.requestHash !== requestHash || delivery.orgId !== req.orgId) {
+        throw new AppError("conflict", "This Idempotency-Key was already used for a different delivery request.", { apiCode: "idempotency_key_reused" });
+      }
+      if (delivery.status === "delivered") return { kind: "delivered", outcome: { replayed: true, delivery: await viewOf(tx, delivery) } };
+      // A refused delivery may be retried with its key once credits arrived.
+    }
+
+    if (campaign.status !== "active") {
+      if (campaign.status === "paused" && campaign.pauseReason === "insufficient_credits") {
+        throw new AppError("insufficient_credits", CAMPAIGN_PAUSED_FOR_CREDITS);
+      }
+      throw new AppError("conflict", `The campaign is ${campaign.status}${campaign.pauseReason ? ` (${campaign.pauseReason.replace(/_/g, " ")})` : ""}, not active.`, {
+        apiCode: "campaign_not_active",
+      });
+    }
+
+    const cost = campaign.costPerDelivery;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const entry = await debitCredits(tx, {
+        orgId: req.orgId,
+        credits: cost,
+        idempotencyKey: `delivery:${id}`,
+        description: `Delivery for ${campaign.name}`,
+        campaignId: campaign.id,
+        deliveryId: id,
+      });
+      if (entry) {
+        const [counted] = await tx
+          .update(campaigns)
+          .set({ deliveriesCount: sql`${campaigns.deliveriesCount} + 1`, updatedAt: sql`now()` })
+          .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, "active")))
+          .returning({ id: campaigns.id });
+        // Paused or stopped between our read and the debit: undo everything (rolls back the debit).
+        if (!counted) throw new AppError("conflict", "The campaign stopped running while this delivery was recorded.", { apiCode: "campaign_not_active" });
+        const [done] = await tx
+          .update(deliveries)
+          .set({ status: "delivered", entryId: entry.id, credits: cost, updatedAt: sql`now()` })
+          .where(eq(deliveries.id, id))
+          .returning();
+        await afterDebit(tx, { orgId: req.orgId, entry, credits: cost, settings });
+        return { kind: "delivered", outcome: { replayed: false, delivery: view(done!, entry.balanceAfter) } };
+      }
+      // The guarded debit found too little. Decide under the organisation's lock, so a grant
+      // that commits meanwhile cannot resume the campaign before we pause it.
+      const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, req.orgId)).for("update");
+      if (org && org.balance >= cost) continue; // credits arrived: debit after all
+      const [paused] = await tx
+        .update(campaigns)
+        .set({ status: "paused", pauseReason: "insufficient_credits", pausedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, "active")))
+        .returning({ id: campaigns.id });
+      await tx.update(deliveries).set({ credits: cost, updatedAt: sql`now()` }).where(eq(deliveries.id, id));
+      return { kind: "refused", deliveryId: id, paused: Boolean(paused) };
+    }
+    throw new AppError("conflict", "The balance is changing too fast; retry the delivery.", { apiCode: "retry" });
+  });
+  if (result.kind === "refused") {
+    log.info({ event: "delivery_refused", orgId: req.orgId, campaignId: req.campaignId, deliveryId: result.deliveryId, paused: result.paused }, "delivery refused: insufficient credits");
+    throw new AppError("insufficient_credits", "The balance does not cover this delivery. The campaign is paused until a top-up covers it.", { deliveryId: result.deliveryId });
+  }
+  return result.outcome;
+}
+
+function view(d: Delivery, balanceAfter: number): DeliveryView {
+  return { id: d.id, campaignId: d.campaignId, status: "delivered", credits: d.credits, balanceAfter, reference: d.reference, createdAt: d.createdAt.toISOString() };
+}
+
+async function viewOf(tx: Tx, d: Delivery): Promise<DeliveryView> {
+  const [entry] = await tx.select({ balanceAfter: creditEntries.balanceAfter }).from(creditEntries).where(eq(creditEntries.id, d.entryId!));
+  return view(d, entry!.balanceAfter);
+}
