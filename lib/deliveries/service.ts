@@ -127,8 +127,11 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
         return { kind: "delivered", outcome: { replayed: false, delivery: view(done!, entry.balanceAfter) } };
       }
       // The guarded debit found too little. Decide under the organisation's lock, so a grant
-      // that commits meanwhile cannot resume the campaign before we pause it.
-      const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, req.orgId)).for("update");
+      // that commits meanwhile cannot resume the campaign before we pause it. FOR NO KEY UPDATE
+      // is the lock a balance UPDATE takes: it waits for grants and debits, but not for the key
+      // share locks that other deliveries' foreign keys hold on the row (FOR UPDATE would, and
+      // concurrent refusals would deadlock on each other).
+      const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, req.orgId)).for("no key update");
       if (org && org.balance >= cost) continue; // credits arrived: debit after all
       const [paused] = await tx
         .update(campaigns)

@@ -1,0 +1,207 @@
+// The delivery API and its money path, asserted on the database: no overdraft under 200
+// concurrent deliveries, one debit per Idempotency-Key (same answer on retries), refusals that
+// write nothing, the per-key rate limit, and the pause for credits with its resume by a top-up.
+import { afterEach, describe, expect, it } from "vitest";
+import { and, eq } from "drizzle-orm";
+import { campaigns, creditEntries, deliveries } from "@/db/schema";
+import { revokeApiKey } from "@/lib/api-keys/service";
+import { recordDelivery } from "@/lib/deliveries/service";
+import { resumeCampaignsCoveredBy } from "@/lib/campaigns/service";
+import { grantCredits } from "@/lib/ledger/ledger";
+import { useTestDatabase } from "../support/context";
+import { makeOrg, makeUser, snapshot } from "../support/fixtures";
+import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey } from "../support/deliveries";
+
+const { db } = useTestDatabase();
+
+afterEach(() => {
+  delete process.env.API_RATE_LIMIT_PER_MINUTE;
+});
+
+async function world(balance: number, cost = 10) {
+  const org = await makeOrg(db);
+  const admin = await makeUser(db, { orgId: org.id, role: "admin" });
+  if (balance > 0) await fund(db, org.id, balance);
+  const campaign = await makeActiveCampaign(db, org.id, cost);
+  const { key, apiKey } = await makeApiKey(db, org.id, admin.id);
+  return { org, admin, campaign, key, apiKey };
+}
+
+describe("delivery API", () => {
+  it("200 concurrent deliveries against a balance covering 50: exactly 50 debits, balance 0, campaign paused", async () => {
+    const w = await world(500, 10);
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: `d-${i}` })));
+    const byStatus = results.reduce<Record<number, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {});
+    expect(byStatus[201]).toBe(50);
+    expect(byStatus[402]).toBe(150);
+    for (const r of results.filter((r) => r.status === 402)) expect(r.body.error.code).toBe("insufficient_credits");
+
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(0);
+    expect(s.ledgerSum).toBe(0);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(50);
+    expect(s.campaigns[0]).toMatchObject({ status: "paused", pauseReason: "insufficient_credits", deliveriesCount: 50 });
+    const rows = await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id));
+    expect(rows.filter((d) => d.status === "delivered")).toHaveLength(50);
+    // Every delivered row points at its own entry, keyed delivery:<id>.
+    for (const d of rows.filter((d) => d.status === "delivered")) {
+      const [e] = await db.select().from(creditEntries).where(eq(creditEntries.id, d.entryId!));
+      expect(e).toMatchObject({ idempotencyKey: `delivery:${d.id}`, deliveryId: d.id, amount: -10, campaignId: w.campaign.id });
+    }
+    // Balances after each debit step down by the cost without gaps: 490 … 0.
+    expect(s.entries.filter((e) => e.kind === "usage").map((e) => e.balanceAfter).sort((a, b) => b - a)).toEqual(Array.from({ length: 50 }, (_, i) => 490 - i * 10));
+  });
+
+  it("a retried request debits once and gets the same answer, even when the retries race", async () => {
+    const w = await world(100, 10);
+    const body = JSON.stringify({ reference: "creator-42/post-7" });
+    const racing = await Promise.all(Array.from({ length: 10 }, () => callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "same-key", body })));
+    const later = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "same-key", body });
+    for (const r of [...racing, later]) {
+      expect(r.status).toBe(201);
+      expect(r.body).toEqual(racing[0]!.body);
+    }
+    expect(racing.filter((r) => r.headers.get("idempotent-replayed") === "true")).toHaveLength(9);
+    expect(later.headers.get("idempotent-replayed")).toBe("true");
+    expect(racing[0]!.body.delivery).toMatchObject({ object: "delivery", campaign_id: w.campaign.id, status: "delivered", credits: 10, balance_after: 90, reference: "creator-42/post-7" });
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(90);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(1);
+    expect(s.campaigns[0]!.deliveriesCount).toBe(1);
+  });
+
+  it("the same key with a different request is refused and writes nothing", async () => {
+    const w = await world(100, 10);
+    const first = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "k1", body: JSON.stringify({ reference: "a" }) });
+    expect(first.status).toBe(201);
+    const before = await deliveryFingerprint(db);
+    const other = await makeActiveCampaign(db, w.org.id, 5);
+    const before2 = await deliveryFingerprint(db);
+    const r1 = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "k1", body: JSON.stringify({ reference: "b" }) });
+    const r2 = await callDeliveryApi(db, other.id, { key: w.key, idempotencyKey: "k1", body: JSON.stringify({ reference: "a" }) });
+    expect(before).not.toBe(before2);
+    for (const r of [r1, r2]) {
+      expect(r.status).toBe(409);
+      expect(r.body.error.code).toBe("idempotency_key_reused");
+    }
+    // Only the rate-limit counter of the (valid) key moved.
+    const strip = (f: string) => f.split("\n").filter((l) => !l.startsWith("api_key_windows:")).join("\n");
+    expect(strip(await deliveryFingerprint(db))).toBe(strip(before2));
+    expect((await snapshot(db, w.org.id)).balance).toBe(90);
+  });
+
+  it("refuses missing, malformed, revoked and other organisations' keys, and bad requests, with its documented errors, writing nothing", async () => {
+    const w = await world(100, 10);
+    const other = await world(100, 10);
+    const revoked = await makeApiKey(db, w.org.id, w.admin.id);
+    await revokeApiKey(db, { orgId: w.org.id, keyId: revoked.apiKey.id, userId: w.admin.id });
+    const before = await deliveryFingerprint(db);
+
+    const cases: [string, Promise<Awaited<ReturnType<typeof callDeliveryApi>>>, number, string][] = [
+      ["no key", callDeliveryApi(db, w.campaign.id, {}), 401, "unauthenticated"],
+      ["not a bearer", callDeliveryApi(db, w.campaign.id, { headers: { authorization: `Basic ${w.key}` } }), 401, "unauthenticated"],
+      ["malformed key", callDeliveryApi(db, w.campaign.id, { key: "cl_test_nope" }), 401, "unauthenticated"],
+      ["unknown key", callDeliveryApi(db, w.campaign.id, { key: `cl_test_${"A".repeat(43)}` }), 401, "unauthenticated"],
+      ["revoked key", callDeliveryApi(db, w.campaign.id, { key: revoked.key }), 401, "unauthenticated"],
+      ["other organisation's key", callDeliveryApi(db, w.campaign.id, { key: other.key }), 404, "not_found"],
+      ["unknown campaign", callDeliveryApi(db, crypto.randomUUID(), { key: w.key }), 404, "not_found"],
+      ["campaign id not a uuid", callDeliveryApi(db, "1' OR '1'='1", { key: w.key }), 404, "not_found"],
+      ["no Idempotency-Key", callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: null }), 400, "invalid_request"],
+      ["empty Idempotency-Key", callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "" }), 400, "invalid_request"],
+      ["Idempotency-Key too long", callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "k".repeat(256) }), 400, "invalid_request"],
+      ["malformed JSON", callDeliveryApi(db, w.campaign.id, { key: w.key, body: "{nope" }), 400, "invalid_request"],
+      ["array body", callDeliveryApi(db, w.campaign.id, { key: w.key, body: "[]" }), 400, "invalid_request"],
+      ["string body", callDeliveryApi(db, w.campaign.id, { key: w.key, body: '"x"' }), 400, "invalid_request"],
+      ["unknown field", callDeliveryApi(db, w.campaign.id, { key: w.key, body: JSON.stringify({ credits: -500 }) }), 400, "invalid_request"],
+      ["reference not a string", callDeliveryApi(db, w.campaign.id, { key: w.key, body: JSON.stringify({ reference: 5 }) }), 400, "invalid_request"],
+      ["reference too long", callDeliveryApi(db, w.campaign.id, { key: w.key, body: JSON.stringify({ reference: "r".repeat(201) }) }), 400, "invalid_request"],
+      ["reference with control characters", callDeliveryApi(db, w.campaign.id, { key: w.key, body: JSON.stringify({ reference: "a\u0000b" }) }), 400, "invalid_request"],
+      ["HTML reference is data, but a wrong content type is refused", callDeliveryApi(db, w.campaign.id, { key: w.key, contentType: "text/html", body: JSON.stringify({ reference: "<script>alert(1)</script>" }) }), 415, "unsupported_media_type"],
+      ["huge body", callDeliveryApi(db, w.campaign.id, { key: w.key, body: JSON.stringify({ reference: "x".repeat(20_000) }) }), 413, "payload_too_large"],
+    ];
+    for (const [name, call, status, code] of cases) {
+      const r = await call;
+      expect({ name, status: r.status, code: r.body.error?.code, keys: Object.keys(r.body), errorKeys: Object.keys(r.body.error ?? {}).sort() }).toEqual({
+        name,
+        status,
+        code,
+        keys: ["error"],
+        errorKeys: ["code", "message"],
+      });
+      expect(typeof r.body.error.message).toBe("string");
+    }
+    expect(await deliveryFingerprint(db)).toBe(before);
+  });
+
+  it("a campaign that is not running is refused (409), one paused for credits with 402, and nothing is debited", async () => {
+    const w = await world(100, 10);
+    await db.update(campaigns).set({ status: "draft" }).where(eq(campaigns.id, w.campaign.id));
+    const draft = await callDeliveryApi(db, w.campaign.id, { key: w.key });
+    expect([draft.status, draft.body.error.code]).toEqual([409, "campaign_not_active"]);
+    await db.update(campaigns).set({ status: "paused", pauseReason: "insufficient_credits", pausedAt: new Date() }).where(eq(campaigns.id, w.campaign.id));
+    const paused = await callDeliveryApi(db, w.campaign.id, { key: w.key });
+    expect([paused.status, paused.body.error.code]).toEqual([402, "insufficient_credits"]);
+    expect(await db.select().from(deliveries)).toHaveLength(0);
+    expect((await snapshot(db, w.org.id)).balance).toBe(100);
+  });
+
+  it("rate-limits each key per minute in the database; the refused request debits nothing", async () => {
+    process.env.API_RATE_LIMIT_PER_MINUTE = "3";
+    const w = await world(1000, 10);
+    const second = await makeApiKey(db, w.org.id, w.admin.id);
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: `r-${i}` })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(3);
+    const limited = results.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(2);
+    for (const r of limited) {
+      expect(r.body.error.code).toBe("rate_limited");
+      expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(Number(r.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    }
+    // Another key of the same organisation has its own window.
+    expect((await callDeliveryApi(db, w.campaign.id, { key: second.key })).status).toBe(201);
+    const s = await snapshot(db, w.org.id);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(4);
+    expect(s.balance).toBe(960);
+  });
+
+  it("a refused delivery pauses the campaign; a top-up resumes it and the same key then delivers once", async () => {
+    const w = await world(15, 10);
+    expect((await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "a" })).status).toBe(201);
+    const refused = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "b" });
+    expect([refused.status, refused.body.error.code]).toEqual([402, "insufficient_credits"]);
+    expect((await snapshot(db, w.org.id)).campaigns[0]).toMatchObject({ status: "paused", pauseReason: "insufficient_credits" });
+    const [row] = await db.select().from(deliveries).where(and(eq(deliveries.orgId, w.org.id), eq(deliveries.idempotencyKey, "b")));
+    expect(row).toMatchObject({ status: "refused", entryId: null });
+
+    // A top-up as settlement does it: grant, then resume in the same transaction.
+    await db.transaction(async (tx) => {
+      const { entry } = await grantCredits(tx, { orgId: w.org.id, amount: 100, kind: "purchase", idempotencyKey: "topup:1", description: "top-up" });
+      await resumeCampaignsCoveredBy(tx, w.org.id, entry.balanceAfter);
+    });
+    expect((await snapshot(db, w.org.id)).campaigns[0]!.status).toBe("active");
+    const retried = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "b" });
+    expect(retried.status).toBe(201);
+    expect(retried.body.delivery.balance_after).toBe(95);
+    expect((await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "b" })).body).toEqual(retried.body);
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(95);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(2);
+  });
+
+  it("a pause never sticks after a grant that covers the campaign (deliveries racing a top-up)", async () => {
+    for (let round = 0; round < 5; round++) {
+      const w = await world(20, 10);
+      const racing = Array.from({ length: 6 }, (_, i) => recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: `x-${round}-${i}` }).catch(() => null));
+      const topUp = db.transaction(async (tx) => {
+        const { entry } = await grantCredits(tx, { orgId: w.org.id, amount: 1000, kind: "purchase", idempotencyKey: `race:${round}`, description: "top-up" });
+        await resumeCampaignsCoveredBy(tx, w.org.id, entry.balanceAfter);
+      });
+      await Promise.all([...racing, topUp]);
+      const s = await snapshot(db, w.org.id);
+      // Whatever the interleaving, a balance that covers the campaign never leaves it paused for credits.
+      if (s.balance >= 10) expect(s.campaigns[0]!.status).toBe("active");
+      expect(s.balance).toBe(s.ledgerSum);
+    }
+  });
+});

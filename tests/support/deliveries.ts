@@ -1,0 +1,47 @@
+// Helpers for delivery tests: an active campaign, an API key, a call of the delivery API
+// (lib/deliveries/receive.ts, the route's logic) and a fingerprint of every table the delivery
+// path may write, to assert that a refused request wrote nothing.
+import { sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { campaigns } from "@/db/schema";
+import { grantCredits } from "@/lib/ledger/ledger";
+import { createApiKey } from "@/lib/api-keys/service";
+import { receiveDeliveryRequest } from "@/lib/deliveries/receive";
+
+export async function makeActiveCampaign(db: Db, orgId: string, cost = 10, name = `Campaign ${crypto.randomUUID().slice(0, 6)}`) {
+  const [c] = await db.insert(campaigns).values({ orgId, name, status: "active", costPerDelivery: cost }).returning();
+  return c!;
+}
+
+export async function fund(db: Db, orgId: string, amount: number, key = `bonus:${crypto.randomUUID()}`) {
+  return db.transaction((tx) => grantCredits(tx, { orgId, amount, kind: "bonus", idempotencyKey: key, description: "test funds" }));
+}
+
+export async function makeApiKey(db: Db, orgId: string, userId: string) {
+  return createApiKey(db, { orgId, name: "test", userId, mode: "test" });
+}
+
+export type CallOpts = { key?: string | null; idempotencyKey?: string | null; body?: string; contentType?: string | null; headers?: Record<string, string> };
+
+export async function callDeliveryApi(db: Db, campaignId: string, o: CallOpts = {}) {
+  const headers: Record<string, string> = { ...(o.headers ?? {}) };
+  if (o.key) headers.authorization = `Bearer ${o.key}`;
+  if (o.idempotencyKey !== null) headers["idempotency-key"] = o.idempotencyKey ?? crypto.randomUUID();
+  if (o.contentType !== null) headers["content-type"] = o.contentType ?? "application/json";
+  const request = new Request(`http://localhost:3000/api/v1/campaigns/${campaignId}/deliveries`, { method: "POST", headers, body: o.body ?? "{}" });
+  const res = await receiveDeliveryRequest(db, request, campaignId);
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+}
+
+/** Every row of the tables a delivery may touch, as one comparable value. */
+export async function deliveryFingerprint(db: Db): Promise<string> {
+  const tables = ["organizations", "campaigns", "credit_entries", "deliveries", "api_keys", "api_key_windows", "notifications", "purchases", "balance_settings"];
+  const parts: string[] = [];
+  for (const t of tables) {
+    const rows = await db.execute<{ j: unknown }>(sql.raw(`SELECT coalesce(json_agg(t ORDER BY t::text), '[]') AS j FROM ${t} t`));
+    parts.push(`${t}:${JSON.stringify(rows[0]!.j)}`);
+  }
+  const jobs = await db.execute<{ n: number }>(sql.raw(`SELECT count(*)::int AS n FROM pgboss.job`));
+  parts.push(`jobs:${jobs[0]!.n}`);
+  return parts.join("\n");
+}
