@@ -44,11 +44,16 @@ export async function setAutoRecharge(db: Db, p: { orgId: string; enabled: boole
     if (!pack) throw new AppError("not_found", "That credit pack is no longer available.");
     const [current] = await tx.select().from(balanceSettings).where(eq(balanceSettings.orgId, p.orgId)).for("update");
     if (p.enabled && !current?.paymentMethodId) throw new AppError("conflict", "Save a card before turning auto-recharge on.");
-    return upsert(tx, p.orgId, {
+    const values = {
       autoRechargeEnabled: p.enabled,
       autoRechargeThreshold: p.threshold,
       autoRechargePackId: p.packId,
       ...(p.enabled ? { autoRechargeDisabledReason: null } : {}),
-    });
+    };
+    // An UPDATE of the locked row: an upsert's insert candidate (no card) would fail the
+    // "enabled needs a card" check before the conflict is even considered.
+    if (!current) return upsert(tx, p.orgId, values);
+    const [row] = await tx.update(balanceSettings).set({ ...values, updatedAt: sql`now()` }).where(eq(balanceSettings.orgId, p.orgId)).returning();
+    return row!;
   });
 }

@@ -1,0 +1,152 @@
+// Low balance and auto-recharge, asserted on the database: one notification per downward
+// crossing (not per delivery), one off-session payment per crossing even with concurrent
+// deliveries, credits through settlement, and a declined card turning auto-recharge off.
+import { describe, expect, it } from "vitest";
+import { and, eq, sql } from "drizzle-orm";
+import { balanceSettings, notifications, purchases } from "@/db/schema";
+import { recordDelivery } from "@/lib/deliveries/service";
+import { runQueuedJobs } from "@/lib/jobs/workers";
+import { saveCard, setAutoRecharge, setLowBalanceThreshold } from "@/lib/balance-care/settings";
+import { runAutoRechargeJob } from "@/lib/balance-care/auto-recharge";
+import { runOrgAction } from "@/lib/actions/org-action";
+import { setAutoRechargeDef, setLowBalanceThresholdDef } from "@/lib/balance-care/actions";
+import { stripe } from "@/lib/stripe/client";
+import { useTestDatabase } from "../support/context";
+import { drainDeliveries } from "../support/emulator";
+import { makeOrg, makePack, makeUser, snapshot } from "../support/fixtures";
+import { fund, makeActiveCampaign } from "../support/deliveries";
+
+const { db } = useTestDatabase();
+
+const deliver = (orgId: string, campaignId: string, key: string) => recordDelivery(db, { orgId, campaignId, idempotencyKey: key }).catch((e: Error) => e);
+
+async function autoRechargeJobs() {
+  const rows = await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'balance.auto-recharge'`);
+  return rows[0]!.n;
+}
+
+async function world(balance: number) {
+  const org = await makeOrg(db);
+  const admin = await makeUser(db, { orgId: org.id, role: "admin" });
+  await fund(db, org.id, balance);
+  const campaign = await makeActiveCampaign(db, org.id, 10);
+  return { org, admin, campaign };
+}
+
+describe("low balance", () => {
+  it("records one notification per downward crossing, with the forecast, even with concurrent deliveries", async () => {
+    const w = await world(200);
+    await setLowBalanceThreshold(db, { orgId: w.org.id, threshold: 100 });
+    await Promise.all(Array.from({ length: 15 }, (_, i) => deliver(w.org.id, w.campaign.id, `a-${i}`))); // 200 → 50
+    let notes = await db.select().from(notifications).where(eq(notifications.orgId, w.org.id));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ kind: "low_balance" });
+    expect(notes[0]!.message).toContain("fell below 100 credits");
+    expect(notes[0]!.message).toMatch(/At the last 7 days' pace, credits last about \d+ days?\./);
+    expect((notes[0]!.data as { balance: number }).balance).toBe(90);
+
+    // Still below: more deliveries record nothing new.
+    await deliver(w.org.id, w.campaign.id, "b-1");
+    expect(await db.select().from(notifications).where(eq(notifications.orgId, w.org.id))).toHaveLength(1);
+
+    // Back above the threshold, then below again: a second crossing, a second notification.
+    await fund(db, w.org.id, 100); // 40 → 140
+    await Promise.all(Array.from({ length: 6 }, (_, i) => deliver(w.org.id, w.campaign.id, `c-${i}`))); // 140 → 80
+    notes = await db.select().from(notifications).where(eq(notifications.orgId, w.org.id));
+    expect(notes).toHaveLength(2);
+    expect((await snapshot(db, w.org.id)).balance).toBe(80);
+  });
+
+  it("only admins set the threshold; bad values are refused and change nothing", async () => {
+    const w = await world(10);
+    const member = await makeUser(db, { orgId: w.org.id, role: "member" });
+    expect(await runOrgAction(setLowBalanceThresholdDef, member, { orgSlug: w.org.slug, threshold: 100 }, db)).toMatchObject({ ok: false, code: "forbidden" });
+    for (const threshold of [-1, 0, 1.5, "abc", 1e12, "<b>1</b>"]) {
+      expect(await runOrgAction(setLowBalanceThresholdDef, w.admin, { orgSlug: w.org.slug, threshold }, db)).toMatchObject({ ok: false, code: "invalid_input" });
+    }
+    expect(await db.select().from(balanceSettings)).toHaveLength(0);
+    expect(await runOrgAction(setLowBalanceThresholdDef, w.admin, { orgSlug: w.org.slug, threshold: "250" }, db)).toEqual({ ok: true, data: { lowBalanceThreshold: 250 } });
+  });
+});
+
+describe("auto-recharge", () => {
+  async function armed(card: "pm_card_visa" | "pm_card_chargeCustomerFail", balance = 200) {
+    const w = await world(balance);
+    const pack = await makePack(db, { credits: 500, amount: 4900 });
+    await saveCard(db, { org: w.org, userId: w.admin.id, requestId: crypto.randomUUID(), paymentMethod: card });
+    await setAutoRecharge(db, { orgId: w.org.id, enabled: true, threshold: 100, packId: pack.id });
+    return { ...w, pack };
+  }
+
+  it("fires exactly once per crossing with concurrent deliveries; the pack's credits arrive through settlement", async () => {
+    const w = await armed("pm_card_visa");
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => deliver(w.org.id, w.campaign.id, `d-${i}`))); // 200 → 0, 10 refused
+    expect(results.filter((r) => !(r instanceof Error))).toHaveLength(20);
+    expect(await autoRechargeJobs()).toBe(1);
+
+    const runs = await runQueuedJobs(db, { names: ["balance.auto-recharge"] });
+    expect(runs).toMatchObject([{ name: "balance.auto-recharge", ok: true, output: { outcome: "paid" } }]);
+    const bought = await db.select().from(purchases).where(eq(purchases.orgId, w.org.id));
+    expect(bought).toHaveLength(1);
+    expect(bought[0]).toMatchObject({ source: "auto_recharge", status: "succeeded", credits: 500, amount: 4900, userId: w.admin.id });
+    const pis = await stripe().paymentIntents.list({ limit: 100 });
+    expect(pis.data.filter((pi) => pi.metadata.org_id === w.org.id)).toHaveLength(1);
+    expect(pis.data[0]).toMatchObject({ status: "succeeded", amount: 4900, metadata: { purchase_id: bought[0]!.id } });
+
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(500);
+    expect(s.entries.filter((e) => e.kind === "purchase")).toHaveLength(1);
+    // The campaign paused when the credits ran out resumed with the grant.
+    expect(s.campaigns[0]!.status).toBe("active");
+
+    // Running the job again (a retry, a duplicate) pays nothing more.
+    const [job] = runs;
+    expect(job).toBeDefined();
+    const crossing = s.entries.find((e) => e.kind === "usage" && e.balanceAfter < 100 && e.balanceAfter + 10 >= 100)!;
+    expect(await runAutoRechargeJob(db, { orgId: w.org.id, crossingEntryId: crossing.id })).toMatchObject({ outcome: "already_final" });
+    expect(await db.select().from(purchases).where(eq(purchases.orgId, w.org.id))).toHaveLength(1);
+    expect((await snapshot(db, w.org.id)).balance).toBe(500);
+  });
+
+  it("skips a crossing when the balance recovered before the job ran", async () => {
+    const w = await armed("pm_card_visa", 110);
+    await deliver(w.org.id, w.campaign.id, "x"); // 110 → 100: not below
+    expect(await autoRechargeJobs()).toBe(0);
+    await deliver(w.org.id, w.campaign.id, "y"); // 100 → 90: crossing
+    expect(await autoRechargeJobs()).toBe(1);
+    await fund(db, w.org.id, 1000);
+    expect(await runQueuedJobs(db, { names: ["balance.auto-recharge"] })).toMatchObject([{ ok: true, output: { outcome: "skipped", reason: "balance_recovered" } }]);
+    expect(await db.select().from(purchases)).toHaveLength(0);
+  });
+
+  it("a declined off-session payment fails the purchase, turns auto-recharge off and tells the admins why", async () => {
+    const w = await armed("pm_card_chargeCustomerFail");
+    await Promise.all(Array.from({ length: 12 }, (_, i) => deliver(w.org.id, w.campaign.id, `d-${i}`))); // 200 → 80
+    const runs = await runQueuedJobs(db, { names: ["balance.auto-recharge"] });
+    expect(runs).toMatchObject([{ ok: true, output: { outcome: "declined" } }]);
+    const [p] = await db.select().from(purchases).where(eq(purchases.orgId, w.org.id));
+    expect(p).toMatchObject({ source: "auto_recharge", status: "failed", failureCode: "generic_decline" });
+    const [s] = await db.select().from(balanceSettings).where(eq(balanceSettings.orgId, w.org.id));
+    expect(s!.autoRechargeEnabled).toBe(false);
+    expect(s!.autoRechargeDisabledReason).toContain("declined");
+    const notes = await db.select().from(notifications).where(and(eq(notifications.orgId, w.org.id), eq(notifications.kind, "auto_recharge_failed")));
+    expect(notes).toHaveLength(1);
+    expect((await snapshot(db, w.org.id)).balance).toBe(80);
+    // The webhook for the same decline (and the cancel job) change nothing more.
+    await drainDeliveries();
+    await runQueuedJobs(db);
+    expect(await db.select().from(notifications).where(and(eq(notifications.orgId, w.org.id), eq(notifications.kind, "auto_recharge_failed")))).toHaveLength(1);
+    // Further crossings start nothing while it is off.
+    await fund(db, w.org.id, 100);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => deliver(w.org.id, w.campaign.id, `e-${i}`)));
+    expect(await runQueuedJobs(db, { names: ["balance.auto-recharge"] })).toEqual([]);
+  });
+
+  it("a card declined when saving is not saved; auto-recharge cannot be turned on without a card", async () => {
+    const w = await world(50);
+    const pack = await makePack(db);
+    await expect(saveCard(db, { org: w.org, userId: w.admin.id, requestId: crypto.randomUUID(), paymentMethod: "pm_card_visa_chargeDeclined" })).rejects.toMatchObject({ code: "payment_declined" });
+    expect(await runOrgAction(setAutoRechargeDef, w.admin, { orgSlug: w.org.slug, enabled: true, threshold: 100, packId: pack.id }, db)).toMatchObject({ ok: false, code: "conflict" });
+    expect(await db.select().from(balanceSettings)).toHaveLength(0);
+  });
+});
