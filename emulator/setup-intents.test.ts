@@ -1,0 +1,106 @@
+// SetupIntents and off-session PaymentIntents through the real stripe SDK: saving a card for
+// later, charging it with the customer away, and the refusals Stripe gives.
+import { afterEach, describe, expect, it } from "vitest";
+import Stripe from "stripe";
+import { emulatorWithSdk } from "./test-helpers";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup() {
+  const h = await emulatorWithSdk({});
+  cleanups.push(() => h.emu.close());
+  return h;
+}
+
+async function savedCard(stripe: Stripe, testPm: string) {
+  const customer = await stripe.customers.create({ name: "Acme" });
+  const si = await stripe.setupIntents.create({ customer: customer.id, usage: "off_session", automatic_payment_methods: { enabled: true, allow_redirects: "never" } });
+  const done = await stripe.setupIntents.confirm(si.id, { payment_method: testPm });
+  return { customer, si: done };
+}
+
+describe("setup intents", () => {
+  it("saves a card: a new pm_… attached to the customer, with its events", async () => {
+    const { stripe } = await setup();
+    const { customer, si } = await savedCard(stripe, "pm_card_visa");
+    expect(si).toMatchObject({ object: "setup_intent", status: "succeeded", usage: "off_session", customer: customer.id });
+    expect(si.id).toMatch(/^seti_/);
+    expect(si.client_secret).toMatch(new RegExp(`^${si.id}_secret_`));
+    expect(si.payment_method).toMatch(/^pm_/);
+    expect(si.payment_method).not.toBe("pm_card_visa");
+    const pm = await stripe.paymentMethods.retrieve(si.payment_method as string);
+    expect(pm).toMatchObject({ customer: customer.id, card: { brand: "visa", last4: "4242" } });
+    expect((await stripe.setupIntents.retrieve(si.id)).status).toBe("succeeded");
+    const types = (await stripe.events.list({ limit: 10 })).data.map((e) => e.type);
+    expect(types.slice(0, 3)).toEqual(["setup_intent.succeeded", "payment_method.attached", "setup_intent.created"]);
+  });
+
+  it("a declining card is not saved (402 with the intent); an authentication card needs an action", async () => {
+    const { stripe } = await setup();
+    const customer = await stripe.customers.create({ name: "A" });
+    const si = await stripe.setupIntents.create({ customer: customer.id });
+    const err = await stripe.setupIntents.confirm(si.id, { payment_method: "pm_card_visa_chargeDeclined" }).catch((e) => e);
+    expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(err).toMatchObject({ code: "card_declined", decline_code: "generic_decline" });
+    const after = await stripe.setupIntents.retrieve(si.id);
+    expect(after).toMatchObject({ status: "requires_payment_method", payment_method: null, last_setup_error: { code: "card_declined" } });
+    const auth = await stripe.setupIntents.confirm(si.id, { payment_method: "pm_card_authenticationRequired" });
+    expect(auth.status).toBe("requires_action");
+    const canceled = await stripe.setupIntents.cancel(si.id, { cancellation_reason: "abandoned" });
+    expect(canceled.status).toBe("canceled");
+    await expect(stripe.setupIntents.confirm(si.id, { payment_method: "pm_card_visa" })).rejects.toMatchObject({ code: "setup_intent_unexpected_state" });
+    await expect(stripe.setupIntents.create({ customer: "cus_missing" })).rejects.toMatchObject({ code: "resource_missing" });
+    await expect(stripe.setupIntents.create({ customer: customer.id, usage: "sometimes" as "off_session" })).rejects.toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+  });
+});
+
+describe("off-session payment intents", () => {
+  it("charge a saved card with off_session + confirm", async () => {
+    const { stripe } = await setup();
+    const { customer, si } = await savedCard(stripe, "pm_card_visa");
+    const pi = await stripe.paymentIntents.create(
+      { amount: 4900, currency: "usd", customer: customer.id, payment_method: si.payment_method as string, off_session: true, confirm: true },
+      { idempotencyKey: "purchase:1" },
+    );
+    expect(pi).toMatchObject({ status: "succeeded", amount_received: 4900, payment_method: si.payment_method });
+    // The same key gives the same intent back.
+    const again = await stripe.paymentIntents.create(
+      { amount: 4900, currency: "usd", customer: customer.id, payment_method: si.payment_method as string, off_session: true, confirm: true },
+      { idempotencyKey: "purchase:1" },
+    );
+    expect(again.id).toBe(pi.id);
+  });
+
+  it("a card that declines every charge is declined off-session; a card needing 3-D Secure is declined with authentication_required", async () => {
+    const { stripe } = await setup();
+    const failing = await savedCard(stripe, "pm_card_chargeCustomerFail");
+    expect(failing.si.status).toBe("succeeded");
+    const err = await stripe.paymentIntents
+      .create({ amount: 4900, currency: "usd", customer: failing.customer.id, payment_method: failing.si.payment_method as string, off_session: true, confirm: true })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(err.payment_intent).toMatchObject({ status: "requires_payment_method", last_payment_error: { decline_code: "generic_decline" } });
+
+    const customer = await stripe.customers.create({ name: "B" });
+    const auth = await stripe.paymentIntents
+      .create({ amount: 4900, currency: "usd", customer: customer.id, payment_method: "pm_card_authenticationRequired", off_session: true, confirm: true })
+      .catch((e) => e);
+    expect(auth).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(auth).toMatchObject({ code: "authentication_required" });
+    expect(auth.payment_intent).toMatchObject({ status: "requires_payment_method", last_payment_error: { code: "authentication_required" } });
+  });
+
+  it("refuses off_session without confirm, and another customer's saved card, before creating anything", async () => {
+    const { stripe } = await setup();
+    const { si } = await savedCard(stripe, "pm_card_visa");
+    const other = await stripe.customers.create({ name: "Other" });
+    await expect(stripe.paymentIntents.create({ amount: 4900, currency: "usd", customer: other.id, payment_method: "pm_card_visa", off_session: true })).rejects.toMatchObject({ param: "off_session" });
+    await expect(
+      stripe.paymentIntents.create({ amount: 4900, currency: "usd", customer: other.id, payment_method: si.payment_method as string, off_session: true, confirm: true }),
+    ).rejects.toMatchObject({ param: "payment_method" });
+    expect((await stripe.paymentIntents.list({ customer: other.id })).data).toHaveLength(0);
+  });
+});
