@@ -5,7 +5,7 @@ import { defineOrgAction, orgSlugField } from "../actions/org-action";
 import { SETUP_TEST_PAYMENT_METHODS } from "../stripe/saved-cards";
 import { saveCard, setAutoRecharge, setLowBalanceThreshold } from "./settings";
 
-const credits = z.coerce
+const credits = z
   .number({ message: "Enter a whole number of credits." })
   .int("Enter a whole number of credits.")
   .min(1, "Enter at least 1 credit.")

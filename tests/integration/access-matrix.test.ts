@@ -27,6 +27,7 @@ import { changedTables, dbFingerprint } from "../support/db-fingerprint";
 import { discoverEndpoints, inlineServerActionFiles } from "../support/endpoints";
 import { credentialsRequest, nextauthContext } from "../support/next-auth";
 import { inRequestScope } from "../support/request-scope";
+import { makeActiveCampaign } from "../support/deliveries";
 
 // Server actions take the user from currentUser(); the test decides who that is.
 const session = vi.hoisted(() => ({ user: null as SessionUser | null }));
@@ -62,6 +63,22 @@ const ROUTE_TABLE: Record<string, RouteRow> = {
       context: { params: Promise.resolve({ slug: w.org.slug }) },
     }),
     expect: { anonymous: 401, otherOrg: 404, member: 403, admin: 200, staff: 404 },
+  },
+  "POST /api/v1/campaigns/[campaignId]/deliveries": {
+    // The delivery API takes an organisation API key, never a session: every caller without a
+    // key is refused, whoever the cookie says they are (keys: tests/integration/deliveries.test.ts).
+    call: async (w, _a, cookie) => {
+      const campaign = await makeActiveCampaign(w.db, w.org.id, 10);
+      return {
+        request: new Request(`${BASE}/api/v1/campaigns/${campaign.id}/deliveries`, {
+          method: "POST",
+          headers: { cookie, "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+          body: "{}",
+        }),
+        context: { params: Promise.resolve({ campaignId: campaign.id }) },
+      };
+    },
+    expect: allActors(401),
   },
   "GET /api/health": {
     call: async (_w, _a, cookie) => ({ request: new Request(`${BASE}/api/health`, { headers: { cookie } }) }),

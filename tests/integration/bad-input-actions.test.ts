@@ -42,6 +42,12 @@ const ACCEPTED: Record<string, (v: unknown) => boolean> = {
   code: (v) => typeof v === "string" && /^[A-Za-z0-9_-]{3,40}$/.test(v.trim()),
   // A refund amount left blank means the rest of the payment.
   amount: (v) => v === "",
+  // A low-balance threshold of null turns the warning off.
+  threshold: (v) => v === null,
+  // Auto-recharge on or off.
+  enabled: (v) => typeof v === "boolean",
+  // An API key's name is free text within a plain character set (letters and digits of any script).
+  name: (v) => typeof v === "string" && v.trim().length >= 1 && v.trim().length <= 60 && /^[\p{L}\p{N} ._\-()/]+$/u.test(v.trim()),
 };
 
 /** Codes a refusal may carry. A well-formed unknown coupon is coupon_invalid, an unknown id not_found. */

@@ -65,7 +65,7 @@ describe("low balance", () => {
       expect(await runOrgAction(setLowBalanceThresholdDef, w.admin, { orgSlug: w.org.slug, threshold }, db)).toMatchObject({ ok: false, code: "invalid_input" });
     }
     expect(await db.select().from(balanceSettings)).toHaveLength(0);
-    expect(await runOrgAction(setLowBalanceThresholdDef, w.admin, { orgSlug: w.org.slug, threshold: "250" }, db)).toEqual({ ok: true, data: { lowBalanceThreshold: 250 } });
+    expect(await runOrgAction(setLowBalanceThresholdDef, w.admin, { orgSlug: w.org.slug, threshold: 250 }, db)).toEqual({ ok: true, data: { lowBalanceThreshold: 250 } });
   });
 });
 

@@ -12,7 +12,10 @@ import { stripe } from "@/lib/stripe/client";
 import { settleFromPaymentIntent } from "@/lib/topups/settle";
 import { syncCatalogue } from "@/lib/plans/sync";
 import { changePlanDef, confirmSubscriptionTestCardDef, startSubscriptionDef } from "@/lib/subscriptions/actions";
+import { createApiKey } from "@/lib/api-keys/service";
+import { saveCard } from "@/lib/balance-care/settings";
 import { makeCoupon, makeOrg, makePack, makeUser } from "./fixtures";
+import { fund, makeActiveCampaign } from "./deliveries";
 
 export const ACTORS = ["anonymous", "otherOrg", "otherOrgOwnSlug", "member", "otherMember", "admin", "staff"] as const;
 export type Actor = (typeof ACTORS)[number];
@@ -20,7 +23,7 @@ export const ROUTE_ACTORS = ["anonymous", "otherOrg", "member", "admin", "staff"
 export type RouteActor = (typeof ROUTE_ACTORS)[number];
 
 export type World = Awaited<ReturnType<typeof makeWorld>>;
-export type Prepared = { purchaseId?: string; eventId?: string; subscriptionId?: string };
+export type Prepared = { purchaseId?: string; eventId?: string; subscriptionId?: string; campaignId?: string; keyId?: string };
 
 export async function makeWorld(db: Db) {
   const org = await makeOrg(db);
@@ -246,5 +249,41 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
     input: () => ({ mode: "report" }),
     expect: STAFF_ONLY,
     badInputActor: "staff",
+  },
+  recordDemoDeliveryAction: {
+    // The campaigns page's demo button spends credits: admins only; another organisation's
+    // campaign id is not found in the caller's own organisation.
+    prepare: async (w) => {
+      await fund(w.db, w.org.id, 1000);
+      return { campaignId: (await makeActiveCampaign(w.db, w.org.id, 10)).id };
+    },
+    input: (w, p) => ({ orgSlug: w.org.slug, campaignId: p.campaignId, requestId: crypto.randomUUID() }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
+  },
+  createApiKeyAction: {
+    input: (w) => ({ orgSlug: w.org.slug, name: "Platform CI" }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
+  },
+  revokeApiKeyAction: {
+    prepare: async (w) => ({ keyId: (await createApiKey(w.db, { orgId: w.org.id, name: "k", userId: w.users.admin!.id, mode: "test" })).apiKey.id }),
+    input: (w, p) => ({ orgSlug: w.org.slug, keyId: p.keyId }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
+  },
+  setLowBalanceThresholdAction: {
+    input: (w) => ({ orgSlug: w.org.slug, threshold: 100 }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
+  },
+  saveCardAction: {
+    input: (w) => ({ orgSlug: w.org.slug, requestId: crypto.randomUUID(), paymentMethod: "pm_card_visa" }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
+  },
+  setAutoRechargeAction: {
+    prepare: async (w) => {
+      await saveCard(w.db, { org: w.org, userId: w.users.admin!.id, requestId: crypto.randomUUID(), paymentMethod: "pm_card_visa" });
+      return {};
+    },
+    input: (w) => ({ orgSlug: w.org.slug, enabled: true, threshold: 100, packId: w.pack.id }),
+    // The other organisation has no saved card: turning auto-recharge on is refused there.
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "conflict", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
   },
 };
