@@ -11,6 +11,7 @@ export function NavLinks({ slug }: { slug: string }) {
     { href: `/orgs/${slug}/billing/top-up`, label: "Top up" },
     { href: `/orgs/${slug}/billing/plan`, label: "Plan" },
     { href: `/orgs/${slug}/campaigns`, label: "Campaigns" },
+    { href: `/orgs/${slug}/settings`, label: "Settings" },
   ];
   return (
     <nav aria-label="Main" className="-mx-1 flex gap-1 overflow-x-auto">

@@ -21,12 +21,14 @@ import { startEmulatorProcess, type EmulatorHandle } from "./emulator-process";
 import { localSecrets } from "./secrets";
 import { PORTS } from "./ports";
 import { runMigrations } from "../db/migrate";
-import { DEMO_USERS, seed } from "../lib/demo/seed";
+import { DEMO_USERS, seed, type DemoApi } from "../lib/demo/seed";
 import { demoProblems } from "../lib/deployment";
 import { log } from "../lib/log";
 import { describeSync, syncStripeCatalogue } from "./stripe-sync";
 
 const args = new Set(process.argv.slice(2));
+/** The demo API key and campaign the banner prints (from the seed). */
+let demoApi: DemoApi | undefined;
 const mode: "dev" | "preview" | "e2e" = args.has("--e2e") ? "e2e" : args.has("--preview") ? "preview" : "dev";
 const root = path.resolve(import.meta.dirname, "..");
 const port = Number(process.env.PORT || (mode === "e2e" ? PORTS.e2eApp : 3000));
@@ -93,7 +95,7 @@ async function main() {
   env.DATABASE_URL = pg.url;
   step("Migrating and seeding the demo data…");
   await runMigrations(pg.url);
-  await seed(pg.url);
+  demoApi = await seed(pg.url);
 
   if (!realStripe) {
     step("Stripe emulator…");
@@ -162,6 +164,14 @@ function banner(realStripe: boolean, externalDb: boolean) {
     ...DEMO_USERS.map((u) => `    ${u.email.padEnd(24)} ${u.password.padEnd(18)} ${u.label}`),
     "",
   ];
+  if (demoApi) {
+    lines.push(
+      `  Delivery API demo key (Bluebird Coffee): ${demoApi.apiKey}`,
+      `    curl -X POST http://localhost:${port}/api/v1/campaigns/${demoApi.campaignId ?? "<campaign id>"}/deliveries \\`,
+      `      -H "Authorization: Bearer ${demoApi.apiKey}" -H "Idempotency-Key: $(uuidgen)" -H "Content-Type: application/json" -d '{}'`,
+      "",
+    );
+  }
   if (realStripe) lines.push(`  Webhooks: stripe listen --forward-to localhost:${port}/api/stripe/webhook`, "");
   lines.push("  Ctrl-C stops everything.", "  ─────────────────────────────────────────────────────────────", "");
   console.log(lines.join("\n"));

@@ -5,7 +5,7 @@ import type { DbOrTx } from "@/db/client";
 import { apiKeys, type ApiKey } from "@/db/schema";
 import { AppError } from "../errors";
 import { log } from "../log";
-import { generateApiKey, hashApiKey, looksLikeApiKey, type KeyMode } from "./keys";
+import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey, type KeyMode } from "./keys";
 
 export type ApiKeyView = Pick<ApiKey, "id" | "name" | "prefix" | "createdAt" | "revokedAt" | "lastUsedAt">;
 
@@ -51,5 +51,5 @@ export async function authenticateApiKey(db: DbOrTx, key: string): Promise<{ key
 /** Inserts a key whose secret is known in advance (demo data only: lib/demo). */
 export async function ensureKnownApiKey(db: DbOrTx, p: { orgId: string; name: string; key: string }): Promise<void> {
   if (!looksLikeApiKey(p.key)) throw new Error("not an API key");
-  await db.insert(apiKeys).values({ orgId: p.orgId, name: p.name, prefix: p.key.slice(0, 14), keyHash: hashApiKey(p.key) }).onConflictDoNothing();
+  await db.insert(apiKeys).values({ orgId: p.orgId, name: p.name, prefix: displayPrefix(p.key), keyHash: hashApiKey(p.key) }).onConflictDoNothing();
 }

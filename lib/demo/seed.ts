@@ -9,6 +9,8 @@ import { campaigns, coupons, creditPacks, memberships, organizations, users } fr
 import { hashPassword } from "../auth/password";
 import { grantCredits } from "../ledger/ledger";
 import { DEMO_PASSWORD, DEMO_USERS } from "./accounts";
+import { ensureKnownApiKey } from "../api-keys/service";
+import { DEMO_API_KEY } from "./api-key";
 
 export { DEMO_PASSWORD, DEMO_USERS };
 
@@ -46,7 +48,10 @@ const CAMPAIGNS = [
   { org: "bluebird", name: "Barista takeover", status: "approved" as const, pauseReason: null, cost: 70 },
 ];
 
-export async function seed(databaseUrl: string): Promise<void> {
+/** What `npm run dev` prints for trying the delivery API. */
+export type DemoApi = { apiKey: string; campaignId: string | null };
+
+export async function seed(databaseUrl: string): Promise<DemoApi> {
   const { db, sql } = createDb(databaseUrl, { max: 2 });
   try {
     await db.insert(organizations).values(ORGS).onConflictDoNothing({ target: organizations.slug });
@@ -94,6 +99,11 @@ export async function seed(databaseUrl: string): Promise<void> {
         description: "Welcome bonus",
       }),
     );
+
+    // The delivery API's demo key (only its hash is stored), for Bluebird's running campaign.
+    await ensureKnownApiKey(db, { orgId: orgId("bluebird"), name: "Demo key (dev data)", key: DEMO_API_KEY });
+    const [running] = await db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.name, "Morning ritual reels"));
+    return { apiKey: DEMO_API_KEY, campaignId: running?.id ?? null };
   } finally {
     await sql.end();
   }

@@ -7,13 +7,8 @@ import "server-only";
 import Stripe from "stripe";
 import { stripe } from "./client";
 
-export const SETUP_TEST_CARDS = [
-  { paymentMethod: "pm_card_visa", label: "Visa — charges succeed" },
-  { paymentMethod: "pm_card_chargeCustomerFail", label: "Saves, then every charge is declined" },
-  { paymentMethod: "pm_card_visa_chargeDeclined", label: "Declined when saving" },
-] as const;
-export type SetupTestCard = (typeof SETUP_TEST_CARDS)[number]["paymentMethod"];
-export const SETUP_TEST_PAYMENT_METHODS = SETUP_TEST_CARDS.map((c) => c.paymentMethod) as [SetupTestCard, ...SetupTestCard[]];
+export { SETUP_TEST_CARDS, SETUP_TEST_PAYMENT_METHODS, type SetupTestCard } from "./setup-test-cards";
+import type { SetupTestCard } from "./setup-test-cards";
 
 export type SavedCard = { paymentMethodId: string; brand: string | null; last4: string | null };
 

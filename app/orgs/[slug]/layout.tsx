@@ -3,6 +3,8 @@ import { getDb } from "@/db/client";
 import { listUserOrgs } from "@/lib/auth/access";
 import { orgPageAccess } from "@/lib/auth/org-page";
 import { orgBalance } from "@/lib/billing/queries";
+import { depletionForecast, getBalanceSettings } from "@/lib/balance-care/queries";
+import { LowBalanceBanner } from "@/components/low-balance-banner";
 import { formatCredits } from "@/lib/money/money";
 import { NavLinks } from "@/components/nav-links";
 import { OrgSwitcher, SignOutButton } from "@/components/user-menu";
@@ -13,7 +15,9 @@ export default async function OrgLayout({ children, params }: { children: React.
   const { slug } = await params;
   const access = await orgPageAccess(slug);
   const db = getDb();
-  const [balance, orgs] = await Promise.all([orgBalance(db, access.org.id), listUserOrgs(db, access.user.id)]);
+  const [balance, orgs, settings] = await Promise.all([orgBalance(db, access.org.id), listUserOrgs(db, access.user.id), getBalanceSettings(db, access.org.id)]);
+  const threshold = settings?.lowBalanceThreshold ?? null;
+  const forecastDays = threshold !== null && balance < threshold ? await depletionForecast(db, access.org.id, balance) : null;
   return (
     <div className="min-h-dvh">
       <header className="border-b border-slate-200 bg-white">
@@ -41,6 +45,7 @@ export default async function OrgLayout({ children, params }: { children: React.
           </div>
         </div>
       </header>
+      <LowBalanceBanner slug={slug} balance={balance} threshold={threshold} forecastDays={forecastDays} canTopUp={access.role !== null} />
       <main className="mx-auto max-w-5xl px-4 py-6 sm:py-8">{children}</main>
     </div>
   );

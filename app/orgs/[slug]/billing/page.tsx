@@ -6,6 +6,9 @@ import { campaignCounts, orgBalance } from "@/lib/billing/queries";
 import { listEntries } from "@/lib/ledger/queries";
 import { formatCredits } from "@/lib/money/money";
 import { LedgerList } from "@/components/ledger-table";
+import { dailyUsage, depletionForecast, recentNotifications } from "@/lib/balance-care/queries";
+import { forecastSentence } from "@/lib/balance-care/rules";
+import { UsageChart } from "@/components/billing/usage-chart";
 import { PausedNotice } from "@/components/paused-notice";
 import { PastDueBanner } from "@/components/plan/past-due-banner";
 import { pastDue } from "@/lib/subscriptions/queries";
@@ -17,7 +20,15 @@ export default async function BillingOverview({ params }: { params: Promise<{ sl
   const { slug } = await params;
   const { org, role } = await orgPageAccess(slug);
   const db = getDb();
-  const [balance, counts, recent, delinquent] = await Promise.all([orgBalance(db, org.id), campaignCounts(db, org.id), listEntries(db, { orgId: org.id, limit: 5 }), pastDue(db, org.id)]);
+  const [balance, counts, recent, delinquent, usage, notices] = await Promise.all([
+    orgBalance(db, org.id),
+    campaignCounts(db, org.id),
+    listEntries(db, { orgId: org.id, limit: 5 }),
+    pastDue(db, org.id),
+    dailyUsage(db, org.id, 30),
+    recentNotifications(db, org.id, 5),
+  ]);
+  const forecastDays = await depletionForecast(db, org.id, balance);
   return (
     <>
       <PageTitle title="Billing" subtitle="Credits pay for campaign deliveries. Top up any time." />
@@ -29,6 +40,7 @@ export default async function BillingOverview({ params }: { params: Promise<{ sl
           <p className="mt-1 text-4xl font-semibold tabular-nums">
             <span data-testid="balance">{formatCredits(balance)}</span> <span className="text-lg font-normal text-slate-500">credits</span>
           </p>
+          <p data-testid="forecast" className="mt-1 text-sm text-slate-600">{forecastSentence(forecastDays)}</p>
           {balance < 0 && <p className="mt-2 text-sm text-red-700">Your balance is negative after a reversal. Spending is blocked until it is covered.</p>}
           <div className="mt-4 flex flex-wrap gap-2">
             {role !== null && <ButtonLink href={`/orgs/${slug}/billing/top-up`}>Top up credits</ButtonLink>}
@@ -46,6 +58,23 @@ export default async function BillingOverview({ params }: { params: Promise<{ sl
           </Link>
         </Card>
       </div>
+      <Card className="mt-4">
+        <h2 className="mb-2 font-semibold">Credits in and out</h2>
+        <UsageChart data={usage} />
+      </Card>
+      {notices.length > 0 && (
+        <Card className="mt-4">
+          <h2 className="mb-2 font-semibold">Notices</h2>
+          <ul className="divide-y divide-slate-100" data-testid="notices">
+            {notices.map((n) => (
+              <li key={n.id} data-kind={n.kind} className="py-2 text-sm">
+                <span className="text-slate-500">{n.createdAt.toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" })} UTC · </span>
+                {n.message}
+              </li>
+            ))}
+          </ul>
+        </Card>
+      )}
       <Card className="mt-4">
         <div className="mb-2 flex items-center justify-between">
           <h2 className="font-semibold">Recent transactions</h2>

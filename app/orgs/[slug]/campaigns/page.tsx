@@ -2,6 +2,8 @@ import type { Metadata } from "next";
 import { getDb } from "@/db/client";
 import { orgPageAccess } from "@/lib/auth/org-page";
 import { listCampaigns } from "@/lib/billing/queries";
+import { campaignSpend } from "@/lib/balance-care/queries";
+import { RecordDeliveryButton } from "@/components/deliveries/record-delivery-button";
 import { formatCredits } from "@/lib/money/money";
 import { CampaignStatusBadge } from "@/components/campaign-status";
 import { PausedNotice } from "@/components/paused-notice";
@@ -11,8 +13,9 @@ export const metadata: Metadata = { title: "Campaigns" };
 
 export default async function Campaigns({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
-  const { org } = await orgPageAccess(slug);
-  const campaigns = await listCampaigns(getDb(), org.id);
+  const { org, role } = await orgPageAccess(slug);
+  const db = getDb();
+  const [campaigns, spend] = await Promise.all([listCampaigns(db, org.id), campaignSpend(db, org.id)]);
   const pausedForCredits = campaigns.filter((c) => c.status === "paused" && c.pauseReason === "insufficient_credits").length;
   return (
     <>
@@ -30,8 +33,15 @@ export default async function Campaigns({ params }: { params: Promise<{ slug: st
                   <p className="text-sm text-slate-600">
                     {formatCredits(c.costPerDelivery)} credits per delivery · {formatCredits(c.deliveriesCount)} deliveries
                   </p>
+                  <p className="text-sm text-slate-600" data-testid="campaign-spend">
+                    Spent {formatCredits(spend.get(c.id)?.total ?? 0)} credits · {formatCredits(spend.get(c.id)?.last7Days ?? 0)} in the last 7 days
+                  </p>
+                  <p className="font-mono text-xs text-slate-400" title="Campaign id (delivery API)">{c.id}</p>
                 </div>
-                <CampaignStatusBadge campaign={c} />
+                <div className="flex items-center gap-3">
+                  {role === "admin" && c.status === "active" && <RecordDeliveryButton slug={slug} campaignId={c.id} campaignName={c.name} />}
+                  <CampaignStatusBadge campaign={c} />
+                </div>
               </li>
             ))}
           </ul>
