@@ -10,7 +10,7 @@ export function LowBalanceBanner({ slug, balance, threshold, forecastDays, canTo
     <div data-testid="low-balance-banner" role="status" className="border-b border-amber-300 bg-amber-50">
       <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-2">
         <p className="text-sm text-amber-900">
-          <strong className="font-semibold">Low balance:</strong> {formatCredits(balance)} credits, below your threshold of {formatCredits(threshold)}. {forecastSentence(forecastDays)}
+          <strong className="font-semibold">Low balance:</strong> {formatCredits(balance)} credits, below your threshold of {formatCredits(threshold)}. {forecastSentence(forecastDays, balance)}
         </p>
         {canTopUp && <ButtonLink href={`/orgs/${slug}/billing/top-up`}>Top up credits</ButtonLink>}
       </div>

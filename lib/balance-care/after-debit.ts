@@ -30,7 +30,7 @@ export async function afterDebit(
         orgId: p.orgId,
         kind: "low_balance",
         causeKey: `low_balance:${p.entry.id}`,
-        message: `The balance fell below ${formatCredits(s.lowBalanceThreshold!)} credits (${formatCredits(after)} left). ${forecastSentence(days)}`,
+        message: `The balance fell below ${formatCredits(s.lowBalanceThreshold!)} credits (${formatCredits(after)} left). ${forecastSentence(days, after)}`,
         data: { threshold: s.lowBalanceThreshold, balance: after, forecastDays: days, entryId: p.entry.id },
       })
       .onConflictDoNothing();

@@ -47,8 +47,10 @@ describe("depletionForecastDays", () => {
     );
   });
   it("reads as a sentence", () => {
-    expect(forecastSentence(12)).toBe("At the last 7 days' pace, credits last about 12 days.");
-    expect(forecastSentence(1)).toBe("At the last 7 days' pace, credits last about 1 day.");
-    expect(forecastSentence(null)).toBe("No credits spent in the last 7 days.");
+    expect(forecastSentence(12, 500)).toBe("At the last 7 days' pace, credits last about 12 days.");
+    expect(forecastSentence(1, 500)).toBe("At the last 7 days' pace, credits last about 1 day.");
+    expect(forecastSentence(0, 5)).toBe("At the last 7 days' pace, credits last less than a day.");
+    expect(forecastSentence(null, 500)).toBe("No credits spent in the last 7 days.");
+    expect(forecastSentence(0, 0)).toBe("Credits are used up.");
   });
 });

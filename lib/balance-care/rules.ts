@@ -26,8 +26,9 @@ export function depletionForecastDays(balance: number, spentInWindow: number, wi
 }
 
 /** The sentence shown next to the balance and in the low-balance notice. */
-export function forecastSentence(days: number | null): string {
+export function forecastSentence(days: number | null, balance: number): string {
+  if (balance <= 0) return "Credits are used up.";
   if (days === null) return "No credits spent in the last 7 days.";
-  if (days === 0) return "At the last 7 days' pace, credits are used up.";
+  if (days === 0) return "At the last 7 days' pace, credits last less than a day.";
   return `At the last 7 days' pace, credits last about ${days} ${days === 1 ? "day" : "days"}.`;
 }

@@ -42,7 +42,7 @@ describe("low balance", () => {
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatchObject({ kind: "low_balance" });
     expect(notes[0]!.message).toContain("fell below 100 credits");
-    expect(notes[0]!.message).toMatch(/At the last 7 days' pace, credits last about \d+ days?\./);
+    expect(notes[0]!.message).toMatch(/At the last 7 days' pace, credits last (about \d+ days?|less than a day)\./);
     expect((notes[0]!.data as { balance: number }).balance).toBe(90);
 
     // Still below: more deliveries record nothing new.

@@ -40,7 +40,7 @@ export default async function BillingOverview({ params }: { params: Promise<{ sl
           <p className="mt-1 text-4xl font-semibold tabular-nums">
             <span data-testid="balance">{formatCredits(balance)}</span> <span className="text-lg font-normal text-slate-500">credits</span>
           </p>
-          <p data-testid="forecast" className="mt-1 text-sm text-slate-600">{forecastSentence(forecastDays)}</p>
+          <p data-testid="forecast" className="mt-1 text-sm text-slate-600">{forecastSentence(forecastDays, balance)}</p>
           {balance < 0 && <p className="mt-2 text-sm text-red-700">Your balance is negative after a reversal. Spending is blocked until it is covered.</p>}
           <div className="mt-4 flex flex-wrap gap-2">
             {role !== null && <ButtonLink href={`/orgs/${slug}/billing/top-up`}>Top up credits</ButtonLink>}

@@ -36,7 +36,7 @@ export default async function Campaigns({ params }: { params: Promise<{ slug: st
                   <p className="text-sm text-slate-600" data-testid="campaign-spend">
                     Spent {formatCredits(spend.get(c.id)?.total ?? 0)} credits · {formatCredits(spend.get(c.id)?.last7Days ?? 0)} in the last 7 days
                   </p>
-                  <p className="font-mono text-xs text-slate-400" title="Campaign id (delivery API)">{c.id}</p>
+                  <p className="font-mono text-xs text-slate-400" title="Campaign id (delivery API)" data-testid="campaign-id">{c.id}</p>
                 </div>
                 <div className="flex items-center gap-3">
                   {role === "admin" && c.status === "active" && <RecordDeliveryButton slug={slug} campaignId={c.id} campaignName={c.name} />}
