@@ -87,6 +87,7 @@ export function ApiKeysPanel({ slug, keys }: { slug: string; keys: ApiKeyRow[] }
                 <p className="font-medium">{k.name}</p>
                 <p className="text-xs text-slate-500">
                   <code className="font-mono">{k.prefix}…</code> · created {when(k.createdAt)}
+                  {k.lastUsedAt ? ` · last used ${when(k.lastUsedAt)}` : " · never used"}
                   {k.revokedAt ? ` · revoked ${when(k.revokedAt)}` : ""}
                 </p>
               </div>

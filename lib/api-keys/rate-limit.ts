@@ -22,7 +22,11 @@ export async function takeRequest(db: DbOrTx, keyId: string, limit: number = rat
     ON CONFLICT (key_id, window_start) DO UPDATE SET count = api_key_windows.count + 1
     RETURNING count, ceil(extract(epoch from (window_start + interval '1 minute' - now())))::int AS retry_after`);
   const { count, retry_after } = rows[0]!;
-  // The first request of a window clears this key's old windows (they only ever grow otherwise).
-  if (count === 1) await db.execute(sql`DELETE FROM api_key_windows WHERE key_id = ${keyId} AND window_start < now() - interval '10 minutes'`);
+  // The first request of a window clears this key's old windows (they only ever grow otherwise)
+  // and records when the key was last used (to the minute: one write per key per minute).
+  if (count === 1) {
+    await db.execute(sql`DELETE FROM api_key_windows WHERE key_id = ${keyId} AND window_start < now() - interval '10 minutes'`);
+    await db.execute(sql`UPDATE api_keys SET last_used_at = now() WHERE id = ${keyId}`);
+  }
   return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), retryAfterSeconds: Math.max(1, retry_after) };
 }

@@ -3,7 +3,7 @@
 // write nothing, the per-key rate limit, and the pause for credits with its resume by a top-up.
 import { afterEach, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
-import { campaigns, creditEntries, deliveries } from "@/db/schema";
+import { apiKeys, campaigns, creditEntries, deliveries } from "@/db/schema";
 import { revokeApiKey } from "@/lib/api-keys/service";
 import { recordDelivery } from "@/lib/deliveries/service";
 import { resumeCampaignsCoveredBy } from "@/lib/campaigns/service";
@@ -158,6 +158,8 @@ describe("delivery API", () => {
       expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect(Number(r.headers.get("retry-after"))).toBeLessThanOrEqual(60);
     }
+    const [used] = await db.select().from(apiKeys).where(eq(apiKeys.id, w.apiKey.id));
+    expect(used!.lastUsedAt).not.toBeNull();
     // Another key of the same organisation has its own window.
     expect((await callDeliveryApi(db, w.campaign.id, { key: second.key })).status).toBe(201);
     const s = await snapshot(db, w.org.id);
