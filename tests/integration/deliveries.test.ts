@@ -6,6 +6,8 @@ import { and, eq } from "drizzle-orm";
 import { apiKeys, campaigns, creditEntries, deliveries } from "@/db/schema";
 import { revokeApiKey } from "@/lib/api-keys/service";
 import { recordDelivery } from "@/lib/deliveries/service";
+import { recordDemoDeliveryDef } from "@/lib/deliveries/actions";
+import { runOrgAction } from "@/lib/actions/org-action";
 import { resumeCampaignsCoveredBy } from "@/lib/campaigns/service";
 import { grantCredits } from "@/lib/ledger/ledger";
 import { useTestDatabase } from "../support/context";
@@ -16,6 +18,7 @@ const { db } = useTestDatabase();
 
 afterEach(() => {
   delete process.env.API_RATE_LIMIT_PER_MINUTE;
+  delete process.env.CREDITLOOP_DEPLOYMENT;
 });
 
 async function world(balance: number, cost = 10) {
@@ -205,5 +208,20 @@ describe("delivery API", () => {
       if (s.balance >= 10) expect(s.campaigns[0]!.status).toBe("active");
       expect(s.balance).toBe(s.ledgerSum);
     }
+  });
+
+  it("the demo button's action records through the same path in demo deployments, and is refused in production", async () => {
+    const w = await world(100, 10);
+    const requestId = crypto.randomUUID();
+    const input = { orgSlug: w.org.slug, campaignId: w.campaign.id, requestId };
+    const first = await runOrgAction(recordDemoDeliveryDef, w.admin, input, db);
+    const again = await runOrgAction(recordDemoDeliveryDef, w.admin, input, db);
+    expect(first).toMatchObject({ ok: true, data: { credits: 10, balanceAfter: 90, replayed: false } });
+    expect(again).toMatchObject({ ok: true, data: { balanceAfter: 90, replayed: true } });
+    process.env.CREDITLOOP_DEPLOYMENT = "production";
+    expect(await runOrgAction(recordDemoDeliveryDef, w.admin, { ...input, requestId: crypto.randomUUID() }, db)).toMatchObject({ ok: false, code: "forbidden" });
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(90);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(1);
   });
 });

@@ -4,6 +4,7 @@ import { orgPageAccess } from "@/lib/auth/org-page";
 import { listCampaigns } from "@/lib/billing/queries";
 import { campaignSpend } from "@/lib/balance-care/queries";
 import { RecordDeliveryButton } from "@/components/deliveries/record-delivery-button";
+import { demoAccessAllowed } from "@/lib/deployment";
 import { formatCredits } from "@/lib/money/money";
 import { CampaignStatusBadge } from "@/components/campaign-status";
 import { PausedNotice } from "@/components/paused-notice";
@@ -15,6 +16,7 @@ export default async function Campaigns({ params }: { params: Promise<{ slug: st
   const { slug } = await params;
   const { org, role } = await orgPageAccess(slug);
   const db = getDb();
+  const demoButton = demoAccessAllowed(process.env);
   const [campaigns, spend] = await Promise.all([listCampaigns(db, org.id), campaignSpend(db, org.id)]);
   const pausedForCredits = campaigns.filter((c) => c.status === "paused" && c.pauseReason === "insufficient_credits").length;
   return (
@@ -39,7 +41,7 @@ export default async function Campaigns({ params }: { params: Promise<{ slug: st
                   <p className="font-mono text-xs text-slate-400" title="Campaign id (delivery API)" data-testid="campaign-id">{c.id}</p>
                 </div>
                 <div className="flex items-center gap-3">
-                  {role === "admin" && c.status === "active" && <RecordDeliveryButton slug={slug} campaignId={c.id} campaignName={c.name} />}
+                  {demoButton && role === "admin" && c.status === "active" && <RecordDeliveryButton slug={slug} campaignId={c.id} campaignName={c.name} />}
                   <CampaignStatusBadge campaign={c} />
                 </div>
               </li>
