@@ -1,30 +1,39 @@
 // Organisation API keys: create (the key is returned once, only its hash is stored), revoke,
 // list, and authenticate a presented key. Authorisation (admins only) is the action wrapper's.
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import type { DbOrTx } from "@/db/client";
+import type { Db, DbOrTx } from "@/db/client";
 import { apiKeys, type ApiKey } from "@/db/schema";
 import { AppError } from "../errors";
 import { log } from "../log";
+import { recordAudit } from "../audit/audit";
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey, type KeyMode } from "./keys";
 
 export type ApiKeyView = Pick<ApiKey, "id" | "name" | "prefix" | "createdAt" | "revokedAt" | "lastUsedAt">;
 
 const view = { id: apiKeys.id, name: apiKeys.name, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt, lastUsedAt: apiKeys.lastUsedAt };
 
-export async function createApiKey(db: DbOrTx, p: { orgId: string; name: string; userId: string; mode: KeyMode }): Promise<{ key: string; apiKey: ApiKeyView }> {
+export async function createApiKey(db: Db, p: { orgId: string; name: string; userId: string; mode: KeyMode }): Promise<{ key: string; apiKey: ApiKeyView }> {
   const { key, prefix, hash } = generateApiKey(p.mode);
-  const [row] = await db.insert(apiKeys).values({ orgId: p.orgId, name: p.name, prefix, keyHash: hash, createdByUserId: p.userId }).returning(view);
+  const row = await db.transaction(async (tx) => {
+    const [created] = await tx.insert(apiKeys).values({ orgId: p.orgId, name: p.name, prefix, keyHash: hash, createdByUserId: p.userId }).returning(view);
+    await recordAudit(tx, { actorUserId: p.userId, action: "apikey.create", target: { type: "api_key", id: created!.id }, orgId: p.orgId, details: { name: p.name, prefix } });
+    return created;
+  });
   log.info({ event: "api_key_created", orgId: p.orgId, apiKeyId: row!.id, prefix, userId: p.userId }, "API key created");
   return { key, apiKey: row! };
 }
 
 /** Revokes a key of this organisation; revoking a revoked key changes nothing. */
-export async function revokeApiKey(db: DbOrTx, p: { orgId: string; keyId: string; userId: string }): Promise<ApiKeyView> {
-  const [row] = await db
-    .update(apiKeys)
-    .set({ revokedAt: sql`now()`, revokedByUserId: p.userId })
-    .where(and(eq(apiKeys.id, p.keyId), eq(apiKeys.orgId, p.orgId), isNull(apiKeys.revokedAt)))
-    .returning(view);
+export async function revokeApiKey(db: Db, p: { orgId: string; keyId: string; userId: string }): Promise<ApiKeyView> {
+  const row = await db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: sql`now()`, revokedByUserId: p.userId })
+      .where(and(eq(apiKeys.id, p.keyId), eq(apiKeys.orgId, p.orgId), isNull(apiKeys.revokedAt)))
+      .returning(view);
+    if (revoked) await recordAudit(tx, { actorUserId: p.userId, action: "apikey.revoke", target: { type: "api_key", id: revoked.id }, orgId: p.orgId, details: { name: revoked.name, prefix: revoked.prefix } });
+    return revoked;
+  });
   if (row) {
     log.info({ event: "api_key_revoked", orgId: p.orgId, apiKeyId: row.id, userId: p.userId }, "API key revoked");
     return row;

@@ -16,7 +16,7 @@ export const setLowBalanceThresholdDef = defineOrgAction({
   role: "admin",
   schema: z.object({ orgSlug: orgSlugField, threshold: credits.nullable() }),
   handler: async ({ db, access, input }) => {
-    const s = await setLowBalanceThreshold(db, { orgId: access.org.id, threshold: input.threshold });
+    const s = await setLowBalanceThreshold(db, { orgId: access.org.id, threshold: input.threshold, userId: access.user.id });
     return { lowBalanceThreshold: s.lowBalanceThreshold };
   },
 });
@@ -36,7 +36,7 @@ export const setAutoRechargeDef = defineOrgAction({
   role: "admin",
   schema: z.object({ orgSlug: orgSlugField, enabled: z.boolean(), threshold: credits, packId: z.string().uuid("Choose a credit pack.") }),
   handler: async ({ db, access, input }) => {
-    const s = await setAutoRecharge(db, { orgId: access.org.id, enabled: input.enabled, threshold: input.threshold, packId: input.packId });
+    const s = await setAutoRecharge(db, { orgId: access.org.id, enabled: input.enabled, threshold: input.threshold, packId: input.packId, userId: access.user.id });
     return { enabled: s.autoRechargeEnabled, threshold: s.autoRechargeThreshold };
   },
 });

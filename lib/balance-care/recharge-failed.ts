@@ -6,6 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { balanceSettings, notifications, type Purchase } from "@/db/schema";
 import { log } from "../log";
+import { recordAudit } from "../audit/audit";
 
 export async function autoRechargeFailed(tx: Tx, purchase: Pick<Purchase, "id" | "orgId">, failure: { code: string; message: string }): Promise<void> {
   const reason = `The automatic top-up was declined (${failure.message.replace(/\.$/, "")}). Auto-recharge is off until an admin saves a card and turns it on again.`;
@@ -17,5 +18,6 @@ export async function autoRechargeFailed(tx: Tx, purchase: Pick<Purchase, "id" |
     .insert(notifications)
     .values({ orgId: purchase.orgId, kind: "auto_recharge_failed", causeKey: `auto_recharge_failed:${purchase.id}`, message: reason, data: { purchaseId: purchase.id, code: failure.code } })
     .onConflictDoNothing();
+  await recordAudit(tx, { actorUserId: null, action: "autorecharge.disabled", target: { type: "organization", id: purchase.orgId }, orgId: purchase.orgId, details: { purchaseId: purchase.id, code: failure.code } });
   log.warn({ event: "auto_recharge_failed", orgId: purchase.orgId, purchaseId: purchase.id, code: failure.code }, "auto-recharge payment failed; auto-recharge turned off");
 }

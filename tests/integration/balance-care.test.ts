@@ -3,7 +3,7 @@
 // deliveries, credits through settlement, and a declined card turning auto-recharge off.
 import { describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
-import { balanceSettings, notifications, purchases } from "@/db/schema";
+import { auditLog, balanceSettings, notifications, purchases } from "@/db/schema";
 import { recordDelivery } from "@/lib/deliveries/service";
 import { runQueuedJobs } from "@/lib/jobs/workers";
 import { saveCard, setAutoRecharge, setLowBalanceThreshold } from "@/lib/balance-care/settings";
@@ -136,6 +136,13 @@ describe("auto-recharge", () => {
     await drainDeliveries();
     await runQueuedJobs(db);
     expect(await db.select().from(notifications).where(and(eq(notifications.orgId, w.org.id), eq(notifications.kind, "auto_recharge_failed")))).toHaveLength(1);
+    // The audit log tells who saved the card and turned it on, and that the system turned it off.
+    const audit = await db.select().from(auditLog).where(eq(auditLog.orgId, w.org.id)).orderBy(auditLog.id);
+    expect(audit.map((a) => [a.action, a.actorUserId])).toEqual([
+      ["card.save", w.admin.id],
+      ["autorecharge.set", null],
+      ["autorecharge.disabled", null],
+    ]);
     // Further crossings start nothing while it is off.
     await fund(db, w.org.id, 100);
     await Promise.all(Array.from({ length: 10 }, (_, i) => deliver(w.org.id, w.campaign.id, `e-${i}`)));

@@ -3,7 +3,7 @@
 // write nothing, the per-key rate limit, and the pause for credits with its resume by a top-up.
 import { afterEach, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
-import { apiKeys, campaigns, creditEntries, deliveries } from "@/db/schema";
+import { apiKeys, auditLog, campaigns, creditEntries, deliveries } from "@/db/schema";
 import { revokeApiKey } from "@/lib/api-keys/service";
 import { recordDelivery } from "@/lib/deliveries/service";
 import { recordDemoDeliveryDef } from "@/lib/deliveries/actions";
@@ -98,6 +98,12 @@ describe("delivery API", () => {
     const other = await world(100, 10);
     const revoked = await makeApiKey(db, w.org.id, w.admin.id);
     await revokeApiKey(db, { orgId: w.org.id, keyId: revoked.apiKey.id, userId: w.admin.id });
+    const audit = await db.select().from(auditLog).where(eq(auditLog.orgId, w.org.id)).orderBy(auditLog.id);
+    expect(audit.map((a) => [a.action, a.targetId, a.actorUserId])).toEqual([
+      ["apikey.create", w.apiKey.id, w.admin.id],
+      ["apikey.create", revoked.apiKey.id, w.admin.id],
+      ["apikey.revoke", revoked.apiKey.id, w.admin.id],
+    ]);
     const before = await deliveryFingerprint(db);
 
     const cases: [string, Promise<Awaited<ReturnType<typeof callDeliveryApi>>>, number, string][] = [
