@@ -22,7 +22,7 @@ test("deliveries drain the balance, the campaign pauses, a top-up resumes it", a
   await page.goto("/orgs/acme/settings/balance");
   await page.getByTestId("low-balance-threshold").fill("300");
   await page.getByTestId("save-low-balance").click();
-  await expect(page.getByText("Saved.")).toBeVisible();
+  await expect(page.getByText("Saved.", { exact: true })).toBeVisible();
 
   // An API key, shown once.
   await page.goto("/orgs/acme/settings/api-keys");
