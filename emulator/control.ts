@@ -10,6 +10,7 @@ import type { Deliverer } from "./events/deliverer";
 import type { Outbox } from "./events/outbox";
 import type { LatencyRule, Store } from "./store";
 import { authenticate, getPaymentIntent, settleProcessing } from "./resources/payment-intents";
+import { onPaymentIntentSettled } from "./resources/checkout-sessions";
 import type { Ctx } from "./resources/context";
 import type { Scheduler } from "./scheduler";
 import { handleDisputeControl } from "./resources/disputes";
@@ -170,6 +171,7 @@ export async function handleControl(
     const outcome = body.outcome === "succeed" || body.outcome === "fail" ? body.outcome : body.outcome === undefined ? (task?.outcome ?? "succeed") : null;
     if (!outcome) throw invalidRequest('outcome must be "succeed" or "fail"', { param: "outcome" });
     const settled = settleProcessing(ctx, { paymentIntent: pi.id, outcome });
+    onPaymentIntentSettled(ctx, settled);
     store.changed();
     return { status: 200, body: settled };
   }

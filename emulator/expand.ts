@@ -22,6 +22,7 @@ const EXPANDABLE: Record<string, string[]> = {
   invoice: ["customer", "default_payment_method", "confirmation_secret", "payments"] satisfies (keyof Stripe.Invoice)[],
   price: ["product"] satisfies (keyof Stripe.Price)[],
   product: ["default_price"] satisfies (keyof Stripe.Product)[],
+  "checkout.session": ["customer", "invoice", "payment_intent", "subscription"] satisfies (keyof Stripe.Checkout.Session)[],
 };
 
 /** Includable fields: not in a response unless expanded (object type → fields). */
@@ -42,6 +43,7 @@ const FIELD_TYPE: Record<string, string> = {
   subscription: "subscription",
   product: "product",
   default_price: "price",
+  invoice: "invoice",
   confirmation_secret: "invoice.confirmation_secret",
   payments: "list:invoice_payment",
 };

@@ -40,6 +40,7 @@ import { testClockRoutes } from "./resources/test-clocks";
 import { billingPortalRoutes, handleBillingPages } from "./resources/billing-portal";
 import { paymentMethodAttachRoutes } from "./resources/payment-method-attach";
 import { subscriptionScheduleRoutes } from "./resources/subscription-schedules";
+import { checkoutSessionRoutes, handleCheckoutPages, onPaymentIntentSettled } from "./resources/checkout-sessions";
 import { setPublicUrl } from "./billing/env";
 import { tick as billingTick } from "./billing/scheduler";
 
@@ -75,6 +76,8 @@ const ROUTES: Route[] = [
   ...disputeRoutes,
   // Saving cards for off-session payments (resources/setup-intents.ts).
   ...setupIntentRoutes,
+  // Checkout Sessions and their hosted page (emulator/resources/checkout-sessions.ts).
+  ...checkoutSessionRoutes,
 ];
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
@@ -134,7 +137,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const billing = { store, clock, outbox, scheduler };
     try {
       // Billing pages (portal, hosted invoices) and billing settings; then what fell due.
-      const billingPage = handleBillingPages(billing, method, url.pathname, url.search.slice(1), rawBody);
+      const billingPage = handleBillingPages(billing, method, url.pathname, url.search.slice(1), rawBody) ?? handleCheckoutPages(billing, method, url.pathname, rawBody);
       if (billingPage) {
         billingTick(billing);
         res.writeHead(billingPage.status, { "request-id": requestId, ...billingPage.headers });
@@ -268,8 +271,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       console.error("[emulator] billing tick failed", e);
     }
   }, 1000);
+  const billing = () => ({ store, clock, outbox, scheduler });
   scheduler.start((task) => {
-    if (task.kind === "settle_processing") settleProcessing(makeCtx(null, {}), task);
+    if (task.kind === "settle_processing") onPaymentIntentSettled(billing(), settleProcessing(makeCtx(null, {}), task));
   });
 
   return {

@@ -77,6 +77,15 @@ export type State = {
   portalSessions: Record<string, Json>;
   subscriptionSchedules: Record<string, Json>;
   billing: BillingState;
+  /** Checkout Sessions (resources/checkout-sessions.ts), and what each sells (not part of the object). */
+  checkoutSessions: Record<string, Json>;
+  checkoutSessionExtras: Record<string, CheckoutSessionExtras>;
+};
+
+export type CheckoutSessionExtras = {
+  lines: { price: string | null; name: string; unitAmount: number; currency: string; quantity: number }[];
+  paymentIntentMetadata: Record<string, string>;
+  subscriptionData: { metadata: Record<string, string>; trialPeriodDays: number | null };
 };
 
 /** A Stripe object as plain JSON (billing objects; see State). */
@@ -126,6 +135,8 @@ export const emptyState = (apiVersion: string = Stripe.API_VERSION): State => ({
   portalSessions: {},
   subscriptionSchedules: {},
   billing: defaultBillingState(),
+  checkoutSessions: {},
+  checkoutSessionExtras: {},
 });
 
 export class Store {
