@@ -23,6 +23,9 @@ const schema = z
     // Days a past-due subscription keeps campaigns running before they pause for billing
     // (fractions allowed: the end-to-end tests use a few seconds).
     SUBSCRIPTION_GRACE_DAYS: z.coerce.number().min(0).max(60).default(7),
+    // How payments start: "embedded" (the payment form on our pages, default) or "hosted"
+    // (a Stripe Checkout Session: the top-up's Pay and the plan's Start go to Stripe's page).
+    CHECKOUT_MODE: z.enum(["embedded", "hosted"], { message: "must be embedded or hosted" }).default("embedded"),
   })
   .superRefine((env, ctx) => {
     if (!env.STRIPE_SECRET_KEY && !env.STRIPE_EMULATOR_URL) {

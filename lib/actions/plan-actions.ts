@@ -13,6 +13,7 @@ import {
   openBillingPortalDef,
   previewPlanChangeDef,
   setPlanCancellationDef,
+  startPlanCheckoutDef,
   startSubscriptionDef,
   subscriptionStatusDef,
 } from "@/lib/subscriptions/actions";
@@ -51,4 +52,8 @@ export async function setPlanCancellationAction(input: unknown) {
 
 export async function openBillingPortalAction(input: unknown) {
   return runOrgAction(openBillingPortalDef, await currentUser(), input);
+}
+
+export async function startPlanCheckoutAction(input: unknown) {
+  return runOrgAction(startPlanCheckoutDef, await currentUser(), input);
 }

@@ -11,6 +11,7 @@ import {
   confirmTestCardDef,
   purchaseStatusDef,
   quoteTopUpDef,
+  startTopUpCheckoutDef,
   startTopUpDef,
 } from "@/lib/topups/actions";
 
@@ -36,4 +37,8 @@ export async function cancelTopUpAction(input: unknown) {
 
 export async function purchaseStatusAction(input: unknown) {
   return runOrgAction(purchaseStatusDef, await currentUser(), input);
+}
+
+export async function startTopUpCheckoutAction(input: unknown) {
+  return runOrgAction(startTopUpCheckoutDef, await currentUser(), input);
 }

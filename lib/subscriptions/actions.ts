@@ -6,6 +6,8 @@ import { PLANS } from "../plans/catalogue";
 import { TEST_PAYMENT_METHODS } from "../stripe/test-cards";
 import { serverEnv } from "../env";
 import { authenticateFirstInvoice, confirmFirstInvoiceWithTestCard, startSubscription, subscriptionStatus } from "./subscribe";
+import { startPlanCheckout } from "./checkout";
+import { appUrl, requireHostedCheckout } from "../checkout/config";
 import { cancelScheduledChange, changePlan, portalUrl, previewChange, setCancellation } from "./changes";
 
 const planKey = z.enum(PLANS.map((p) => p.key) as [string, ...string[]], { error: "Choose a plan." });
@@ -77,5 +79,16 @@ export const openBillingPortalDef = defineOrgAction({
   handler: ({ db, access, input }) => {
     const base = serverEnv().NEXTAUTH_URL ?? "http://localhost:3000";
     return portalUrl(db, { orgId: access.org.id, returnUrl: new URL(`/orgs/${access.org.slug}/billing/plan`, base).toString(), purpose: input.purpose });
+  },
+});
+
+/** The hosted checkout path: the plan started on Stripe Checkout (lib/subscriptions/checkout.ts). */
+export const startPlanCheckoutDef = defineOrgAction({
+  name: "startPlanCheckout",
+  role: "admin",
+  schema: z.object({ orgSlug: orgSlugField, planKey, interval, requestId: z.string().uuid() }),
+  handler: ({ db, access, input }) => {
+    requireHostedCheckout();
+    return startPlanCheckout(db, { org: access.org, userId: access.user.id, planKey: input.planKey, interval: input.interval, requestId: input.requestId, appUrl: appUrl() });
   },
 });

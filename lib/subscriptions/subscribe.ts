@@ -93,7 +93,7 @@ export async function startSubscription(
   };
 }
 
-async function findByRequest(db: Db, requestId: string, orgId: string): Promise<Subscription | undefined> {
+export async function findByRequest(db: Db, requestId: string, orgId: string): Promise<Subscription | undefined> {
   const [row] = await db.select().from(subscriptions).where(eq(subscriptions.requestId, requestId));
   if (row && row.orgId !== orgId) throw new AppError("conflict", "This request belongs to another organisation. Reload the page.");
   return row;
@@ -147,7 +147,7 @@ export async function syncRow(db: Db, rowId: string, stripeSubscriptionId?: stri
   });
 }
 
-async function withStripe<T>(fn: () => Promise<T>): Promise<T> {
+export async function withStripe<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {

@@ -9,6 +9,8 @@ import { authenticateTestPayment, confirmWithTestCard } from "./confirm";
 import { purchaseStatus } from "./status";
 import { cancelTopUp } from "./cancel";
 import { AppError } from "../errors";
+import { startTopUpCheckout } from "./checkout";
+import { requireHostedCheckout, appUrl } from "../checkout/config";
 
 const couponField = z
   .string()
@@ -76,4 +78,28 @@ export const cancelTopUpDef = defineOrgAction({
   role: "member",
   schema: z.object({ orgSlug: orgSlugField, purchaseId: z.string().uuid() }),
   handler: ({ db, access, input }) => cancelTopUp(db, { orgId: access.org.id, userId: access.user.id, role: access.role, purchaseId: input.purchaseId }),
+});
+
+/** The hosted checkout path: the same purchase, paid on Stripe Checkout (lib/topups/checkout.ts). */
+export const startTopUpCheckoutDef = defineOrgAction({
+  name: "startTopUpCheckout",
+  role: "member",
+  schema: z.object({
+    orgSlug: orgSlugField,
+    packId: z.string().uuid("Choose a credit pack."),
+    couponCode: couponField,
+    requestId: z.string().uuid(),
+  }),
+  handler: ({ db, access, input }) => {
+    requireHostedCheckout();
+    return startTopUpCheckout(db, {
+      org: access.org,
+      userId: access.user.id,
+      role: access.role!,
+      packId: input.packId,
+      couponCode: input.couponCode,
+      requestId: input.requestId,
+      appUrl: appUrl(),
+    });
+  },
 });

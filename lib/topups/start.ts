@@ -5,7 +5,7 @@
 // closed meanwhile (reclaimed, cancelled) never hands out a client secret, and its freshly
 // created intent is cancelled by a job enqueued in the same transaction as the refusal.
 import { and, eq, sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { Db, DbOrTx } from "@/db/client";
 import { creditPacks, purchases, type Organization, type Purchase } from "@/db/schema";
 import { AppError } from "../errors";
 import type { OrgRole } from "../auth/roles";
@@ -37,6 +37,15 @@ export type StartedTopUp = {
 };
 
 export async function startTopUp(db: Db, input: StartTopUpInput): Promise<StartedTopUp> {
+  const purchase = await reservePurchase(db, input);
+  return payEmbedded(db, input, purchase);
+}
+
+/**
+ * The pending purchase for this request (created with its coupon hold, or the one a double submit
+ * already made), shared by the embedded form and the hosted Checkout Session (lib/topups/checkout.ts).
+ */
+export async function reservePurchase(db: Db, input: StartTopUpInput): Promise<Purchase> {
   const couponCode = input.couponCode?.trim() || null;
   if (couponCode && input.role !== "admin") {
     throw new AppError("forbidden", "Only organisation admins can apply coupons.");
@@ -106,7 +115,10 @@ export async function startTopUp(db: Db, input: StartTopUpInput): Promise<Starte
   if (purchase.status !== "pending") {
     throw new AppError("conflict", "This checkout has already finished. Start a new top-up to pay again.");
   }
+  return purchase;
+}
 
+async function payEmbedded(db: Db, input: StartTopUpInput, purchase: Purchase): Promise<StartedTopUp> {
   let clientSecret: string;
   try {
     const customerId = await ensureStripeCustomer(db, input.org);
@@ -164,15 +176,7 @@ async function findByRequest(db: Db, input: StartTopUpInput): Promise<Purchase |
  */
 export async function linkPaymentIntent(db: Db, purchaseId: string, paymentIntentId: string): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(purchases)
-      .set({ stripePaymentIntentId: paymentIntentId, updatedAt: sql`now()` })
-      .where(
-        sql`${purchases.id} = ${purchaseId} AND ${purchases.status} = 'pending'
-            AND (${purchases.stripePaymentIntentId} IS NULL OR ${purchases.stripePaymentIntentId} = ${paymentIntentId})`,
-      )
-      .returning({ id: purchases.id });
-    if (row) return true;
+    if (await tryLinkPaymentIntent(tx, purchaseId, paymentIntentId)) return true;
     const [current] = await tx.select({ pi: purchases.stripePaymentIntentId }).from(purchases).where(eq(purchases.id, purchaseId));
     if (current?.pi !== paymentIntentId) {
       await enqueueCancelIntent(tx, paymentIntentId, purchaseId, "lost_link_race");
@@ -180,4 +184,21 @@ export async function linkPaymentIntent(db: Db, purchaseId: string, paymentInten
     }
     return false;
   });
+}
+
+/**
+ * The guarded link alone, in the caller's transaction: links only a pending purchase not linked to
+ * another intent. (The hosted checkout's webhook uses it without the cancel: an intent paid on
+ * Stripe's page is never cancelled; settlement decides what it means.)
+ */
+export async function tryLinkPaymentIntent(tx: DbOrTx, purchaseId: string, paymentIntentId: string): Promise<boolean> {
+  const [row] = await tx
+    .update(purchases)
+    .set({ stripePaymentIntentId: paymentIntentId, updatedAt: sql`now()` })
+    .where(
+      sql`${purchases.id} = ${purchaseId} AND ${purchases.status} = 'pending'
+          AND (${purchases.stripePaymentIntentId} IS NULL OR ${purchases.stripePaymentIntentId} = ${paymentIntentId})`,
+    )
+    .returning({ id: purchases.id });
+  return Boolean(row);
 }

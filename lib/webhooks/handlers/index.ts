@@ -10,6 +10,7 @@ import { onSubscriptionChanged } from "./subscription-changed";
 import { onSubscriptionScheduleChanged } from "./subscription-schedule-changed";
 import { onInvoicePaid } from "./invoice-paid";
 import { onInvoicePaymentFailed } from "./invoice-payment-failed";
+import { onCheckoutSessionCompleted } from "./checkout-session-completed";
 
 export type { Handler, HandlerResult } from "./types";
 
@@ -34,6 +35,9 @@ export const handlers: HandlerMap = {
   "subscription_schedule.canceled": onSubscriptionScheduleChanged,
   "invoice.paid": onInvoicePaid,
   "invoice.payment_failed": onInvoicePaymentFailed,
+  // The hosted checkout path (CHECKOUT_MODE=hosted): the same finalisation as the embedded one.
+  "checkout.session.completed": onCheckoutSessionCompleted,
+  "checkout.session.async_payment_succeeded": onCheckoutSessionCompleted,
 };
 
 export function handlerFor(event: Stripe.Event): Handler<Stripe.Event> | undefined {

@@ -1,0 +1,88 @@
+// The hosted checkout path of a plan: a subscriptions row is reserved exactly as the embedded start
+// does (status "creating", unique request id, the partial unique index "one live subscription per
+// organisation"), then a Stripe Checkout Session in subscription mode is created for it with the
+// idempotency key subscription:<row id>:checkout and subscription_data.metadata naming the row.
+// Stripe creates the subscription when the customer pays; checkout.session.completed then syncs
+// the row and applies the paid first invoice through the same code as invoice.paid (the grant is
+// keyed by the invoice), so nothing here grants. An organisation's open checkout for the same plan
+// is continued (same session); for another plan, its session is expired at Stripe first and only
+// then is the unpaid row ended — a session that was paid meanwhile makes it the organisation's plan.
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { subscriptions, type Organization, type Subscription } from "@/db/schema";
+import { AppError } from "../errors";
+import { log } from "../log";
+import { planByKey, priceOf, type PlanInterval } from "../plans/catalogue";
+import { stripePriceIdFor } from "../plans/sync";
+import { createPlanCheckoutSession, expireCheckoutSession } from "../stripe/checkout";
+import { ensureStripeCustomer } from "../stripe/customers";
+import { findByRequest, liveSubscription, withStripe } from "./subscribe";
+
+export type StartedPlanCheckout = { subscriptionId: string; url: string };
+
+type Input = { org: Pick<Organization, "id" | "name" | "slug">; userId: string; planKey: string; interval: PlanInterval; requestId: string; appUrl: string };
+
+const ALREADY = "Your organisation already has a plan. Change it below instead.";
+
+export async function startPlanCheckout(db: Db, input: Input): Promise<StartedPlanCheckout> {
+  const plan = planByKey(input.planKey);
+  if (!plan) throw new AppError("not_found", "That plan is not available.");
+  const priceId = await stripePriceIdFor(db, priceOf(plan, input.interval).lookupKey);
+  if (!priceId) throw new AppError("not_found", "Plans are not available yet. Please try again later.");
+
+  let row = await findByRequest(db, input.requestId, input.org.id);
+  if (!row) {
+    const live = await liveSubscription(db, input.org.id);
+    if (live) row = await continueOrReplace(db, live, input);
+  }
+  if (!row) {
+    const customerId = await withStripe(() => ensureStripeCustomer(db, input.org));
+    const [inserted] = await db
+      .insert(subscriptions)
+      .values({ orgId: input.org.id, createdBy: input.userId, requestId: input.requestId, stripeCustomerId: customerId, planKey: plan.key, interval: input.interval })
+      .onConflictDoNothing()
+      .returning();
+    row = inserted ?? (await findByRequest(db, input.requestId, input.org.id));
+    if (!row) {
+      const live = await liveSubscription(db, input.org.id);
+      row = live ? await continueOrReplace(db, live, input) : undefined;
+      if (!row) throw new AppError("conflict", "Someone else is changing this organisation's plan. Reload the page.");
+    }
+  }
+  if (row.status !== "creating" || row.stripeSubscriptionId) throw new AppError("conflict", ALREADY);
+  const session = await withStripe(() => sessionFor(db, row, input.appUrl, input.org.slug));
+  if (session.status !== "open" || !session.url) throw new AppError("conflict", "This plan's checkout has already finished. Reload the page.");
+  log.info({ subscriptionId: row.id, orgId: input.org.id, checkoutSessionId: session.id }, "plan checkout session started");
+  return { subscriptionId: row.id, url: session.url };
+}
+
+/** The row's Checkout Session: created once, the same one back on every retry (idempotency key). */
+async function sessionFor(db: Db, row: Subscription, appUrl: string, slug: string) {
+  const plan = planByKey(row.planKey)!;
+  const priceId = await stripePriceIdFor(db, priceOf(plan, row.interval as PlanInterval).lookupKey);
+  const page = `${appUrl.replace(/\/$/, "")}/orgs/${slug}/billing/plan`;
+  return createPlanCheckoutSession({
+    rowId: row.id,
+    orgId: row.orgId,
+    customerId: row.stripeCustomerId,
+    priceId: priceId!,
+    trialDays: plan.trialDays,
+    successUrl: `${page}?checkout=complete&session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: page,
+  });
+}
+
+/** Same plan still unpaid: continue it. Another plan: expire its session, then end the unpaid row. */
+async function continueOrReplace(db: Db, live: Subscription, input: Input): Promise<Subscription | undefined> {
+  if (live.status !== "creating" || live.stripeSubscriptionId) throw new AppError("conflict", ALREADY);
+  if (live.planKey === input.planKey && live.interval === input.interval) return live;
+  const session = await withStripe(async () => expireCheckoutSession((await sessionFor(db, live, input.appUrl, input.org.slug)).id));
+  if (session.status === "complete") throw new AppError("conflict", "Your plan was just paid. Reload the page.");
+  // Expired at Stripe: it can never be paid, so its row may end (guarded: still unlinked and creating).
+  await db
+    .update(subscriptions)
+    .set({ status: "incomplete_expired", endedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(subscriptions.id, live.id), eq(subscriptions.status, "creating"), isNull(subscriptions.stripeSubscriptionId)));
+  log.info({ subscriptionId: live.id, orgId: live.orgId }, "unpaid plan checkout replaced by another plan choice");
+  return undefined;
+}

@@ -1,0 +1,195 @@
+// The hosted checkout path (issue 7 part 10) through the real SDK, the emulator's hosted checkout
+// page and signed webhooks: a pack bought through a Checkout Session is granted once whatever
+// arrives (checkout.session.completed, its redelivery, a second copy under another event id, the
+// PaymentIntent's own payment_intent.succeeded); an async payment waits and is granted once when
+// it settles; a plan started through a session ends with one live subscription and one grant; an
+// open checkout for another plan is expired before its row ends. Every test asserts on the database.
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { and, eq, notInArray } from "drizzle-orm";
+import type Stripe from "stripe";
+import { creditEntries, purchases, subscriptions, ENDED_SUBSCRIPTION_STATUSES } from "@/db/schema";
+import { runOrgAction } from "@/lib/actions/org-action";
+import { planByKey } from "@/lib/plans/catalogue";
+import { stripe } from "@/lib/stripe/client";
+import { startPlanCheckoutDef } from "@/lib/subscriptions/actions";
+import { startTopUpCheckoutDef } from "@/lib/topups/actions";
+import { processStripeEvent } from "@/lib/webhooks/process";
+import { receiveStripeWebhook } from "@/lib/webhooks/receive";
+import { useTestDatabase } from "../support/context";
+import { drainDeliveries, resendEvent, settlePaymentIntent, setProcessingDelay, startWebhookReceiver } from "../support/emulator";
+import { makeOrg, makePack, makePausedCampaign, makeUser, snapshot } from "../support/fixtures";
+import { syncPlans } from "../support/subscriptions";
+
+const { db } = useTestDatabase();
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>> | undefined;
+beforeEach(async () => {
+  await receiver?.close();
+  receiver = await startWebhookReceiver((body, sig) => receiveStripeWebhook(db, body, sig));
+});
+afterAll(async () => receiver?.close());
+
+/** Submits the emulator's hosted checkout page with a test card (redirects not followed). */
+const payOnPage = (url: string, card: string) =>
+  fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `payment_method=${card}`, redirect: "manual" });
+
+async function eventsOf(type: string): Promise<Stripe.Event[]> {
+  const out: Stripe.Event[] = [];
+  for await (const e of stripe().events.list({ type, limit: 100 })) out.push(e);
+  return out;
+}
+
+async function world() {
+  const org = await makeOrg(db);
+  const member = await makeUser(db, { orgId: org.id, role: "member" });
+  const admin = await makeUser(db, { orgId: org.id, role: "admin" });
+  const pack = await makePack(db, { credits: 500, amount: 4900 });
+  return { org, member, admin, pack };
+}
+
+describe("a pack bought through a Checkout Session", () => {
+  it("is granted once: completed event, its redelivery, a second copy and payment_intent.succeeded", async () => {
+    const w = await world();
+    const paused = await makePausedCampaign(db, w.org.id, 300);
+    const requestId = crypto.randomUUID();
+    const input = { orgSlug: w.org.slug, packId: w.pack.id, requestId };
+    const started = await runOrgAction(startTopUpCheckoutDef, w.member, input, db);
+    if (!started.ok) throw new Error(started.error);
+    // A double submit gets the same purchase and the same session.
+    const again = await runOrgAction(startTopUpCheckoutDef, w.member, input, db);
+    expect(again).toMatchObject({ ok: true, data: started.data });
+    let s = await snapshot(db, w.org.id);
+    expect(s.purchases).toHaveLength(1);
+    expect(s.purchases[0]).toMatchObject({ id: started.data.purchaseId, status: "pending", stripePaymentIntentId: null });
+
+    const res = await payOnPage(started.data.url, "pm_card_visa");
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get("location")!);
+    expect(location.pathname).toBe(`/orgs/${w.org.slug}/billing/purchases/${started.data.purchaseId}`);
+    const sessionId = location.searchParams.get("session_id")!;
+    await drainDeliveries();
+
+    const session = await stripe().checkout.sessions.retrieve(sessionId);
+    expect(session).toMatchObject({ status: "complete", payment_status: "paid", client_reference_id: started.data.purchaseId, amount_total: 4900 });
+    s = await snapshot(db, w.org.id);
+    expect(s.purchases[0]).toMatchObject({ status: "succeeded", stripePaymentIntentId: session.payment_intent });
+    expect(s.entries.filter((e) => e.idempotencyKey === `purchase:${started.data.purchaseId}`)).toHaveLength(1);
+    expect(s.balance).toBe(500);
+    expect(s.ledgerSum).toBe(s.balance);
+    expect(s.campaigns.find((c) => c.id === paused.id)?.status).toBe("active");
+
+    // Redeliveries, a copy under another event id, and the intent's own event: nothing changes.
+    const [completed] = await eventsOf("checkout.session.completed");
+    const [succeeded] = (await eventsOf("payment_intent.succeeded")).filter((e) => (e.data.object as Stripe.PaymentIntent).id === session.payment_intent);
+    expect(completed && succeeded).toBeTruthy();
+    await resendEvent(completed!.id);
+    await resendEvent(succeeded!.id);
+    await drainDeliveries();
+    await processStripeEvent(db, { ...completed!, id: `${completed!.id}_copy` });
+    await processStripeEvent(db, { ...succeeded!, id: `${succeeded!.id}_copy` });
+    const after = await snapshot(db, w.org.id);
+    expect(after.entries).toHaveLength(1);
+    expect(after.balance).toBe(500);
+    expect(after.ledgerSum).toBe(after.balance);
+
+    // The purchase is finished: the same request cannot open another session.
+    const late = await runOrgAction(startTopUpCheckoutDef, w.member, input, db);
+    expect(late).toMatchObject({ ok: false, code: "conflict" });
+  });
+
+  it("a declined card changes nothing; an async payment is granted once when it settles", async () => {
+    const w = await world();
+    await setProcessingDelay(3600);
+    const started = await runOrgAction(startTopUpCheckoutDef, w.member, { orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }, db);
+    if (!started.ok) throw new Error(started.error);
+    expect((await payOnPage(started.data.url, "pm_card_visa_chargeDeclined")).status).toBe(402);
+    await drainDeliveries();
+    let s = await snapshot(db, w.org.id);
+    expect(s.purchases[0]!.status).toBe("pending");
+    expect(s.entries).toHaveLength(0);
+
+    expect((await payOnPage(started.data.url, "pm_card_processing_succeeds")).status).toBe(303);
+    await drainDeliveries();
+    s = await snapshot(db, w.org.id);
+    const [purchase] = await db.select().from(purchases).where(eq(purchases.id, started.data.purchaseId));
+    expect(purchase!.status).toBe("pending");
+    expect(purchase!.stripePaymentIntentId).toMatch(/^pi_/);
+    expect(s.entries).toHaveLength(0);
+
+    await settlePaymentIntent(purchase!.stripePaymentIntentId!, "succeed");
+    await drainDeliveries();
+    expect(await eventsOf("checkout.session.async_payment_succeeded")).toHaveLength(1);
+    s = await snapshot(db, w.org.id);
+    expect(s.purchases[0]!.status).toBe("succeeded");
+    expect(s.entries).toHaveLength(1);
+    expect(s.balance).toBe(500);
+    expect(s.ledgerSum).toBe(s.balance);
+    await setProcessingDelay(5);
+  });
+});
+
+describe("a plan started through a Checkout Session", () => {
+  beforeEach(async () => {
+    await syncPlans(db);
+  });
+
+  it("ends with one live subscription and one grant, whatever is redelivered", async () => {
+    const w = await world();
+    const growth = planByKey("growth")!;
+    const input = { orgSlug: w.org.slug, planKey: "growth", interval: "month", requestId: crypto.randomUUID() };
+    const started = await runOrgAction(startPlanCheckoutDef, w.admin, input, db);
+    if (!started.ok) throw new Error(started.error);
+    // A second tab (another request) for the same plan continues the same row and session.
+    const tab = await runOrgAction(startPlanCheckoutDef, w.admin, { ...input, requestId: crypto.randomUUID() }, db);
+    expect(tab).toMatchObject({ ok: true, data: started.data });
+
+    const res = await payOnPage(started.data.url, "pm_card_visa");
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toContain(`/orgs/${w.org.slug}/billing/plan?checkout=complete&session_id=cs_`);
+    await drainDeliveries();
+
+    const live = await db.select().from(subscriptions).where(and(eq(subscriptions.orgId, w.org.id), notInArray(subscriptions.status, [...ENDED_SUBSCRIPTION_STATUSES])));
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ id: started.data.subscriptionId, status: "active", planKey: "growth", interval: "month" });
+    const atStripe = await stripe().subscriptions.list({ customer: live[0]!.stripeCustomerId, status: "all" });
+    expect(atStripe.data).toHaveLength(1);
+    expect(atStripe.data[0]!.id).toBe(live[0]!.stripeSubscriptionId);
+
+    const grants = async () => db.select().from(creditEntries).where(and(eq(creditEntries.orgId, w.org.id), eq(creditEntries.kind, "subscription_grant")));
+    expect(await grants()).toHaveLength(1);
+    expect((await grants())[0]!.amount).toBe(growth.creditsPerMonth);
+
+    const [completed] = await eventsOf("checkout.session.completed");
+    await resendEvent(completed!.id);
+    await drainDeliveries();
+    await processStripeEvent(db, { ...completed!, id: `${completed!.id}_copy` });
+    for (const e of await eventsOf("invoice.paid")) await processStripeEvent(db, { ...e, id: `${e.id}_copy` });
+    expect(await grants()).toHaveLength(1);
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(growth.creditsPerMonth);
+    expect(s.ledgerSum).toBe(s.balance);
+
+    // The organisation has its plan now: another start is refused.
+    const more = await runOrgAction(startPlanCheckoutDef, w.admin, { ...input, planKey: "scale", requestId: crypto.randomUUID() }, db);
+    expect(more).toMatchObject({ ok: false, code: "conflict" });
+  });
+
+  it("choosing another plan expires the open session first; the old page can no longer be paid", async () => {
+    const w = await world();
+    const first = await runOrgAction(startPlanCheckoutDef, w.admin, { orgSlug: w.org.slug, planKey: "growth", interval: "month", requestId: crypto.randomUUID() }, db);
+    if (!first.ok) throw new Error(first.error);
+    const second = await runOrgAction(startPlanCheckoutDef, w.admin, { orgSlug: w.org.slug, planKey: "scale", interval: "month", requestId: crypto.randomUUID() }, db);
+    if (!second.ok) throw new Error(second.error);
+    expect(second.data.subscriptionId).not.toBe(first.data.subscriptionId);
+    expect((await payOnPage(first.data.url, "pm_card_visa")).status).toBe(410);
+    const [old] = await db.select().from(subscriptions).where(eq(subscriptions.id, first.data.subscriptionId));
+    expect(old!.status).toBe("incomplete_expired");
+
+    expect((await payOnPage(second.data.url, "pm_card_visa")).status).toBe(303);
+    await drainDeliveries();
+    const live = await db.select().from(subscriptions).where(and(eq(subscriptions.orgId, w.org.id), notInArray(subscriptions.status, [...ENDED_SUBSCRIPTION_STATUSES])));
+    expect(live.map((r) => [r.id, r.status, r.planKey])).toEqual([[second.data.subscriptionId, "active", "scale"]]);
+    const s = await snapshot(db, w.org.id);
+    expect(s.entries).toHaveLength(1);
+    expect(s.balance).toBe(planByKey("scale")!.creditsPerMonth);
+  });
+});
