@@ -15,6 +15,7 @@ import {
   openBillingPortalAction,
   previewPlanChangeAction,
   setPlanCancellationAction,
+  startPlanCheckoutAction,
   startSubscriptionAction,
   subscriptionStatusAction,
 } from "@/lib/actions/plan-actions";
@@ -36,8 +37,19 @@ const LIVE = ["active", "trialing", "past_due", "unpaid", "paused"];
 const date = (iso: string | null) => (iso ? formatDateTime(new Date(iso)) : "—");
 const STATUS_TONE: Record<string, "green" | "amber" | "red" | "slate" | "indigo"> = { active: "green", trialing: "indigo", past_due: "red", unpaid: "red", incomplete: "amber", canceled: "slate" };
 
-export function PlanManager(props: { slug: string; plans: PlanCard[]; current: CurrentPlanView | null; canManage: boolean; payment: PaymentConfig; creditsGranted: number }) {
-  const { slug, plans, current, canManage, payment } = props;
+export function PlanManager(props: {
+  slug: string;
+  plans: PlanCard[];
+  current: CurrentPlanView | null;
+  canManage: boolean;
+  payment: PaymentConfig;
+  creditsGranted: number;
+  /** "hosted": Start goes to Stripe Checkout (CHECKOUT_MODE); "embedded": the payment form here. */
+  checkoutMode?: "embedded" | "hosted";
+  /** Back from Stripe Checkout with this subscription not running yet: show it settling. */
+  settlingId?: string | null;
+}) {
+  const { slug, plans, current, canManage, payment, checkoutMode = "embedded" } = props;
   const router = useRouter();
   const [interval, setInterval] = useState<Interval>(current?.interval ?? "month");
   const [busy, setBusy] = useState<string | null>(null);
@@ -46,7 +58,7 @@ export function PlanManager(props: { slug: string; plans: PlanCard[]; current: C
   const [pay, setPay] = useState<Payment | null>(null);
   const [card, setCard] = useState<TestPaymentMethod>("pm_card_visa");
   const [needsAuth, setNeedsAuth] = useState(false);
-  const [settling, setSettling] = useState<string | null>(null);
+  const [settling, setSettling] = useState<string | null>(props.settlingId ?? null);
   const [pending, setPending] = useState<Pending | null>(null);
   const requestId = useRef<string>(crypto.randomUUID());
   const fresh = () => (requestId.current = crypto.randomUUID());
@@ -100,6 +112,7 @@ export function PlanManager(props: { slug: string; plans: PlanCard[]; current: C
   }
 
   async function start(planKey: string, iv: Interval) {
+    if (checkoutMode === "hosted") return startOnStripeCheckout(planKey, iv);
     const r = await run("start", () => startSubscriptionAction({ orgSlug: slug, planKey, interval: iv, requestId: requestId.current }));
     if (!r) return;
     if (!r.ok) {
@@ -110,6 +123,19 @@ export function PlanManager(props: { slug: string; plans: PlanCard[]; current: C
     if (r.data.clientSecret) {
       setPay({ subscriptionId: r.data.subscriptionId, clientSecret: r.data.clientSecret, amountDue: r.data.amountDue, currency: r.data.currency, planName: planName(planKey) });
     } else setSettling(r.data.subscriptionId);
+  }
+
+  /** Hosted checkout: the same reserved row (same request id on a double click), paid on Stripe's page. */
+  async function startOnStripeCheckout(planKey: string, iv: Interval) {
+    const r = await run("start", () => startPlanCheckoutAction({ orgSlug: slug, planKey, interval: iv, requestId: requestId.current }));
+    if (!r) return;
+    if (!r.ok) {
+      setError(r.error);
+      if (r.code === "conflict") fresh();
+      return;
+    }
+    setBusy("start"); // stays on while the browser leaves for Stripe
+    window.location.assign(r.data.url);
   }
 
   function outcome(r: Awaited<ReturnType<typeof confirmSubscriptionTestCardAction>> | null, subscriptionId: string) {

@@ -1,6 +1,8 @@
 "use client";
 // The top-up checkout: choose a pack, apply a coupon (admins) and see the discount before
-// paying, then pay with Elements (real Stripe) or a test card (local emulator / test mode).
+// paying, then pay with Elements (real Stripe) or a test card (local emulator / test mode) — or,
+// with the hosted checkout (CHECKOUT_MODE=hosted), on Stripe Checkout's page: the same purchase,
+// then a redirect to the session's url; Stripe sends the payer back to the settling page.
 import { useRef, useState } from "react";
 import { useRouter } from "next/navigation";
 import {
@@ -9,6 +11,7 @@ import {
   confirmTestCardAction,
   quoteTopUpAction,
   startTopUpAction,
+  startTopUpCheckoutAction,
 } from "@/lib/actions/topup-actions";
 import type { TestPaymentMethod } from "@/lib/stripe/test-cards";
 import { formatMoney } from "@/lib/money/money";
@@ -22,7 +25,19 @@ import type { Checkout, PackOption, Quote } from "./types";
 type PaymentConfig = { kind: "elements"; publishableKey: string } | { kind: "test-cards" };
 type Busy = null | "quote" | "start" | "pay" | "auth" | "cancel";
 
-export function TopUpForm({ slug, packs, canApplyCoupons, payment }: { slug: string; packs: PackOption[]; canApplyCoupons: boolean; payment: PaymentConfig }) {
+export function TopUpForm({
+  slug,
+  packs,
+  canApplyCoupons,
+  payment,
+  checkoutMode = "embedded",
+}: {
+  slug: string;
+  packs: PackOption[];
+  canApplyCoupons: boolean;
+  payment: PaymentConfig;
+  checkoutMode?: "embedded" | "hosted";
+}) {
   const router = useRouter();
   const [packId, setPackId] = useState(packs[0]?.id ?? "");
   const [couponInput, setCouponInput] = useState("");
@@ -106,8 +121,35 @@ export function TopUpForm({ slug, packs, canApplyCoupons, payment }: { slug: str
   }
 
   async function continueToPayment() {
+    if (checkoutMode === "hosted") return payOnStripeCheckout();
     const c = await start();
     if (c) setStep("pay");
+  }
+
+  /** Hosted checkout: the same purchase (same request id on a double click), paid on Stripe's page. */
+  async function payOnStripeCheckout() {
+    setFormError(null);
+    let couponCode: string | null = null;
+    if (canApplyCoupons && couponInput.trim()) {
+      const q = quote && quote.packId === packId && quote.couponCode === couponInput.trim().toUpperCase() ? quote : await applyCoupon();
+      if (q === "error") return;
+      couponCode = q?.couponCode ?? null;
+    }
+    setBusy("start");
+    try {
+      const r = await startTopUpCheckoutAction({ orgSlug: slug, packId, couponCode, requestId: requestId.current });
+      if (!r.ok) {
+        if (r.code === "coupon_invalid" || r.code === "rate_limited") setCouponError(r.error);
+        else setFormError(r.error);
+        if (r.code === "conflict") newAttempt();
+        setBusy(null);
+        return;
+      }
+      window.location.assign(r.data.url); // busy stays on while the browser leaves
+    } catch {
+      setFormError("We couldn't start the payment. Nothing was charged; please try again.");
+      setBusy(null);
+    }
   }
 
   function handleOutcome(purchaseId: string, r: Awaited<ReturnType<typeof confirmTestCardAction>>) {
@@ -250,7 +292,7 @@ export function TopUpForm({ slug, packs, canApplyCoupons, payment }: { slug: str
               className="inline-flex w-full items-center justify-center gap-2 rounded-lg bg-indigo-600 px-5 py-2.5 font-medium text-white hover:bg-indigo-500 disabled:opacity-60 sm:w-auto"
             >
               {(busy === "start" || busy === "quote") && <Spinner />}
-              Continue to payment
+              {checkoutMode === "hosted" ? "Pay" : "Continue to payment"}
             </button>
           </div>
         ) : payment.kind === "elements" ? (

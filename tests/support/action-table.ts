@@ -126,6 +126,12 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
     input: (w) => ({ orgSlug: w.org.slug, planKey: "growth", interval: "month", requestId: crypto.randomUUID() }),
     expect: { ...ADMIN_ONLY_ON_OUR_PLAN, otherOrgOwnSlug: "ok" },
   },
+  // The hosted checkout path (CHECKOUT_MODE=hosted, or a dev/preview page): admins only, as the embedded start.
+  startPlanCheckoutAction: {
+    prepare: plansSynced,
+    input: (w) => ({ orgSlug: w.org.slug, planKey: "growth", interval: "month", requestId: crypto.randomUUID() }),
+    expect: { ...ADMIN_ONLY_ON_OUR_PLAN, otherOrgOwnSlug: "ok" },
+  },
   confirmSubscriptionTestCardAction: {
     prepare: unpaidSubscription,
     input: (w, p) => ({ orgSlug: w.org.slug, subscriptionId: p.subscriptionId, paymentMethod: "pm_card_visa" }),
@@ -183,6 +189,11 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
     expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
   },
   startTopUpAction: {
+    input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "ok", otherMember: "ok", admin: "ok", staff: "not_found" },
+  },
+  // The hosted checkout path: members may buy packs, as with the embedded form.
+  startTopUpCheckoutAction: {
     input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }),
     expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "ok", otherMember: "ok", admin: "ok", staff: "not_found" },
   },

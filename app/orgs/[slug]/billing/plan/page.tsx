@@ -5,6 +5,7 @@ import { log } from "@/lib/log";
 import { formatMoney } from "@/lib/money/money";
 import { listInvoices } from "@/lib/stripe/billing";
 import { paymentFormConfig } from "@/lib/stripe/payment-form";
+import { checkoutModeFor } from "@/lib/checkout/config";
 import { currentPlan, planCards, planCreditsGranted, stripeCustomerOf } from "@/lib/subscriptions/queries";
 import { PastDueBanner } from "@/components/plan/past-due-banner";
 import { PlanManager } from "@/components/plan/plan-manager";
@@ -13,8 +14,18 @@ import { formatDateTime } from "@/components/entry-labels";
 
 export const metadata: Metadata = { title: "Plan" };
 
-export default async function PlanPage({ params }: { params: Promise<{ slug: string }> }) {
+export default async function PlanPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ slug: string }>;
+  searchParams: Promise<{ checkout?: string | string[] }>;
+}) {
   const { slug } = await params;
+  const { checkout } = await searchParams;
+  // CHECKOUT_MODE; dev/preview deployments also take ?checkout=hosted|embedded (lib/checkout/mode.ts).
+  // Stripe Checkout sends the payer back with ?checkout=complete: the plan shows settling until active.
+  const checkoutMode = checkoutModeFor(checkout);
   const { org, role } = await orgPageAccess(slug);
   const db = getDb();
   const [current, granted, customerId] = await Promise.all([currentPlan(db, org.id), planCreditsGranted(db, org.id), stripeCustomerOf(db, org.id)]);
@@ -28,11 +39,12 @@ export default async function PlanPage({ params }: { params: Promise<{ slug: str
     }
   }
   const isAdmin = role === "admin";
+  const settlingId = checkout === "complete" && current && ["creating", "incomplete"].includes(current.status) ? current.id : null;
   return (
     <>
       <PageTitle title="Plan" subtitle="A plan adds credits every period; top-ups add more whenever you need them." />
       {current?.graceEndsAt && <PastDueBanner slug={slug} graceEndsAt={current.graceEndsAt} graceOver={current.graceOver} canFix={isAdmin} />}
-      <PlanManager slug={slug} plans={planCards()} current={current} canManage={isAdmin} payment={paymentFormConfig()} creditsGranted={granted} />
+      <PlanManager slug={slug} plans={planCards()} current={current} canManage={isAdmin} payment={paymentFormConfig()} creditsGranted={granted} checkoutMode={checkoutMode} settlingId={settlingId} />
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Invoices</h2>
         {invoices === null ? (

@@ -3,13 +3,16 @@ import { getDb } from "@/db/client";
 import { orgPageAccess } from "@/lib/auth/org-page";
 import { listActivePacks } from "@/lib/billing/queries";
 import { paymentFormConfig } from "@/lib/stripe/payment-form";
+import { checkoutModeFor } from "@/lib/checkout/config";
 import { TopUpForm } from "@/components/top-up/top-up-form";
 import { Card, PageTitle } from "@/components/ui";
 
 export const metadata: Metadata = { title: "Top up" };
 
-export default async function TopUpPage({ params }: { params: Promise<{ slug: string }> }) {
+export default async function TopUpPage({ params, searchParams }: { params: Promise<{ slug: string }>; searchParams: Promise<{ checkout?: string | string[] }> }) {
   const { slug } = await params;
+  // CHECKOUT_MODE; dev/preview deployments also take ?checkout=hosted|embedded (lib/checkout/mode.ts).
+  const checkoutMode = checkoutModeFor((await searchParams).checkout);
   const { role } = await orgPageAccess(slug);
   if (role === null) {
     return (
@@ -29,6 +32,7 @@ export default async function TopUpPage({ params }: { params: Promise<{ slug: st
         slug={slug}
         canApplyCoupons={role === "admin"}
         payment={paymentFormConfig()}
+        checkoutMode={checkoutMode}
         packs={packs.map((p) => ({ id: p.id, name: p.name, credits: p.credits, amount: p.amount, currency: p.currency }))}
       />
     </>
