@@ -20,6 +20,7 @@ import { findBalanceMismatches } from "../ledger/queries";
 import { log } from "../log";
 import { listSucceededPaymentIntents } from "../stripe/events-api";
 import { settleFromPaymentIntent } from "../topups/settle";
+import { tryLinkPaymentIntent } from "../topups/start";
 
 export type FindingKind = "missing_grant" | "needs_review" | "payment_without_purchase" | "grant_without_payment" | "balance_mismatch";
 export type Finding = {
@@ -37,6 +38,11 @@ export type ReconcileOptions = { actorUserId?: string | null; fix?: boolean };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Our purchase an intent names: purchase_id (embedded form) or checkout_purchase_id (hosted checkout). */
+function purchaseIdOf(pi: { metadata: Record<string, string> | null }): string | undefined {
+  return pi.metadata?.purchase_id ?? pi.metadata?.checkout_purchase_id;
+}
+
 export async function reconcile(db: Db, opts: ReconcileOptions = {}) {
   const fix = opts.fix ?? true;
   const [run] = await db.insert(reconciliationRuns).values({ actorUserId: opts.actorUserId ?? null }).returning();
@@ -47,12 +53,12 @@ export async function reconcile(db: Db, opts: ReconcileOptions = {}) {
     const slugOf = (id: string | null) => (id ? (slugs.get(id) ?? null) : null);
 
     // Our purchases named by those intents (by id link or by our metadata), and their grants.
-    const ours = intents.filter((pi) => pi.metadata?.purchase_id && UUID.test(pi.metadata.purchase_id));
+    const ours = intents.filter((pi) => UUID.test(purchaseIdOf(pi) ?? ""));
     const byIntent = new Map<string, Purchase>();
     const byId = new Map<string, Purchase>();
     for (let i = 0; i < ours.length; i += 500) {
       const chunk = ours.slice(i, i + 500);
-      const rows = await db.select().from(purchases).where(inArray(purchases.id, chunk.map((pi) => pi.metadata.purchase_id!)));
+      const rows = await db.select().from(purchases).where(inArray(purchases.id, chunk.map((pi) => purchaseIdOf(pi)!)));
       for (const r of rows) byId.set(r.id, r);
       const linked = await db.select().from(purchases).where(inArray(purchases.stripePaymentIntentId, chunk.map((pi) => pi.id)));
       for (const r of linked) byIntent.set(r.stripePaymentIntentId!, r);
@@ -63,9 +69,9 @@ export async function reconcile(db: Db, opts: ReconcileOptions = {}) {
 
     let fixed = 0;
     for (const pi of ours) {
-      const purchase = byIntent.get(pi.id) ?? byId.get(pi.metadata.purchase_id!);
+      const purchase = byIntent.get(pi.id) ?? byId.get(purchaseIdOf(pi)!);
       if (!purchase) {
-        findings.push({ kind: "payment_without_purchase", orgId: pi.metadata.org_id ?? null, orgSlug: slugOf(pi.metadata.org_id ?? null), purchaseId: pi.metadata.purchase_id!, paymentIntentId: pi.id, cause: "Stripe reports a succeeded payment for a purchase we have no record of.", fixed: false });
+        findings.push({ kind: "payment_without_purchase", orgId: pi.metadata.org_id ?? null, orgSlug: slugOf(pi.metadata.org_id ?? null), purchaseId: purchaseIdOf(pi)!, paymentIntentId: pi.id, cause: "Stripe reports a succeeded payment for a purchase we have no record of.", fixed: false });
         continue;
       }
       if (purchase.stripePaymentIntentId && purchase.stripePaymentIntentId !== pi.id) {
@@ -87,7 +93,11 @@ export async function reconcile(db: Db, opts: ReconcileOptions = {}) {
         fixed: false,
       };
       if (fix) {
-        const result = await db.transaction((tx) => settleFromPaymentIntent(tx, pi as Stripe.PaymentIntent));
+        const result = await db.transaction(async (tx) => {
+          // A hosted checkout's intent is linked when its session completes; that event was missed.
+          if (!pi.metadata.purchase_id) await tryLinkPaymentIntent(tx, purchase.id, pi.id);
+          return settleFromPaymentIntent(tx, pi as Stripe.PaymentIntent);
+        });
         finding.fixed = result?.purchase.status === "succeeded";
         finding.fix = result ? `settled: purchase ${result.purchase.status} (${result.decision.kind})` : "no purchase matched";
         if (finding.fixed) {

@@ -6,7 +6,9 @@ import { auditLog, purchases, reconciliationRuns } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { runStaffAction } from "@/lib/actions/staff-action";
 import { runReconciliationDef } from "@/lib/staff/actions";
-import { startTopUpDef } from "@/lib/topups/actions";
+import { startTopUpCheckoutDef, startTopUpDef } from "@/lib/topups/actions";
+import { processStripeEvent } from "@/lib/webhooks/process";
+import type Stripe from "stripe";
 import { grantCredits } from "@/lib/ledger/ledger";
 import { enqueue } from "@/lib/jobs/queue";
 import { runQueuedJobs } from "@/lib/jobs/workers";
@@ -82,5 +84,32 @@ describe("reconciliation", () => {
     expect(await runStaffAction(runReconciliationDef, a.admin, { mode: "fix" }, db)).toMatchObject({ ok: false, code: "not_found" });
     expect(await db.select().from(reconciliationRuns)).toHaveLength(1);
     expect((await snapshot(db, a.org.id)).balance).toBe(0);
+  });
+
+  it("a hosted checkout paid while its checkout.session.completed was missed: found, linked and granted once", async () => {
+    const org = await makeOrg(db);
+    const member = await makeUser(db, { orgId: org.id, role: "member" });
+    const pack = await makePack(db, { credits: 400, amount: 3900 });
+    const started = await runOrgAction(startTopUpCheckoutDef, member, { orgSlug: org.slug, packId: pack.id, requestId: crypto.randomUUID() }, db);
+    if (!started.ok) throw new Error(started.error);
+    // Paid on the hosted page; no webhook receiver, so nothing is delivered.
+    const paid = await fetch(started.data.url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "payment_method=pm_card_visa", redirect: "manual" });
+    expect(paid.status).toBe(303);
+    expect((await snapshot(db, org.id)).purchases[0]).toMatchObject({ status: "pending", stripePaymentIntentId: null });
+
+    const run = await reconcile(db);
+    const findings = (run.findings as Finding[]).filter((f) => f.purchaseId === started.data.purchaseId);
+    expect(findings.map((f) => [f.kind, f.fixed])).toEqual([["missing_grant", true]]);
+    let s = await snapshot(db, org.id);
+    expect(s.purchases[0]).toMatchObject({ status: "succeeded", stripePaymentIntentId: findings[0]!.paymentIntentId });
+    expect(s.entries).toHaveLength(1);
+    expect(s.balance).toBe(400);
+
+    // The missed event arrives late: nothing more.
+    const completed = (await stripe().events.list({ type: "checkout.session.completed" })).data[0] as Stripe.Event;
+    await processStripeEvent(db, completed);
+    s = await snapshot(db, org.id);
+    expect(s.entries).toHaveLength(1);
+    expect(s.balance).toBe(s.ledgerSum);
   });
 });
