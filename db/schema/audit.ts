@@ -35,6 +35,7 @@ export const reconciliationRuns = pgTable("reconciliation_runs", {
   finishedAt: timestamp("finished_at", { withTimezone: true }),
   actorUserId: uuid("actor_user_id").references(() => users.id),
   checkedPaymentIntents: integer("checked_payment_intents").notNull().default(0),
+  checkedInvoices: integer("checked_invoices").notNull().default(0),
   checkedOrganisations: integer("checked_organisations").notNull().default(0),
   findings: jsonb("findings").notNull().default([]),
   fixed: integer("fixed").notNull().default(0),
@@ -42,3 +43,25 @@ export const reconciliationRuns = pgTable("reconciliation_runs", {
 });
 
 export type ReconciliationRun = typeof reconciliationRuns.$inferSelect;
+
+// One row per "re-sync from Stripe" request (lib/webhooks/resync.ts): queued by the staff action
+// with its job in the same transaction, run by the `ops.resync-events` job, which writes what it
+// found (listed, processed, ignored, failed…) or the error of its last attempt. The events page
+// shows the latest.
+export const resyncRuns = pgTable(
+  "resync_runs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    since: timestamp("since", { withTimezone: true }).notNull(),
+    actorUserId: uuid("actor_user_id").references(() => users.id),
+    requestedAt: timestamp("requested_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    attempts: integer("attempts").notNull().default(0),
+    report: jsonb("report"),
+    error: text("error"),
+  },
+  (t) => [index("resync_runs_requested_idx").on(t.requestedAt)],
+);
+
+export type ResyncRun = typeof resyncRuns.$inferSelect;

@@ -34,6 +34,8 @@ export type JobData = {
   "stripe.create-refund": { refundId: string };
   /** Compare Stripe with purchases and the ledger; fix missing grants (lib/reconcile). */
   "ops.reconcile": { actorUserId?: string | null };
+  /** Re-sync from Stripe: process every event since `since` we never processed (lib/webhooks/resync.ts). */
+  "ops.resync-events": { runId: string; since: string; actorUserId: string | null };
   /** Grace period of a past-due subscription is over: pause campaigns for billing if still unpaid. */
   "subscriptions.grace-end": { subscriptionId: string };
   /** Month `month` (1…11) of an annual plan's credits, granted monthly (lib/subscriptions/grants.ts). */
@@ -54,6 +56,8 @@ export const QUEUES: Record<JobName, QueueConfig> = {
   "auth.prune-sign-in-attempts": { policy: "stately", retryLimit: 3, retryDelay: 60, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 },
   "stripe.create-refund": { policy: "stately", retryLimit: 12, retryDelay: 10, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
   "ops.reconcile": { policy: "stately", retryLimit: 2, retryDelay: 60, retryBackoff: true, expireInSeconds: 1800, retentionMinutes: 60 * 24 * 7 },
+  // Singleton per since-date (the action's singleton key); a long backlog gets 30 minutes.
+  "ops.resync-events": { policy: "stately", retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 1800, retentionMinutes: 60 * 24 * 7 },
   // Both re-read state and are idempotent; "standard" so each month's / delinquency's job is its own.
   "subscriptions.grace-end": { policy: "standard", retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 30 },
   "subscriptions.monthly-grant": { policy: "standard", retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 400 },

@@ -15,6 +15,7 @@ import { reclaimAllAbandonedHolds } from "../topups/reclaim";
 import { pruneSignInAttempts } from "../auth/sign-in";
 import { runCreateRefundJob } from "../refunds/request";
 import { reconcile } from "../reconcile/reconcile";
+import { runResyncJob } from "../webhooks/resync";
 import { applyGraceEnd } from "../subscriptions/dunning";
 import { runMonthlyGrant } from "../subscriptions/grants";
 import { syncSubscription } from "../subscriptions/sync";
@@ -32,6 +33,7 @@ const HANDLERS: { [N in JobName]: JobHandler<N> } = {
     const run = await reconcile(db, { actorUserId: data.actorUserId ?? null });
     return { runId: run.id, fixed: run.fixed };
   },
+  "ops.resync-events": runResyncJob,
   "subscriptions.grace-end": (db, data) => applyGraceEnd(db, data.subscriptionId, syncSubscription),
   "subscriptions.monthly-grant": runMonthlyGrant,
   "balance.auto-recharge": runAutoRechargeJob,

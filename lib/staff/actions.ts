@@ -9,7 +9,8 @@ import { defineStaffAction } from "../actions/staff-action";
 import { createCoupon, deactivateCoupon } from "../coupons/admin";
 import { adjustCredits, MAX_ADJUSTMENT } from "../ledger/adjustments";
 import { AppError } from "../errors";
-import { replayEvent, resyncFromStripe } from "../webhooks/replay";
+import { replayEvent } from "../webhooks/replay";
+import { requestResync } from "../webhooks/resync";
 import { requestRefund } from "../refunds/request";
 import { reconcile } from "../reconcile/reconcile";
 
@@ -135,7 +136,8 @@ export const resyncEventsDef = defineStaffAction({
         return d;
       }),
   }),
-  handler: ({ db, staff, input }) => resyncFromStripe(db, staff.id, input.since),
+  // Queued, not run here: a large backlog must not make the request slow (ops.resync-events).
+  handler: ({ db, staff, input }) => requestResync(db, staff.id, input.since),
 });
 
 export const refundPurchaseDef = defineStaffAction({

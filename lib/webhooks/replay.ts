@@ -3,7 +3,8 @@
 //   changes ("duplicate"); a failed one is retried now. Audited either way.
 // - re-sync: lists Stripe's events since a date (events API) and processes, oldest first, every
 //   one we have not processed — recovering from a webhook outage. Events of the other mode
-//   (livemode) are skipped as the webhook does. Audited with the counts.
+//   (livemode) are skipped as the webhook does. Audited with the counts. Staff reach it through
+//   the `ops.resync-events` job (lib/webhooks/resync.ts), never inside a request.
 import { and, inArray, isNotNull } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Db } from "@/db/client";
@@ -32,7 +33,7 @@ export async function replayEvent(db: Db, actorUserId: string, eventId: string):
 
 export type ResyncReport = { listed: number; alreadyProcessed: number; processed: number; ignored: number; failed: { id: string; error: string }[]; skippedOtherMode: number };
 
-export async function resyncFromStripe(db: Db, actorUserId: string | null, since: Date): Promise<ResyncReport> {
+export async function resyncFromStripe(db: Db, actorUserId: string | null, since: Date, opts: { runId?: string } = {}): Promise<ResyncReport> {
   const events = await listEventsSince(since);
   const report: ResyncReport = { listed: events.length, alreadyProcessed: 0, processed: 0, ignored: 0, failed: [], skippedOtherMode: 0 };
   const done = new Set<string>();
@@ -63,7 +64,7 @@ export async function resyncFromStripe(db: Db, actorUserId: string | null, since
     actorUserId,
     action: "events.resync",
     target: { type: "stripe_events", id: since.toISOString() },
-    details: { ...report, failed: report.failed.slice(0, 20) },
+    details: { ...report, failed: report.failed.slice(0, 20), ...(opts.runId ? { runId: opts.runId } : {}) },
   });
   log.info({ since, ...report, failed: report.failed.length }, "re-sync from Stripe done");
   return report;
