@@ -52,14 +52,14 @@ export const changePlanDef = defineOrgAction({
   name: "changePlan",
   role: "admin",
   schema: z.object({ orgSlug: orgSlugField, planKey, interval, requestId: z.string().uuid() }),
-  handler: ({ db, access, input }) => changePlan(db, { orgId: access.org.id, planKey: input.planKey, interval: input.interval, requestId: input.requestId }),
+  handler: ({ db, access, input }) => changePlan(db, { orgId: access.org.id, actorUserId: access.user.id, planKey: input.planKey, interval: input.interval, requestId: input.requestId }),
 });
 
 export const cancelScheduledChangeDef = defineOrgAction({
   name: "cancelScheduledChange",
   role: "admin",
   schema: z.object({ orgSlug: orgSlugField, requestId: z.string().uuid() }),
-  handler: ({ db, access, input }) => cancelScheduledChange(db, { orgId: access.org.id, requestId: input.requestId }),
+  handler: ({ db, access, input }) => cancelScheduledChange(db, { orgId: access.org.id, actorUserId: access.user.id, requestId: input.requestId }),
 });
 
 export const setPlanCancellationDef = defineOrgAction({
@@ -68,7 +68,7 @@ export const setPlanCancellationDef = defineOrgAction({
   // "cancel_at_period_end" ends the plan when the paid period ends; "keep" undoes that.
   schema: z.object({ orgSlug: orgSlugField, choice: z.enum(["cancel_at_period_end", "keep"]), requestId: z.string().uuid() }),
   handler: ({ db, access, input }) =>
-    setCancellation(db, { orgId: access.org.id, cancelAtPeriodEnd: input.choice === "cancel_at_period_end", requestId: input.requestId }),
+    setCancellation(db, { orgId: access.org.id, actorUserId: access.user.id, cancelAtPeriodEnd: input.choice === "cancel_at_period_end", requestId: input.requestId }),
 });
 
 export const openBillingPortalDef = defineOrgAction({

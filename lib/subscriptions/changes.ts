@@ -5,7 +5,8 @@
 // unused month), a change during a trial keeps the trial end (Stripe invoices nothing). Cancel at
 // period end and its undo. A preview (Stripe's invoice preview) says what is charged now and how
 // many credits arrive now. Every Stripe call carries an idempotency key from the row and the
-// caller's request id; the mirror is re-synced afterwards under the row lock.
+// caller's request id; the mirror is re-synced afterwards under the row lock, and the change is
+// audited (who, what, from → to) in that same transaction (lib/subscriptions/audit.ts).
 import type Stripe from "stripe";
 import type { Db } from "@/db/client";
 import type { Subscription } from "@/db/schema";
@@ -99,40 +100,44 @@ export async function previewChange(db: Db, p: { orgId: string; planKey: string;
 
 export type ChangeResult = { kind: Exclude<ChangeKind, "none">; applied: boolean; status: string; message: string };
 
-export async function changePlan(db: Db, p: { orgId: string; planKey: string; interval: PlanInterval; requestId: string }): Promise<ChangeResult> {
+export async function changePlan(db: Db, p: { orgId: string; actorUserId: string; planKey: string; interval: PlanInterval; requestId: string }): Promise<ChangeResult> {
   const { row, sub } = await changeableSubscription(db, p.orgId);
   if (row.cancelAtPeriodEnd) throw new AppError("conflict", "Your plan is set to end. Keep it first, then change it.");
   const kind = changeKind({ planKey: row.planKey, interval: row.interval as PlanInterval }, p);
   if (kind === "none") throw new AppError("conflict", "That is your current plan.");
   const { plan, priceId } = await targetPrice(db, p.planKey, p.interval);
   const key = `subscription:${row.id}:change:${p.requestId}`;
+  const from = { planKey: row.planKey, interval: row.interval };
+  const to = { planKey: p.planKey, interval: p.interval };
   if (kind === "at_period_end") {
     await withStripe(() => scheduleChangeAtPeriodEnd(sub, priceId, key));
-    const synced = await syncRow(db, row.id);
+    const synced = await syncRow(db, row.id, undefined, { actorUserId: p.actorUserId, action: "plan.change", requestId: p.requestId, details: { kind, from, to, applied: false, effectiveAt: row.currentPeriodEnd?.toISOString() ?? null } });
     return { kind, applied: false, status: synced.status, message: `${plan.name} starts at the end of the current period.` };
   }
   const scheduleId = typeof sub.schedule === "string" ? sub.schedule : sub.schedule?.id;
   if (scheduleId) await withStripe(() => releaseSchedule(scheduleId, `${key}:release`));
   const updated = await withStripe(() => changePriceNow(sub, priceId, p.interval, key));
-  const synced = await syncRow(db, row.id);
+  // applied: false when the upgrade's payment failed (pending_if_incomplete: the plan is unchanged).
+  const synced = await syncRow(db, row.id, undefined, { actorUserId: p.actorUserId, action: "plan.change", requestId: p.requestId, details: { kind, from, to, applied: !updated.pending_update } });
   if (updated.pending_update) {
     return { kind, applied: false, status: synced.status, message: "The payment for the change didn't go through, so your plan is unchanged. Update your card and try again." };
   }
   return { kind, applied: true, status: synced.status, message: `You're on ${plan.name} now.` };
 }
 
-export async function cancelScheduledChange(db: Db, p: { orgId: string; requestId: string }): Promise<{ status: string }> {
+export async function cancelScheduledChange(db: Db, p: { orgId: string; actorUserId: string; requestId: string }): Promise<{ status: string }> {
   const row = await liveSubscription(db, p.orgId);
   if (!row?.stripeSubscriptionId) throw new AppError("not_found", "Your organisation has no plan to change.");
   const sub = await withStripe(() => retrieveSubscription(row.stripeSubscriptionId!));
   const scheduleId = typeof sub.schedule === "string" ? sub.schedule : sub.schedule?.id;
   if (!scheduleId) throw new AppError("conflict", "No change is scheduled.");
   await withStripe(() => releaseSchedule(scheduleId, `subscription:${row.id}:unschedule:${p.requestId}`));
-  return { status: (await syncRow(db, row.id)).status };
+  const dropped = { planKey: row.scheduledPlanKey, interval: row.scheduledInterval, at: row.scheduledAt?.toISOString() ?? null };
+  return { status: (await syncRow(db, row.id, undefined, { actorUserId: p.actorUserId, action: "plan.cancel_scheduled_change", requestId: p.requestId, details: { scheduleId, dropped } })).status };
 }
 
 /** Cancel at the period end (true) or undo that (false). A scheduled change is dropped on cancel. */
-export async function setCancellation(db: Db, p: { orgId: string; cancelAtPeriodEnd: boolean; requestId: string }): Promise<{ status: string; cancelAtPeriodEnd: boolean }> {
+export async function setCancellation(db: Db, p: { orgId: string; actorUserId: string; cancelAtPeriodEnd: boolean; requestId: string }): Promise<{ status: string; cancelAtPeriodEnd: boolean }> {
   const row = await liveSubscription(db, p.orgId);
   if (!row?.stripeSubscriptionId) throw new AppError("not_found", "Your organisation has no plan to change.");
   if (!["active", "trialing", "past_due"].includes(row.status)) throw new AppError("conflict", "This plan can't be changed now.");
@@ -141,7 +146,12 @@ export async function setCancellation(db: Db, p: { orgId: string; cancelAtPeriod
   const scheduleId = typeof sub.schedule === "string" ? sub.schedule : sub.schedule?.id;
   if (p.cancelAtPeriodEnd && scheduleId) await withStripe(() => releaseSchedule(scheduleId, `${key}:release`));
   await withStripe(() => setCancelAtPeriodEnd(sub.id, p.cancelAtPeriodEnd, key));
-  const synced = await syncRow(db, row.id);
+  const synced = await syncRow(db, row.id, undefined, {
+    actorUserId: p.actorUserId,
+    action: p.cancelAtPeriodEnd ? "plan.cancel_at_period_end" : "plan.keep",
+    requestId: p.requestId,
+    details: { planKey: row.planKey, interval: row.interval, periodEnd: row.currentPeriodEnd?.toISOString() ?? null, ...(p.cancelAtPeriodEnd && scheduleId ? { droppedScheduleId: scheduleId } : {}) },
+  });
   return { status: synced.status, cancelAtPeriodEnd: synced.cancelAtPeriodEnd };
 }
 

@@ -27,6 +27,7 @@ import {
 import { completeTestAuthentication, isStripeConnectionError, retrievePaymentIntent } from "../stripe/payment-intents";
 import { applyPaidInvoice } from "./grants";
 import { writeMirror } from "./sync";
+import { recordPlanAudit, type PlanAudit } from "./audit";
 
 export type StartedSubscription = {
   subscriptionId: string;
@@ -127,12 +128,16 @@ async function ensureCreated(db: Db, row: Subscription): Promise<Stripe.Subscrip
   const sub = row.stripeSubscriptionId
     ? await withStripe(() => retrieveSubscription(row.stripeSubscriptionId!))
     : await withStripe(() => createSubscription({ rowId: row.id, orgId: row.orgId, customerId: row.stripeCustomerId, priceId: priceId!, trialDays: plan.trialDays }));
-  await syncRow(db, row.id, sub.id);
+  // Audited once per row (its request id), by whoever links it first.
+  await syncRow(db, row.id, sub.id, { actorUserId: row.createdBy, action: "plan.subscribe", requestId: row.requestId, details: { planKey: row.planKey, interval: row.interval } });
   return sub;
 }
 
-/** Locks the row, reads the subscription from Stripe now, writes the mirror; a paid first invoice settles. */
-export async function syncRow(db: Db, rowId: string, stripeSubscriptionId?: string): Promise<Subscription> {
+/**
+ * Locks the row, reads the subscription from Stripe now, writes the mirror; a paid first invoice
+ * settles. With `audit`, the change that was just made at Stripe is audited in this transaction.
+ */
+export async function syncRow(db: Db, rowId: string, stripeSubscriptionId?: string, audit?: PlanAudit): Promise<Subscription> {
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(subscriptions).where(eq(subscriptions.id, rowId)).for("update");
     if (!row) throw new AppError("not_found", "Subscription not found.");
@@ -143,6 +148,7 @@ export async function syncRow(db: Db, rowId: string, stripeSubscriptionId?: stri
     const invoice = sub.latest_invoice;
     if (invoice && typeof invoice !== "string" && invoice.status === "paid") await applyPaidInvoice(tx, invoice);
     const [latest] = await tx.select().from(subscriptions).where(eq(subscriptions.id, rowId));
+    if (audit) await recordPlanAudit(tx, latest ?? synced, audit);
     return latest ?? synced;
   });
 }
