@@ -10,7 +10,9 @@
 //   payment_without_purchase  a succeeded PaymentIntent naming one of our purchases that does not exist
 //   grant_without_payment  purchase succeeded (or granted) but Stripe does not report the intent succeeded
 //   balance_mismatch       organizations.balance <> SUM(credit_entries.amount)
-// Paid invoices join this once subscriptions exist.
+// and paid subscription invoices against invoice:<in_…> grants (lib/reconcile/invoices.ts:
+// missing_invoice_grant → fixed through applyPaidInvoice; invoice_grant_mismatch;
+// invoice_grant_without_payment).
 import { eq, inArray, like, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Db } from "@/db/client";
@@ -21,14 +23,24 @@ import { log } from "../log";
 import { listSucceededPaymentIntents } from "../stripe/events-api";
 import { settleFromPaymentIntent } from "../topups/settle";
 import { tryLinkPaymentIntent } from "../topups/start";
+import { reconcileInvoices } from "./invoices";
 
-export type FindingKind = "missing_grant" | "needs_review" | "payment_without_purchase" | "grant_without_payment" | "balance_mismatch";
+export type FindingKind =
+  | "missing_grant"
+  | "needs_review"
+  | "payment_without_purchase"
+  | "grant_without_payment"
+  | "missing_invoice_grant"
+  | "invoice_grant_mismatch"
+  | "invoice_grant_without_payment"
+  | "balance_mismatch";
 export type Finding = {
   kind: FindingKind;
   orgId: string | null;
   orgSlug: string | null;
   purchaseId: string | null;
   paymentIntentId: string | null;
+  invoiceId?: string | null;
   cause: string;
   fixed: boolean;
   fix?: string;
@@ -118,13 +130,17 @@ export async function reconcile(db: Db, opts: ReconcileOptions = {}) {
       findings.push({ kind: "grant_without_payment", orgId: p.org_id, orgSlug: slugOf(p.org_id), purchaseId: p.id, paymentIntentId: p.pi, cause: `Purchase ${p.status} with credits, but Stripe does not report ${p.pi ?? "any PaymentIntent"} as succeeded.`, fixed: false });
     }
 
+    const invoices = await reconcileInvoices(db, { fix, actorUserId: opts.actorUserId ?? null, runId: run!.id, slugOf });
+    findings.push(...invoices.findings);
+    fixed += invoices.fixed;
+
     for (const m of await findBalanceMismatches(db)) {
       findings.push({ kind: "balance_mismatch", orgId: m.orgId, orgSlug: slugOf(m.orgId), purchaseId: null, paymentIntentId: null, cause: `Balance ${m.balance} but the ledger sums to ${m.ledgerSum}.`, fixed: false });
     }
 
     const [done] = await db
       .update(reconciliationRuns)
-      .set({ finishedAt: sql`now()`, checkedPaymentIntents: intents.length, checkedOrganisations: slugs.size, findings, fixed })
+      .set({ finishedAt: sql`now()`, checkedPaymentIntents: intents.length, checkedInvoices: invoices.checked, checkedOrganisations: slugs.size, findings, fixed })
       .where(eq(reconciliationRuns.id, run!.id))
       .returning();
     await recordAudit(db, { actorUserId: opts.actorUserId ?? null, action: "reconciliation.run", target: { type: "reconciliation_run", id: run!.id }, details: { findings: findings.length, fixed } });

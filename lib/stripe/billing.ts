@@ -123,6 +123,16 @@ export async function listInvoices(customerId: string, limit = 24): Promise<Stri
   return (await stripe().invoices.list({ customer: customerId, limit })).data;
 }
 
+/** Every paid invoice of a customer, newest first (reconciliation; auto-paginated, bounded). */
+export async function listPaidInvoices(customerId: string, max = 2_000): Promise<Stripe.Invoice[]> {
+  const out: Stripe.Invoice[] = [];
+  for await (const invoice of stripe().invoices.list({ customer: customerId, status: "paid", limit: 100 })) {
+    out.push(invoice);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
 export async function retrieveInvoice(id: string): Promise<Stripe.Invoice> {
   return stripe().invoices.retrieve(id);
 }

@@ -1,8 +1,9 @@
-// Reconciliation finds planted discrepancies with their cause, fixes the safe one (a payment
-// whose webhook never arrived) through settlement, reports the rest, and a second run is clean.
+// Reconciliation finds planted discrepancies with their cause, fixes the safe ones (a payment or a
+// paid subscription invoice whose webhook never arrived) through the normal paths (settlement,
+// applyPaidInvoice), reports the rest, and a second run is clean.
 import { describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
-import { auditLog, purchases, reconciliationRuns } from "@/db/schema";
+import { auditLog, purchases, reconciliationRuns, subscriptions } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { runStaffAction } from "@/lib/actions/staff-action";
 import { runReconciliationDef } from "@/lib/staff/actions";
@@ -14,7 +15,10 @@ import { enqueue } from "@/lib/jobs/queue";
 import { runQueuedJobs } from "@/lib/jobs/workers";
 import { reconcile, type Finding } from "@/lib/reconcile/reconcile";
 import { stripe } from "@/lib/stripe/client";
+import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { useTestDatabase } from "../support/context";
+import { drainDeliveries, startWebhookReceiver } from "../support/emulator";
+import { advanceTo, clockOrg, latestInvoice, subscribePaid, syncPlans } from "../support/subscriptions";
 import { makeOrg, makePack, makeUser, snapshot } from "../support/fixtures";
 
 const { db } = useTestDatabase();
@@ -111,5 +115,87 @@ describe("reconciliation", () => {
     s = await snapshot(db, org.id);
     expect(s.entries).toHaveLength(1);
     expect(s.balance).toBe(s.ledgerSum);
+  });
+});
+
+describe("reconciliation of subscription invoices", () => {
+  it("a renewal paid at Stripe while the webhook endpoint was down is found, granted exactly once through applyPaidInvoice, and a second run finds nothing", async () => {
+    await syncPlans(db);
+    const staff = await makeUser(db, { isStaff: true });
+    let up = true;
+    const receiver = await startWebhookReceiver(async (body, sig) => (up ? receiveStripeWebhook(db, body, sig) : { status: 503, body: { error: "down" } }));
+    try {
+      const w = await clockOrg(db);
+      await subscribePaid(db, w, "growth", "month");
+      const [sub] = await db.select().from(subscriptions).where(eq(subscriptions.orgId, w.org.id));
+      const first = await latestInvoice(sub!.stripeSubscriptionId!);
+      expect((await snapshot(db, w.org.id)).balance).toBe(4000);
+      expect((await reconcile(db, { fix: false })).findings).toEqual([]);
+
+      // The endpoint goes down; a month passes and the renewal is paid at Stripe.
+      up = false;
+      await advanceTo(w.clock.id, sub!.currentPeriodEnd!.getTime() / 1000 + 2 * 3600);
+      const renewal = await latestInvoice(sub!.stripeSubscriptionId!);
+      expect(renewal.id).not.toBe(first.id);
+      expect(renewal.status).toBe("paid");
+      expect((await snapshot(db, w.org.id)).balance).toBe(4000);
+
+      const r = await runStaffAction(runReconciliationDef, staff, { mode: "fix" }, db);
+      expect(r).toMatchObject({ ok: true, data: { findings: 1, fixed: 1 } });
+      const [run] = await db.select().from(reconciliationRuns).where(sql`${reconciliationRuns.id} = ${r.ok ? r.data.runId : ""}`);
+      expect(run!.checkedInvoices).toBe(2);
+      const findings = run!.findings as Finding[];
+      expect(findings).toMatchObject([{ kind: "missing_invoice_grant", orgId: w.org.id, orgSlug: w.org.slug, invoiceId: renewal.id, fixed: true }]);
+      expect(findings[0]!.cause).toMatch(/invoice\.paid missed/);
+      expect(findings[0]!.fix).toMatch(/applyPaidInvoice: .*period granted 4000/);
+
+      // Fixed through the normal path: one grant keyed by the invoice, the mirror moved on, audited.
+      let s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(8000);
+      expect(s.entries.filter((e) => e.kind === "subscription_grant").map((e) => [e.idempotencyKey, e.amount]).sort()).toEqual(
+        [[`invoice:${first.id}`, 4000], [`invoice:${renewal.id}`, 4000]].sort(),
+      );
+      const [mirror] = await db.select().from(subscriptions).where(eq(subscriptions.orgId, w.org.id));
+      expect(mirror!.currentPeriodStart!.getTime()).toBe(sub!.currentPeriodEnd!.getTime());
+      expect((await db.select().from(auditLog).where(eq(auditLog.action, "reconciliation.fix"))).map((a) => [a.targetType, a.targetId, a.actorUserId])).toEqual([["invoice", renewal.id, staff.id]]);
+
+      // A second run finds nothing; the late webhook (endpoint back up) grants nothing more.
+      expect((await reconcile(db)).findings).toEqual([]);
+      up = true;
+      await drainDeliveries(30_000);
+      s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(8000);
+      expect(s.entries.filter((e) => e.idempotencyKey === `invoice:${renewal.id}`)).toHaveLength(1);
+      expect((await reconcile(db)).findings).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("reports without fixing in report mode, and reports a grant for an invoice Stripe does not know and a grant that differs from the invoice", async () => {
+    await syncPlans(db);
+    const w = await clockOrg(db);
+    await subscribePaid(db, w, "scale", "month");
+    const [sub] = await db.select().from(subscriptions).where(eq(subscriptions.orgId, w.org.id));
+    await advanceTo(w.clock.id, sub!.currentPeriodEnd!.getTime() / 1000 + 2 * 3600); // no receiver: invoice.paid never arrives
+    const renewal = await latestInvoice(sub!.stripeSubscriptionId!);
+    const before = (await snapshot(db, w.org.id)).balance;
+
+    const reported = await reconcile(db, { fix: false });
+    expect((reported.findings as Finding[]).map((f) => [f.kind, f.invoiceId, f.fixed])).toEqual([["missing_invoice_grant", renewal.id, false]]);
+    expect((await snapshot(db, w.org.id)).balance).toBe(before);
+
+    // Planted: the renewal granted with the wrong amount, and a grant for an invoice that never existed.
+    const other = await makeOrg(db);
+    await db.transaction((tx) => grantCredits(tx, { orgId: w.org.id, amount: 999, kind: "subscription_grant", idempotencyKey: `invoice:${renewal.id}`, description: "planted" }));
+    await db.transaction((tx) => grantCredits(tx, { orgId: other.id, amount: 50, kind: "subscription_grant", idempotencyKey: "invoice:in_planted_never_paid", description: "planted" }));
+    const run = await reconcile(db);
+    const kinds = (run.findings as Finding[]).map((f) => [f.kind, f.invoiceId, f.orgId, f.fixed]);
+    expect(kinds).toEqual([
+      ["invoice_grant_mismatch", renewal.id, w.org.id, false],
+      ["invoice_grant_without_payment", "in_planted_never_paid", other.id, false],
+    ]);
+    expect((run.findings as Finding[])[0]!.cause).toMatch(/grants 15000 credits .* the ledger has 999/);
+    expect(run.fixed).toBe(0);
   });
 });

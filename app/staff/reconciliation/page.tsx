@@ -17,13 +17,13 @@ export default async function StaffReconciliation() {
   const findings = (latest?.findings ?? []) as Finding[];
   return (
     <>
-      <PageTitle title="Reconciliation" subtitle="Succeeded PaymentIntents at Stripe against purchases and ledger entries, and every balance against its ledger. Missing grants are fixed through the normal finalisation path. Runs nightly; paid invoices join once subscriptions exist." />
+      <PageTitle title="Reconciliation" subtitle="Succeeded PaymentIntents and paid subscription invoices at Stripe against purchases and ledger grants, and every balance against its ledger. Missing grants are fixed through the normal paths (settlement, applyPaidInvoice). Runs nightly." />
       <Card className="mb-4">
         <StaffForm action={runReconciliationAction} submitLabel="Run now" testId="reconcile-form" successText="{findings} difference(s), {fixed} fixed.">
           <label className="block text-sm">
             <span className="font-medium">Mode</span>
             <select name="mode" defaultValue="fix" className="ml-2 rounded-lg border border-slate-300 px-2 py-1 text-sm">
-              <option value="fix">Report and fix missing grants (through settlement)</option>
+              <option value="fix">Report and fix missing grants (through the normal paths)</option>
               <option value="report">Report only</option>
             </select>
           </label>
@@ -36,7 +36,7 @@ export default async function StaffReconciliation() {
         ) : (
           <>
             <p className="text-sm">
-              {formatDateTime(latest.startedAt)} · {latest.checkedPaymentIntents} succeeded PaymentIntents, {latest.checkedOrganisations} organisations ·{" "}
+              {formatDateTime(latest.startedAt)} · {latest.checkedPaymentIntents} succeeded PaymentIntents, {latest.checkedInvoices} paid invoices, {latest.checkedOrganisations} organisations ·{" "}
               {latest.error ? <Badge tone="red">failed: {latest.error}</Badge> : `${findings.length} differences, ${latest.fixed} fixed`}
             </p>
             {findings.length === 0 && !latest.error ? (
@@ -47,10 +47,10 @@ export default async function StaffReconciliation() {
                   <li key={i} className="py-2 text-sm">
                     <div className="flex flex-wrap justify-between gap-2">
                       <span className="font-medium">{f.kind.replaceAll("_", " ")}{f.orgSlug && <> · <Link href={`/staff/orgs/${f.orgSlug}`} className="text-indigo-600">{f.orgSlug}</Link></>}</span>
-                      {f.fixed ? <Badge tone="green">fixed</Badge> : <Badge tone={f.kind === "missing_grant" ? "amber" : "red"}>needs a person</Badge>}
+                      {f.fixed ? <Badge tone="green">fixed</Badge> : <Badge tone={f.kind === "missing_grant" || f.kind === "missing_invoice_grant" ? "amber" : "red"}>needs a person</Badge>}
                     </div>
                     <p className="text-xs text-slate-600">{f.cause}{f.fix ? ` → ${f.fix}` : ""}</p>
-                    <p className="break-all text-xs text-slate-500">{f.purchaseId ? `purchase ${f.purchaseId}` : ""} {f.paymentIntentId ?? ""}</p>
+                    <p className="break-all text-xs text-slate-500">{f.purchaseId ? `purchase ${f.purchaseId}` : ""} {f.paymentIntentId ?? ""} {f.invoiceId ? `invoice ${f.invoiceId}` : ""}</p>
                   </li>
                 ))}
               </ul>
