@@ -1,9 +1,13 @@
-// Staff read models for organisations: search by name or slug, and one organisation's detail
-// (balance against its ledger, members, purchases with refunds, open disputes). Plans and invoices
-// join here once subscriptions exist.
+// Staff read models for organisations: search by name or slug, one organisation's detail
+// (balance against its ledger, members, purchases with refunds, open disputes), and its billing at
+// Stripe: the plan (lib/subscriptions/queries.ts currentPlan) and its last invoices, read from
+// Stripe (bounded; a Stripe outage shows as "could not load", never as "no invoices").
 import { and, desc, eq, ilike, isNull, or, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { creditPacks, disputes, memberships, organizations, purchases, refunds, users } from "@/db/schema";
+import { log } from "../log";
+import { listInvoices } from "../stripe/billing";
+import { currentPlan, stripeCustomerOf } from "../subscriptions/queries";
 
 /** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
 function likePattern(q: string): string {
@@ -48,4 +52,41 @@ export async function organisationDetail(db: DbOrTx, slug: string) {
     db.select().from(disputes).where(and(eq(disputes.orgId, org.id), isNull(disputes.closedAt))),
   ]);
   return { org, ledgerSum: sum!.ledger_sum, entryCount: sum!.entries, members, purchases: orgPurchases, refunds: orgRefunds, openDisputes };
+}
+
+export type StaffInvoice = {
+  id: string;
+  number: string | null;
+  created: Date;
+  total: number;
+  amountPaid: number;
+  currency: string;
+  status: string | null;
+  billingReason: string | null;
+  url: string | null;
+};
+
+/** The organisation's plan and its last `limit` invoices at Stripe (null invoices: Stripe unreachable). */
+export async function organisationBilling(db: DbOrTx, orgId: string, limit = 12) {
+  const [plan, customerId] = await Promise.all([currentPlan(db, orgId), stripeCustomerOf(db, orgId)]);
+  let invoices: StaffInvoice[] | null = [];
+  if (customerId) {
+    try {
+      invoices = (await listInvoices(customerId, limit)).slice(0, limit).map((i) => ({
+        id: i.id!,
+        number: i.number,
+        created: new Date(i.created * 1000),
+        total: i.total,
+        amountPaid: i.amount_paid,
+        currency: i.currency,
+        status: i.status,
+        billingReason: i.billing_reason,
+        url: i.hosted_invoice_url ?? null,
+      }));
+    } catch (err) {
+      log.warn({ err, orgId }, "staff: could not list invoices");
+      invoices = null;
+    }
+  }
+  return { plan, customerId, invoices };
 }

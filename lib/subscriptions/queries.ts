@@ -39,6 +39,7 @@ export type CurrentPlanView = {
   status: string;
   planKey: string;
   interval: "month" | "year";
+  currentPeriodStart: string | null;
   currentPeriodEnd: string | null;
   trialEnd: string | null;
   cancelAtPeriodEnd: boolean;
@@ -67,6 +68,7 @@ export async function currentPlan(db: DbOrTx, orgId: string): Promise<CurrentPla
     status: row.status,
     planKey: row.planKey,
     interval: row.interval as "month" | "year",
+    currentPeriodStart: iso(row.currentPeriodStart),
     currentPeriodEnd: iso(row.currentPeriodEnd),
     trialEnd: iso(row.trialEnd),
     cancelAtPeriodEnd: row.cancelAtPeriodEnd,

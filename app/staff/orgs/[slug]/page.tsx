@@ -4,7 +4,8 @@ import { notFound } from "next/navigation";
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { requireStaffPage } from "@/lib/auth/staff-page";
-import { organisationDetail } from "@/lib/staff/orgs";
+import { organisationBilling, organisationDetail } from "@/lib/staff/orgs";
+import { planByKey } from "@/lib/plans/catalogue";
 import { listEntries } from "@/lib/ledger/queries";
 import { listAudit } from "@/lib/audit/audit";
 import { formatCredits, formatMoney } from "@/lib/money/money";
@@ -34,7 +35,15 @@ export default async function StaffOrgDetail({
   const { org } = detail;
   const raw = await searchParams;
   const { before } = query.parse({ before: raw.before || undefined });
-  const [ledger, audit] = await Promise.all([listEntries(db, { orgId: org.id, before, limit: 25 }), listAudit(db, { orgId: org.id, limit: 20 })]);
+  const [ledger, audit, billing] = await Promise.all([
+    listEntries(db, { orgId: org.id, before, limit: 25 }),
+    listAudit(db, { orgId: org.id, limit: 20 }),
+    organisationBilling(db, org.id, 12),
+  ]);
+  const { plan, invoices } = billing;
+  const planName = (key: string | null) => (key ? (planByKey(key)?.name ?? key) : "");
+  const every = (interval: string | null) => (interval === "year" ? "annual" : "monthly");
+  const day = (iso: string | null) => (iso ? formatDateTime(new Date(iso)) : "—");
   const refundedBy = new Map<string, number>();
   for (const r of detail.refunds) if (r.status !== "failed") refundedBy.set(r.purchaseId, (refundedBy.get(r.purchaseId) ?? 0) + r.amount);
 
@@ -64,7 +73,6 @@ export default async function StaffOrgDetail({
               <li key={m.email}>{m.email} · {m.role}</li>
             ))}
           </ul>
-          <p className="mt-4 text-xs text-slate-500">Plan and invoices appear here once subscriptions exist.</p>
         </Card>
         <Card>
           <h2 className="mb-2 font-semibold">Adjust credits</h2>
@@ -84,6 +92,57 @@ export default async function StaffOrgDetail({
               <input name="reason" required minLength={3} maxLength={500} className={inputClass} />
             </Field>
           </StaffForm>
+        </Card>
+      </div>
+      <div className="mt-4 grid gap-4 md:grid-cols-2">
+        <Card>
+          <h2 className="mb-2 font-semibold">Plan</h2>
+          {!plan ? (
+            <p className="text-sm text-slate-500" data-testid="staff-org-plan" data-status="none">No plan.</p>
+          ) : (
+            <div className="space-y-1 text-sm" data-testid="staff-org-plan" data-status={plan.status}>
+              <p>
+                <span className="font-medium">{planName(plan.planKey)}</span> · {every(plan.interval)}{" "}
+                <Badge tone={plan.status === "active" || plan.status === "trialing" ? "green" : plan.status === "past_due" || plan.status === "unpaid" ? "red" : "slate"}>{plan.status}</Badge>
+              </p>
+              <p>Current period: {day(plan.currentPeriodStart)} → {day(plan.currentPeriodEnd)}</p>
+              {plan.trialEnd && plan.status === "trialing" && <p>Trial ends {day(plan.trialEnd)}</p>}
+              <p>Cancel at period end: {plan.cancelAtPeriodEnd ? <Badge tone="amber">yes, ends {day(plan.currentPeriodEnd)}</Badge> : "no"}</p>
+              {plan.scheduledPlanKey && (
+                <p>Scheduled change: {planName(plan.scheduledPlanKey)} · {every(plan.scheduledInterval)} from {day(plan.scheduledAt)}</p>
+              )}
+              {plan.graceEndsAt && (
+                <p className="text-red-700">
+                  Past due: grace period {plan.graceOver ? "ended" : "ends"} {day(plan.graceEndsAt)}
+                  {plan.graceOver ? " (campaigns paused for billing)" : " (campaigns keep running until then)"}
+                </p>
+              )}
+              {plan.endedAt && <p>Ended {day(plan.endedAt)}</p>}
+            </div>
+          )}
+        </Card>
+        <Card>
+          <h2 className="mb-2 font-semibold">Invoices <span className="text-xs font-normal text-slate-500">(last 12, from Stripe)</span></h2>
+          {invoices === null ? (
+            <p className="text-sm text-amber-700">Could not load the invoices from Stripe just now. Reload to try again.</p>
+          ) : invoices.length === 0 ? (
+            <p className="text-sm text-slate-500">{billing.customerId ? "No invoices." : "No Stripe customer yet."}</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm" data-testid="staff-org-invoices">
+              {invoices.map((i) => (
+                <li key={i.id} className="flex flex-wrap items-center justify-between gap-2 py-1.5">
+                  <span className="text-slate-700">{formatDateTime(i.created)}</span>
+                  <span className="tabular-nums">{formatMoney(i.total, i.currency)}</span>
+                  <Badge tone={i.status === "paid" ? "green" : i.status === "open" ? "amber" : "slate"}>{i.status ?? "—"}</Badge>
+                  {i.url ? (
+                    <a href={i.url} target="_blank" rel="noreferrer" className="text-indigo-600 hover:text-indigo-500">{i.number ?? i.id}</a>
+                  ) : (
+                    <span className="break-all text-xs text-slate-500">{i.number ?? i.id}</span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
         </Card>
       </div>
       <Card className="mt-4">
