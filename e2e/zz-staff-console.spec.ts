@@ -34,6 +34,15 @@ test("staff find an organisation, grant a bonus with a reason, manage a coupon, 
   await adjust.getByRole("button", { name: "Record adjustment" }).click();
   await expect(adjust.getByRole("alert")).toContainText(/below zero/);
   await expect(page.getByTestId("staff-org-balance")).toContainText(creditsText(after));
+  // Bluebird's plan from the plan story (x-plan-renewal.spec.ts) and its invoices from Stripe.
+  await expect(page.getByTestId("staff-org-plan")).toHaveAttribute("data-status", "active");
+  await expect(page.getByTestId("staff-org-plan")).toContainText("Growth");
+  await expect(page.getByTestId("staff-org-plan")).toContainText("Current period:");
+  const invoices = page.getByTestId("staff-org-invoices").locator("li");
+  expect(await invoices.count()).toBeGreaterThanOrEqual(2);
+  await expect(invoices.first()).toContainText("$99.00");
+  await expect(invoices.first()).toContainText("paid");
+  await expect(invoices.first().getByRole("link")).toHaveAttribute("href", /^http/);
   await shot(page, "20-staff-org-detail");
 
   await page.goto("/staff/coupons");
@@ -64,6 +73,19 @@ test("staff find an organisation, grant a bonus with a reason, manage a coupon, 
   await first.getByRole("button", { name: "Replay" }).click();
   await expect(first.getByRole("status")).toContainText("Replay: duplicate.");
   await shot(page, "23-staff-events");
+
+  // Re-sync is queued as a job; the page shows the run's result once a worker has run it.
+  const resync = page.getByTestId("resync-form");
+  const since = new Date(Date.now() - 3600_000);
+  const local = new Date(since.getTime() - since.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await resync.getByLabel("Since").fill(local);
+  await resync.getByRole("button", { name: "Re-sync" }).click();
+  await expect(resync.getByRole("status")).toContainText("Queued");
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("resync-last-run")).toHaveAttribute("data-state", "done", { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(page.getByTestId("resync-last-run")).toContainText(/\d+ listed: \d+ processed now, \d+ ignored, \d+ already processed, \d+ failed/);
 
   await page.goto("/staff/reconciliation");
   await page.getByTestId("reconcile-form").getByRole("button", { name: "Run now" }).click();

@@ -18,7 +18,7 @@ import { runQueuedJobs } from "@/lib/jobs/workers";
 import type { ResyncReport } from "@/lib/webhooks/replay";
 import { latestResyncRun } from "@/lib/webhooks/resync";
 import { useTestDatabase } from "../support/context";
-import { drainDeliveries, startWebhookReceiver } from "../support/emulator";
+import { clearFaults, drainDeliveries, injectFault, startWebhookReceiver } from "../support/emulator";
 import { makeOrg, makePack, makePausedCampaign, makeUser, snapshot } from "../support/fixtures";
 
 const { db } = useTestDatabase();
@@ -251,6 +251,33 @@ describe("staff console: event log, replay and re-sync", () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it("a re-sync job that cannot reach Stripe records the error on its run and is retried until it finishes", async () => {
+    const w = await world();
+    const pack = await makePack(db, { credits: 70, amount: 700 });
+    const since = new Date(Date.now() - 60_000);
+    const purchaseId = await paidAtStripe(w.org.slug, w.admin, pack.id); // no receiver: never delivered
+    const r = await runStaffAction(resyncEventsDef, w.staff, { since: since.toISOString() }, db);
+    if (!r.ok) throw new Error(r.error);
+    await injectFault({ method: "GET", path: "/v1/events", status: 500, count: 100 });
+    try {
+      expect(await runQueuedJobs(db, { names: ["ops.resync-events"] })).toMatchObject([{ ok: false }]);
+    } finally {
+      await clearFaults();
+    }
+    let run = await latestResyncRun(db);
+    expect(run).toMatchObject({ id: r.data.runId, attempts: 1, finishedAt: null, report: null });
+    expect(run!.error).toMatch(/Injected fault/);
+    expect((await snapshot(db, w.org.id)).balance).toBe(0);
+
+    expect(await runQueuedJobs(db, { names: ["ops.resync-events"], includeDelayed: true })).toMatchObject([{ ok: true }]);
+    run = await latestResyncRun(db);
+    expect(run).toMatchObject({ attempts: 2, error: null });
+    expect((run!.report as ResyncReport).failed).toEqual([]);
+    const s = await snapshot(db, w.org.id);
+    expect(s.entries.map((e) => e.idempotencyKey)).toEqual([`purchase:${purchaseId}`]);
+    expect(s.balance).toBe(70);
   });
 
   it("replay re-runs a failed event through the same path and grants once", async () => {
