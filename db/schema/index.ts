@@ -12,3 +12,4 @@ export * from "./refunds";
 export * from "./subscriptions";
 export * from "./api-keys";
 export * from "./balance-care";
+export * from "./credit-grants";

@@ -39,9 +39,11 @@ export type JobData = {
   /** Grace period of a past-due subscription is over: pause campaigns for billing if still unpaid. */
   "subscriptions.grace-end": { subscriptionId: string };
   /** Month `month` (1…11) of an annual plan's credits, granted monthly (lib/subscriptions/grants.ts). */
-  "subscriptions.monthly-grant": { subscriptionId: string; invoiceId: string; month: number };
+  "subscriptions.monthly-grant": { subscriptionId: string; invoiceId: string; month: number; expiresAt?: number | null };
   /** A debit crossed the auto-recharge threshold: buy the pack off-session with the saved card. */
   "balance.auto-recharge": { orgId: string; crossingEntryId: number };
+  /** Expire what is left of an expiring grant (lib/ledger/expiry.ts); without grantId: every due one. */
+  "credits.expire": { grantId?: string };
 };
 export type JobName = keyof JobData;
 
@@ -64,6 +66,8 @@ export const QUEUES: Record<JobName, QueueConfig> = {
   // Singleton per organisation (lib/balance-care/after-debit.ts); retried through Stripe outages
   // with the same PaymentIntent idempotency key (purchase:<id>), so a retry never pays twice.
   "balance.auto-recharge": { policy: "stately", retryLimit: 10, retryDelay: 15, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
+  // One job per bucket (startAfter = its expiry) plus the hourly sweep; idempotent per bucket.
+  "credits.expire": { policy: "standard", retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 * 7 },
 };
 
 /** Cron schedules (pg-boss sends each once per slot across all instances). */
@@ -71,6 +75,7 @@ export const SCHEDULES: Partial<Record<JobName, string>> = {
   "coupons.reclaim-abandoned-holds": "*/5 * * * *",
   "auth.prune-sign-in-attempts": "17 3 * * *",
   "ops.reconcile": "47 3 * * *",
+  "credits.expire": "7 * * * *",
 };
 
 export type EnqueueOptions = Pick<PgBoss.SendOptions, "singletonKey" | "startAfter" | "priority" | "retryLimit">;

@@ -20,6 +20,7 @@ import { applyGraceEnd } from "../subscriptions/dunning";
 import { runMonthlyGrant } from "../subscriptions/grants";
 import { syncSubscription } from "../subscriptions/sync";
 import { runAutoRechargeJob } from "../balance-care/auto-recharge";
+import { runExpireJob } from "../ledger/expiry";
 import { JOB_SCHEMA, QUEUES, SCHEDULES, type JobData, type JobName } from "./queue";
 
 type JobHandler<N extends JobName> = (db: Db, data: JobData[N]) => Promise<unknown>;
@@ -37,6 +38,7 @@ const HANDLERS: { [N in JobName]: JobHandler<N> } = {
   "subscriptions.grace-end": (db, data) => applyGraceEnd(db, data.subscriptionId, syncSubscription),
   "subscriptions.monthly-grant": runMonthlyGrant,
   "balance.auto-recharge": runAutoRechargeJob,
+  "credits.expire": runExpireJob,
 };
 
 function databaseUrl(explicit?: string): string {

@@ -14,6 +14,16 @@
 //     evaluated on the locked, latest row version (a locking SELECT re-checks its WHERE after
 //     waiting), never on a value read earlier;
 //   - only reversal kinds (refund_reversal) may leave a negative balance.
+//
+// Expiring grants (db/schema/credit-grants.ts): a grant with `expiresAt` also inserts its bucket
+// in the same statement. A debit drains the organisation's live buckets, soonest expiry first,
+// with one more statement right after its entry, in the caller's transaction: the debit statement
+// already holds the organisation row lock, so that statement (a fresh snapshot in READ COMMITTED)
+// sees every committed debit and grant and no other debit or expiry of the organisation can run
+// between the two (the expiry job takes the same lock first). Credits beyond the buckets come
+// from never-expiring credits. So the caller MUST pass a transaction to debitCredits. Negative
+// adjustments and reversals do not touch buckets (they take back purchased credits), so the
+// expiry job never takes more than the balance (lib/ledger/expiry.ts).
 import { eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 import { creditEntries, type CreditEntry, type CreditEntryKind } from "@/db/schema";
@@ -32,6 +42,8 @@ export type GrantInput = EntryRefs & {
   kind: Exclude<CreditEntryKind, "usage">;
   idempotencyKey: string;
   description: string;
+  /** Positive grants only: the credits expire then (a bucket in credit_grants drains first). */
+  expiresAt?: Date | null;
 };
 
 /** Kinds whose negative amount may take the balance below zero (money already given back). */
@@ -43,13 +55,17 @@ export const REVERSAL_KINDS: ReadonlySet<CreditEntryKind> = new Set(["refund_rev
  * A negative amount of a non-reversal kind is refused (AppError "conflict") when the balance
  * cannot cover it.
  */
-export async function grantCredits(tx: DbOrTx, input: GrantInput): Promise<{ entry: CreditEntry; created: boolean }> {
+export async function grantCredits(
+  tx: DbOrTx,
+  input: GrantInput,
+): Promise<{ entry: CreditEntry; created: boolean; bucketId: string | null }> {
   if (!Number.isSafeInteger(input.amount) || input.amount === 0) throw new RangeError("credit amount must be a non-zero integer");
+  if (input.expiresAt && input.amount < 0) throw new RangeError("only a positive grant can expire");
   const guarded = input.amount < 0 && !REVERSAL_KINDS.has(input.kind);
-  const entry = await appendEntry(tx, input, input.kind, input.amount, guarded);
-  if (entry) return { entry, created: true };
+  const appended = await appendEntry(tx, input, input.kind, input.amount, guarded, input.expiresAt ?? null);
+  if (appended) return { entry: appended.entry, created: true, bucketId: appended.bucketId };
   const existing = await entryByKey(tx, input.idempotencyKey);
-  if (existing) return { entry: existing, created: false };
+  if (existing) return { entry: existing, created: false, bucketId: null };
   if (guarded) throw new AppError("conflict", "The balance cannot cover this change.", { orgId: input.orgId, amount: input.amount });
   throw new Error(`organisation ${input.orgId} not found`);
 }
@@ -68,9 +84,35 @@ export type DebitInput = EntryRefs & {
  */
 export async function debitCredits(tx: DbOrTx, input: DebitInput): Promise<CreditEntry | null> {
   if (!Number.isSafeInteger(input.credits) || input.credits <= 0) throw new RangeError("debit must be a positive integer");
-  const entry = await appendEntry(tx, input, "usage", -input.credits, true);
-  if (entry) return entry;
+  const appended = await appendEntry(tx, input, "usage", -input.credits, true, null);
+  if (appended) {
+    await drainBuckets(tx, input.orgId, input.credits);
+    return appended.entry;
+  }
   return (await entryByKey(tx, input.idempotencyKey)) ?? null;
+}
+
+/**
+ * Takes `credits` from the organisation's live buckets, soonest expiry first (ties: oldest
+ * bucket). Runs right after the debit's statement, under the organisation lock it took; what the
+ * buckets cannot cover came from never-expiring credits.
+ */
+async function drainBuckets(tx: DbOrTx, orgId: string, credits: number): Promise<void> {
+  await tx
+    .execute(sql`
+    with live as (
+      select id, remaining, expires_at from credit_grants
+      where org_id = ${orgId}::uuid and remaining > 0 and expired_at is null
+      for update
+    ), ranked as (
+      select id, remaining, coalesce(sum(remaining) over (order by expires_at, id rows between unbounded preceding and 1 preceding), 0) as before
+      from live
+    )
+    update credit_grants g
+    set remaining = g.remaining - least(r.remaining, ${credits}::int - r.before)
+    from ranked r
+    where g.id = r.id and r.before < ${credits}::int`)
+    .execute();
 }
 
 /**
@@ -90,9 +132,11 @@ async function appendEntry(
   kind: CreditEntryKind,
   amount: number,
   guarded: boolean,
-): Promise<CreditEntry | undefined> {
+  expiresAt: Date | null,
+): Promise<{ entry: CreditEntry; bucketId: string | null } | undefined> {
   // execute() writes the statement at once (awaiting the builder would start it a microtask
   // later), so a caller pipelining statements around this one gets them in the order it calls.
+  const expires = expiresAt ? expiresAt.toISOString() : null;
   const rows = await tx
     .execute<EntryRow>(sql`
     with entry as (
@@ -112,11 +156,17 @@ async function appendEntry(
       update organizations set balance = organizations.balance + entry.amount
       from entry
       where organizations.id = entry.org_id
+    ), bucket as (
+      insert into credit_grants (org_id, entry_id, amount, remaining, expires_at)
+      select entry.org_id, entry.id, entry.amount, entry.amount, ${expires}::timestamptz
+      from entry
+      where ${expires}::timestamptz is not null
+      returning id
     )
-    select * from entry`)
+    select entry.*, (select id from bucket) as bucket_id from entry`)
     .execute();
   const row = rows[0];
-  return row ? toEntry(row) : undefined;
+  return row ? { entry: toEntry(row), bucketId: row.bucket_id ?? null } : undefined;
 }
 
 async function entryByKey(tx: DbOrTx, idempotencyKey: string): Promise<CreditEntry | undefined> {
@@ -137,6 +187,7 @@ type EntryRow = {
   delivery_id: string | null;
   actor_user_id: string | null;
   created_at: string | Date;
+  bucket_id?: string | null;
 };
 
 /** A raw credit_entries row as the schema's row type (the driver returns int8 and timestamps as text). */

@@ -8,9 +8,13 @@
 // key backwards from the cursor instead, filtering out every other organisation's entries on the
 // way (an organisation that owns most of the table looks cheap to find that way; its last page
 // then reads everything older than it). Only the composite index yields (org_id, kind, id) order.
-import { and, desc, gte, lt, lte, sql } from "drizzle-orm";
+import { and, desc, gte, inArray, lt, lte, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { creditEntries, creditEntryKind, type CreditEntryKind } from "@/db/schema";
+import { creditEntries, creditEntryKind, creditGrants, type CreditEntry, type CreditEntryKind } from "@/db/schema";
+
+/** An expiring grant's state next to its entry (credit_grants), for the transactions list. */
+export type EntryExpiry = { expiresAt: Date; expiredAt: Date | null; remaining: number };
+export type ListedEntry = CreditEntry & { expiry: EntryExpiry | null };
 
 export const ENTRY_KINDS = creditEntryKind.enumValues;
 
@@ -34,7 +38,16 @@ export async function listEntries(
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   const nextCursor = rows.length > limit ? page[page.length - 1]!.id : null;
-  return { entries: page, nextCursor };
+  const grantIds = page.filter((e) => e.amount > 0).map((e) => e.id);
+  const buckets = grantIds.length
+    ? await db
+        .select({ entryId: creditGrants.entryId, expiresAt: creditGrants.expiresAt, expiredAt: creditGrants.expiredAt, remaining: creditGrants.remaining })
+        .from(creditGrants)
+        .where(inArray(creditGrants.entryId, grantIds))
+    : [];
+  const byEntry = new Map(buckets.map((b) => [b.entryId, { expiresAt: b.expiresAt, expiredAt: b.expiredAt, remaining: b.remaining }]));
+  const entries: ListedEntry[] = page.map((e) => ({ ...e, expiry: byEntry.get(e.id) ?? null }));
+  return { entries, nextCursor };
 }
 
 /** Organisations whose cached balance differs from the sum of their ledger. Empty when healthy. */

@@ -10,6 +10,11 @@
 // - Annual prices bill the year up front. With `annualGrantsMonthly` the year's credits arrive
 //   as `creditsPerMonth` once per month of the paid year (a scheduled, idempotent grant keyed by
 //   invoice and month), not all at once.
+// - With `creditsExpire`, a plan's credits (period, monthly and trial grants, upgrade credits)
+//   expire at the end of the window they were granted for (the period; for an annual plan
+//   granted monthly, the month; a trial's at the trial end): unused ones are taken back by the
+//   `credits.expire` job, and spending drains them before anything else. Starter and Growth
+//   expire; Scale rolls over. Purchased credits never expire.
 // - Plans are ordered by `rank` (higher = bigger): a change to a higher rank is an upgrade
 //   (now, prorated), to a lower rank a downgrade (at the period end).
 export type PlanInterval = "month" | "year";
@@ -31,6 +36,8 @@ export type Plan = {
   annual: PlanPrice;
   /** Annual subscribers receive creditsPerMonth each month (true) or 12× at once (false). */
   annualGrantsMonthly: boolean;
+  /** Unused credits of this plan expire at the end of their grant window (see above). */
+  creditsExpire: boolean;
 };
 
 export const PLANS: readonly Plan[] = [
@@ -46,6 +53,7 @@ export const PLANS: readonly Plan[] = [
     monthly: { lookupKey: "creditloop_starter_monthly_v1", interval: "month", amount: 2_900 },
     annual: { lookupKey: "creditloop_starter_annual_v1", interval: "year", amount: 29_000 },
     annualGrantsMonthly: true,
+    creditsExpire: true,
   },
   {
     key: "growth",
@@ -59,6 +67,7 @@ export const PLANS: readonly Plan[] = [
     monthly: { lookupKey: "creditloop_growth_monthly_v1", interval: "month", amount: 9_900 },
     annual: { lookupKey: "creditloop_growth_annual_v1", interval: "year", amount: 99_000 },
     annualGrantsMonthly: true,
+    creditsExpire: true,
   },
   {
     key: "scale",
@@ -72,6 +81,7 @@ export const PLANS: readonly Plan[] = [
     monthly: { lookupKey: "creditloop_scale_monthly_v1", interval: "month", amount: 29_900 },
     annual: { lookupKey: "creditloop_scale_annual_v1", interval: "year", amount: 299_000 },
     annualGrantsMonthly: true,
+    creditsExpire: false,
   },
 ];
 

@@ -49,30 +49,36 @@ export async function applyPaidInvoice(tx: Tx, invoice: Stripe.Invoice): Promise
   if (!sync) return { detail: "not our subscription", grant: null, granted: 0, sync: null };
   if (invoice.status !== "paid") return { detail: `invoice is ${invoice.status}`, grant: null, granted: 0, sync };
   const { row } = sync;
-  const grant = invoiceGrant(await invoiceFacts(tx, invoice));
+  const facts = await invoiceFacts(tx, invoice);
+  const grant = invoiceGrant(facts);
   if (grant.kind === "none") return { detail: `invoice ${invoice.id}: nothing to grant (${grant.reason})`, grant, granted: 0, sync };
 
   const plan = planByKey(grant.planKey)!;
+  const expiresAt = plan.creditsExpire ? grantExpiry(grant, facts) : null;
   const description =
     grant.kind === "trial"
       ? `${plan.name} trial: ${formatCredits(grant.credits)} credits`
       : grant.kind === "proration"
         ? `Upgrade to ${plan.name}: credits for the rest of the period`
         : `${plan.name} plan: ${formatCredits(grant.credits)} credits${grant.laterMonths.length ? " (month 1 of 12)" : ""}`;
-  const { entry, created } = await grantCredits(tx, {
+  const { entry, created, bucketId } = await grantCredits(tx, {
     orgId: row.orgId,
     amount: grant.credits,
     kind: grant.kind === "trial" ? "trial_grant" : "subscription_grant",
     idempotencyKey: `invoice:${invoice.id}`,
     description,
+    expiresAt,
   });
+  if (bucketId && expiresAt) await scheduleExpiry(tx, bucketId, expiresAt);
   if (created && grant.kind === "period") {
     for (const [i, at] of grant.laterMonths.entries()) {
       const month = i + 1;
+      // Month k's credits expire where month k+1 starts (the last month: at the period end).
+      const monthEnd = grant.laterMonths[i + 1] ?? grant.periodEnd;
       await enqueue(
         tx,
         "subscriptions.monthly-grant",
-        { subscriptionId: row.id, invoiceId: invoice.id!, month },
+        { subscriptionId: row.id, invoiceId: invoice.id!, month, expiresAt: plan.creditsExpire ? monthEnd : null },
         { singletonKey: `monthly-grant:${invoice.id}:${month}`, startAfter: new Date(at * 1000) },
       );
     }
@@ -90,7 +96,10 @@ export async function applyPaidInvoice(tx: Tx, invoice: Stripe.Invoice): Promise
 export type MonthlyGrantResult = { outcome: "granted" | "already" | "skipped"; detail: string };
 
 /** Job: month `month` (1…11) of an annual invoice. Idempotent by its ledger key. */
-export async function runMonthlyGrant(db: Db, data: { subscriptionId: string; invoiceId: string; month: number }): Promise<MonthlyGrantResult> {
+export async function runMonthlyGrant(
+  db: Db,
+  data: { subscriptionId: string; invoiceId: string; month: number; expiresAt?: number | null },
+): Promise<MonthlyGrantResult> {
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(subscriptions).where(eq(subscriptions.id, data.subscriptionId)).for("update");
     if (!row) return { outcome: "skipped", detail: "no such subscription" };
@@ -98,14 +107,36 @@ export async function runMonthlyGrant(db: Db, data: { subscriptionId: string; in
     if (row.interval !== "year") return { outcome: "skipped", detail: "no longer annual" };
     const plan = planByKey(row.planKey);
     if (!plan) return { outcome: "skipped", detail: `unknown plan ${row.planKey}` };
-    const { entry, created } = await grantCredits(tx, {
+    // The plan it has now decides whether these credits expire (the month's end came with the job).
+    const expiresAt = plan.creditsExpire && data.expiresAt ? new Date(data.expiresAt * 1000) : null;
+    const { entry, created, bucketId } = await grantCredits(tx, {
       orgId: row.orgId,
       amount: plan.creditsPerMonth,
       kind: "subscription_grant",
       idempotencyKey: `invoice:${data.invoiceId}:month:${data.month}`,
       description: `${plan.name} plan: ${formatCredits(plan.creditsPerMonth)} credits (month ${data.month + 1} of 12)`,
+      expiresAt,
     });
+    if (bucketId && expiresAt) await scheduleExpiry(tx, bucketId, expiresAt);
     if (created) await resumeCampaignsCoveredBy(tx, row.orgId, entry.balanceAfter);
     return { outcome: created ? "granted" : "already", detail: `${plan.creditsPerMonth} credits` };
   });
+}
+
+/**
+ * When a plan's grant expires: a period's credits at its period end (annual granted monthly: where
+ * month 1 starts), a trial's at the trial end (its $0 line's end), upgrade credits at the end of
+ * the period the proration runs to.
+ */
+export function grantExpiry(grant: InvoiceGrant, facts: InvoiceFacts): Date | null {
+  let end: number | undefined;
+  if (grant.kind === "period") end = grant.laterMonths[0] ?? grant.periodEnd;
+  else if (grant.kind === "trial") end = facts.lines.find((l) => !l.proration)?.periodEnd;
+  else if (grant.kind === "proration") end = Math.max(...facts.lines.filter((l) => l.proration).map((l) => l.periodEnd));
+  return end && Number.isFinite(end) ? new Date(end * 1000) : null;
+}
+
+/** The bucket's expiry job, in the grant's transaction (the hourly sweep catches any it missed). */
+async function scheduleExpiry(tx: DbOrTx, bucketId: string, expiresAt: Date): Promise<void> {
+  await enqueue(tx, "credits.expire", { grantId: bucketId }, { startAfter: expiresAt });
 }
