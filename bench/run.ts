@@ -24,10 +24,11 @@ import { ensurePostgres } from "../scripts/pg";
 import { PORTS } from "../scripts/ports";
 import { runMigrations } from "../db/migrate";
 import { createDb } from "../db/client";
-import { creditPacks, memberships, organizations, purchases, users } from "../db/schema";
+import { creditPacks, memberships, organizations, users } from "../db/schema";
 import { assertAll, load, percentile, send, summarise, type LoadResult, type Req } from "./lib/load";
 import { ensureBuild, root, startNext, type Server } from "./lib/servers";
 import { runTpcb, setupTpcb } from "./lib/tpcb";
+import { insertPaidPurchases } from "../tests/support/webhook-load";
 import http from "node:http";
 import postgres from "postgres";
 
@@ -90,52 +91,8 @@ async function main() {
     let seq = 0;
 
     async function freshEvents(orgIds: string[], count: number): Promise<string[]> {
-      const tag = (seq++).toString(36);
-      const payloads: string[] = [];
-      for (let from = 0; from < count; from += 1000) {
-        const rows = await db
-          .insert(purchases)
-          .values(
-            Array.from({ length: Math.min(1000, count - from) }, (_, k) => ({
-              orgId: orgIds[(from + k) % orgIds.length]!,
-              userId: user!.id,
-              packId: pack!.id,
-              requestId: crypto.randomUUID(),
-              credits: 10,
-              subtotal: 1000,
-              amount: 1000,
-              currency: "usd",
-              stripePaymentIntentId: `pi_bench_${tag}_${from + k}`,
-            })),
-          )
-          .returning({ id: purchases.id, pi: purchases.stripePaymentIntentId });
-        for (const p of rows) {
-          payloads.push(
-            JSON.stringify({
-              id: `evt_bench_${p.pi!.slice(9)}`,
-              object: "event",
-              api_version: Stripe.API_VERSION,
-              created: Math.floor(Date.now() / 1000),
-              livemode: false,
-              pending_webhooks: 1,
-              request: { id: null, idempotency_key: null },
-              type: "payment_intent.succeeded",
-              data: {
-                object: {
-                  id: p.pi,
-                  object: "payment_intent",
-                  status: "succeeded",
-                  amount: 1000,
-                  amount_received: 1000,
-                  currency: "usd",
-                  metadata: { purchase_id: p.id },
-                },
-              },
-            }),
-          );
-        }
-      }
-      return payloads;
+      const events = await insertPaidPurchases(db, { orgIds, userId: user!.id, packId: pack!.id, count, tag: `bench_${(seq++).toString(36)}` });
+      return events.map((e) => e.payload);
     }
     const signed = (path: string, payloads: string[]): Req[] =>
       payloads.map((body) => ({ path, body, headers: { "stripe-signature": stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET }) } }));

@@ -12,7 +12,7 @@ export type Deliver = (payload: string, signature: string) => Promise<number>;
 
 export type LoadEvent = { purchaseId: string; payload: string };
 
-/** `count` pending purchases over `orgs` organisations, and the event that pays each. */
+/** `count` pending purchases over `orgs` new organisations, and the event that pays each. */
 export async function makePaidEvents(db: Db, opts: { count: number; orgs?: number; tag?: string }): Promise<LoadEvent[]> {
   const tag = opts.tag ?? Math.random().toString(36).slice(2, 8);
   const orgRows = await db
@@ -21,30 +21,41 @@ export async function makePaidEvents(db: Db, opts: { count: number; orgs?: numbe
     .returning();
   const [user] = await db.insert(users).values({ email: `load-${tag}@example.test`, name: "load", passwordHash: "x" }).returning();
   const [pack] = await db.insert(creditPacks).values({ slug: `load-${tag}`, name: "Load", credits: 10, amount: 1000 }).returning();
+  return insertPaidPurchases(db, { orgIds: orgRows.map((o) => o.id), userId: user!.id, packId: pack!.id, count: opts.count, tag: `load_${tag}` });
+}
+
+/**
+ * `count` pending purchases of a 10-credit, $10.00 pack spread over `orgIds` (round robin), and
+ * the `payment_intent.succeeded` event that pays each (unsigned). Shared with the benchmark.
+ */
+export async function insertPaidPurchases(
+  db: Db,
+  p: { orgIds: string[]; userId: string; packId: string; count: number; tag: string },
+): Promise<LoadEvent[]> {
   const out: LoadEvent[] = [];
-  for (let start = 0; start < opts.count; start += 1000) {
-    const n = Math.min(1000, opts.count - start);
+  for (let start = 0; start < p.count; start += 1000) {
+    const n = Math.min(1000, p.count - start);
     const rows = await db
       .insert(purchases)
       .values(
         Array.from({ length: n }, (_, k) => ({
-          orgId: orgRows[(start + k) % orgRows.length]!.id,
-          userId: user!.id,
-          packId: pack!.id,
+          orgId: p.orgIds[(start + k) % p.orgIds.length]!,
+          userId: p.userId,
+          packId: p.packId,
           requestId: crypto.randomUUID(),
           credits: 10,
           subtotal: 1000,
           amount: 1000,
           currency: "usd",
-          stripePaymentIntentId: `pi_load_${tag}_${start + k}`,
+          stripePaymentIntentId: `pi_${p.tag}_${start + k}`,
         })),
       )
       .returning();
-    for (const p of rows) {
+    for (const row of rows) {
       out.push({
-        purchaseId: p.id,
+        purchaseId: row.id,
         payload: JSON.stringify({
-          id: `evt_load_${p.stripePaymentIntentId}`,
+          id: `evt_${row.stripePaymentIntentId}`,
           object: "event",
           api_version: Stripe.API_VERSION,
           created: Math.floor(Date.now() / 1000),
@@ -54,13 +65,13 @@ export async function makePaidEvents(db: Db, opts: { count: number; orgs?: numbe
           type: "payment_intent.succeeded",
           data: {
             object: {
-              id: p.stripePaymentIntentId,
+              id: row.stripePaymentIntentId,
               object: "payment_intent",
               status: "succeeded",
               amount: 1000,
               amount_received: 1000,
               currency: "usd",
-              metadata: { purchase_id: p.id },
+              metadata: { purchase_id: row.id },
             },
           },
         }),
