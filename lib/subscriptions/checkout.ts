@@ -9,18 +9,17 @@
 // then is the unpaid row ended — a session that was paid meanwhile makes it the organisation's plan.
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { subscriptions, type Organization, type Subscription } from "@/db/schema";
+import { subscriptions, type Subscription } from "@/db/schema";
 import { AppError } from "../errors";
 import { log } from "../log";
 import { planByKey, priceOf, type PlanInterval } from "../plans/catalogue";
 import { stripePriceIdFor } from "../plans/sync";
 import { createPlanCheckoutSession, expireCheckoutSession } from "../stripe/checkout";
-import { ensureStripeCustomer } from "../stripe/customers";
-import { findByRequest, liveSubscription, withStripe } from "./subscribe";
+import { reservePlanRow, withStripe, type PlanRowRequest } from "./subscribe";
 
 export type StartedPlanCheckout = { subscriptionId: string; url: string };
 
-type Input = { org: Pick<Organization, "id" | "name" | "slug">; userId: string; planKey: string; interval: PlanInterval; requestId: string; appUrl: string };
+type Input = PlanRowRequest & { appUrl: string };
 
 const ALREADY = "Your organisation already has a plan. Change it below instead.";
 
@@ -30,25 +29,7 @@ export async function startPlanCheckout(db: Db, input: Input): Promise<StartedPl
   const priceId = await stripePriceIdFor(db, priceOf(plan, input.interval).lookupKey);
   if (!priceId) throw new AppError("not_found", "Plans are not available yet. Please try again later.");
 
-  let row = await findByRequest(db, input.requestId, input.org.id);
-  if (!row) {
-    const live = await liveSubscription(db, input.org.id);
-    if (live) row = await continueOrReplace(db, live, input);
-  }
-  if (!row) {
-    const customerId = await withStripe(() => ensureStripeCustomer(db, input.org));
-    const [inserted] = await db
-      .insert(subscriptions)
-      .values({ orgId: input.org.id, createdBy: input.userId, requestId: input.requestId, stripeCustomerId: customerId, planKey: plan.key, interval: input.interval })
-      .onConflictDoNothing()
-      .returning();
-    row = inserted ?? (await findByRequest(db, input.requestId, input.org.id));
-    if (!row) {
-      const live = await liveSubscription(db, input.org.id);
-      row = live ? await continueOrReplace(db, live, input) : undefined;
-      if (!row) throw new AppError("conflict", "Someone else is changing this organisation's plan. Reload the page.");
-    }
-  }
+  const row = await reservePlanRow(db, { ...input, planKey: plan.key }, (live) => continueOrReplace(db, live, input));
   if (row.status !== "creating" || row.stripeSubscriptionId) throw new AppError("conflict", ALREADY);
   const session = await withStripe(() => sessionFor(db, row, input.appUrl, input.org.slug));
   if (session.status !== "open" || !session.url) throw new AppError("conflict", "This plan's checkout has already finished. Reload the page.");

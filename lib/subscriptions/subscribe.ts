@@ -57,27 +57,7 @@ export async function startSubscription(
   const priceId = await stripePriceIdFor(db, priceOf(plan, input.interval).lookupKey);
   if (!priceId) throw new AppError("not_found", "Plans are not available yet. Please try again later.");
 
-  let row = await findByRequest(db, input.requestId, input.org.id);
-  if (!row) {
-    const live = await liveSubscription(db, input.org.id);
-    if (live) row = await continueOrReplace(db, live, input.planKey, input.interval);
-  }
-  if (!row) {
-    const customerId = await withStripe(() => ensureStripeCustomer(db, input.org));
-    const [inserted] = await db
-      .insert(subscriptions)
-      .values({ orgId: input.org.id, createdBy: input.userId, requestId: input.requestId, stripeCustomerId: customerId, planKey: plan.key, interval: input.interval })
-      .onConflictDoNothing()
-      .returning();
-    row = inserted ?? (await findByRequest(db, input.requestId, input.org.id));
-    if (!row) {
-      // Another tab or admin reserved the organisation's slot between our look and our insert.
-      const live = await liveSubscription(db, input.org.id);
-      if (!live) throw new AppError("conflict", "Someone else is changing this organisation's plan. Reload the page.");
-      row = await continueOrReplace(db, live, input.planKey, input.interval);
-      if (!row) throw new AppError("conflict", "Someone else is changing this organisation's plan. Reload the page.");
-    }
-  }
+  const row = await reservePlanRow(db, { ...input, planKey: plan.key }, (live) => continueOrReplace(db, live, input.planKey, input.interval));
   if (!UNPAID_START.includes(row.status)) {
     if (row.status === "trialing" || row.status === "active") return { subscriptionId: row.id, status: row.status, clientSecret: null, amountDue: 0, currency: plan.currency };
     throw new AppError("conflict", "This plan has already been started. Reload the page.");
@@ -92,6 +72,41 @@ export async function startSubscription(
     amountDue: invoice?.amount_due ?? 0,
     currency: invoice?.currency ?? plan.currency,
   };
+}
+
+export type PlanRowRequest = { org: Pick<Organization, "id" | "name" | "slug">; userId: string; planKey: string; interval: PlanInterval; requestId: string };
+
+/**
+ * The subscriptions row a plan start works on, for the embedded form and hosted Checkout alike:
+ * the row this request reserved before (same request id); else, when the organisation has a live
+ * row, whatever `continueOrReplace` makes of it (the row to continue, or undefined once it ended);
+ * else a new reservation (status "creating"). The partial unique index allows one live row per
+ * organisation, so when another tab or admin reserved the slot between our look and our insert,
+ * their row goes through `continueOrReplace` too.
+ */
+export async function reservePlanRow(
+  db: Db,
+  input: PlanRowRequest,
+  continueOrReplace: (live: Subscription) => Promise<Subscription | undefined>,
+): Promise<Subscription> {
+  let row = await findByRequest(db, input.requestId, input.org.id);
+  if (!row) {
+    const live = await liveSubscription(db, input.org.id);
+    if (live) row = await continueOrReplace(live);
+  }
+  if (row) return row;
+  const customerId = await withStripe(() => ensureStripeCustomer(db, input.org));
+  const [inserted] = await db
+    .insert(subscriptions)
+    .values({ orgId: input.org.id, createdBy: input.userId, requestId: input.requestId, stripeCustomerId: customerId, planKey: input.planKey, interval: input.interval })
+    .onConflictDoNothing()
+    .returning();
+  row = inserted ?? (await findByRequest(db, input.requestId, input.org.id));
+  if (row) return row;
+  const live = await liveSubscription(db, input.org.id);
+  row = live ? await continueOrReplace(live) : undefined;
+  if (!row) throw new AppError("conflict", "Someone else is changing this organisation's plan. Reload the page.");
+  return row;
 }
 
 export async function findByRequest(db: Db, requestId: string, orgId: string): Promise<Subscription | undefined> {
