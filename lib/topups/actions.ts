@@ -9,6 +9,7 @@ import { authenticateTestPayment, confirmWithTestCard } from "./confirm";
 import { purchaseStatus } from "./status";
 import { cancelTopUp } from "./cancel";
 import { AppError } from "../errors";
+import type { OrgAccess } from "../auth/access";
 import { startTopUpCheckout } from "./checkout";
 import { requireHostedCheckout, appUrl } from "../checkout/config";
 
@@ -30,24 +31,23 @@ export const quoteTopUpDef = defineOrgAction({
   },
 });
 
+/** Starting a top-up takes the same input on the embedded form and on hosted Checkout. */
+const startTopUpSchema = z.object({
+  orgSlug: orgSlugField,
+  packId: z.string().uuid("Choose a credit pack."),
+  couponCode: couponField,
+  requestId: z.string().uuid(),
+});
+
+function startTopUpInput(access: OrgAccess, input: z.infer<typeof startTopUpSchema>) {
+  return { org: access.org, userId: access.user.id, role: access.role!, packId: input.packId, couponCode: input.couponCode, requestId: input.requestId };
+}
+
 export const startTopUpDef = defineOrgAction({
   name: "startTopUp",
   role: "member",
-  schema: z.object({
-    orgSlug: orgSlugField,
-    packId: z.string().uuid("Choose a credit pack."),
-    couponCode: couponField,
-    requestId: z.string().uuid(),
-  }),
-  handler: ({ db, access, input }) =>
-    startTopUp(db, {
-      org: access.org,
-      userId: access.user.id,
-      role: access.role!,
-      packId: input.packId,
-      couponCode: input.couponCode,
-      requestId: input.requestId,
-    }),
+  schema: startTopUpSchema,
+  handler: ({ db, access, input }) => startTopUp(db, startTopUpInput(access, input)),
 });
 
 export const confirmTestCardDef = defineOrgAction({
@@ -84,22 +84,9 @@ export const cancelTopUpDef = defineOrgAction({
 export const startTopUpCheckoutDef = defineOrgAction({
   name: "startTopUpCheckout",
   role: "member",
-  schema: z.object({
-    orgSlug: orgSlugField,
-    packId: z.string().uuid("Choose a credit pack."),
-    couponCode: couponField,
-    requestId: z.string().uuid(),
-  }),
+  schema: startTopUpSchema,
   handler: ({ db, access, input }) => {
     requireHostedCheckout();
-    return startTopUpCheckout(db, {
-      org: access.org,
-      userId: access.user.id,
-      role: access.role!,
-      packId: input.packId,
-      couponCode: input.couponCode,
-      requestId: input.requestId,
-      appUrl: appUrl(),
-    });
+    return startTopUpCheckout(db, { ...startTopUpInput(access, input), appUrl: appUrl() });
   },
 });
