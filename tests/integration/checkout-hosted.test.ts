@@ -4,7 +4,7 @@
 // PaymentIntent's own payment_intent.succeeded); an async payment waits and is granted once when
 // it settles; a plan started through a session ends with one live subscription and one grant; an
 // open checkout for another plan is expired before its row ends. Every test asserts on the database.
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { and, eq, notInArray } from "drizzle-orm";
 import type Stripe from "stripe";
 import { creditEntries, purchases, subscriptions, ENDED_SUBSCRIPTION_STATUSES } from "@/db/schema";
@@ -14,19 +14,13 @@ import { stripe } from "@/lib/stripe/client";
 import { startPlanCheckoutDef } from "@/lib/subscriptions/actions";
 import { startTopUpCheckoutDef } from "@/lib/topups/actions";
 import { processStripeEvent } from "@/lib/webhooks/process";
-import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { useTestDatabase } from "../support/context";
-import { drainDeliveries, resendEvent, settlePaymentIntent, setProcessingDelay, startWebhookReceiver } from "../support/emulator";
+import { drainDeliveries, resendEvent, settlePaymentIntent, setProcessingDelay, useWebhookReceiver } from "../support/emulator";
 import { makeOrg, makePack, makePausedCampaign, makeUser, snapshot } from "../support/fixtures";
 import { syncPlans } from "../support/subscriptions";
 
 const { db } = useTestDatabase();
-let receiver: Awaited<ReturnType<typeof startWebhookReceiver>> | undefined;
-beforeEach(async () => {
-  await receiver?.close();
-  receiver = await startWebhookReceiver((body, sig) => receiveStripeWebhook(db, body, sig));
-});
-afterAll(async () => receiver?.close());
+useWebhookReceiver(db);
 
 /** Submits the emulator's hosted checkout page with a test card (redirects not followed). */
 const payOnPage = (url: string, card: string) =>

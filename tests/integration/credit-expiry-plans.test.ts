@@ -2,25 +2,21 @@
 // invoice of an expiring plan writes its bucket with the grant, expiring at the period end (an
 // annual plan granted monthly: each month's at the next month's start), and queues its
 // credits.expire job in the same transaction; a rolling-over plan's credits have no bucket.
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { creditEntries, creditGrants, subscriptions } from "@/db/schema";
 import { runQueuedJobs } from "@/lib/jobs/workers";
 import { planByKey } from "@/lib/plans/catalogue";
-import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { useTestDatabase } from "../support/context";
-import { startWebhookReceiver } from "../support/emulator";
+import { useWebhookReceiver } from "../support/emulator";
 import { snapshot } from "../support/fixtures";
 import { clockOrg, subscribePaid, syncPlans } from "../support/subscriptions";
 
 const { db } = useTestDatabase();
-let receiver: Awaited<ReturnType<typeof startWebhookReceiver>> | undefined;
+useWebhookReceiver(db);
 beforeEach(async () => {
-  await receiver?.close();
-  receiver = await startWebhookReceiver((body, sig) => receiveStripeWebhook(db, body, sig));
   await syncPlans(db);
 });
-afterAll(async () => receiver?.close());
 
 const sub = async (orgId: string) => (await db.select().from(subscriptions).where(eq(subscriptions.orgId, orgId)))[0]!;
 const expireJobs = async () =>

@@ -3,7 +3,7 @@
 // granted monthly by jobs, upgrades with proration credits (matching the preview), downgrades at
 // period end, cancel at period end and undo, deletion, dunning with a grace period, duplicate
 // subscribes, and subscription events out of order. Every test asserts on the database.
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { campaigns, creditEntries, subscriptions } from "@/db/schema";
@@ -22,20 +22,16 @@ import {
 import { applyGraceEnd } from "@/lib/subscriptions/dunning";
 import { syncSubscription } from "@/lib/subscriptions/sync";
 import { processStripeEvent } from "@/lib/webhooks/process";
-import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { useTestDatabase } from "../support/context";
-import { drainDeliveries, resendEvent, setChaos, startWebhookReceiver } from "../support/emulator";
+import { drainDeliveries, resendEvent, setChaos, useWebhookReceiver } from "../support/emulator";
 import { makePausedCampaign, snapshot } from "../support/fixtures";
 import { advanceTo, clockOrg, DAY, latestInvoice, subscribePaid, syncPlans } from "../support/subscriptions";
 
 const { db } = useTestDatabase();
-let receiver: Awaited<ReturnType<typeof startWebhookReceiver>> | undefined;
+useWebhookReceiver(db);
 beforeEach(async () => {
-  await receiver?.close();
-  receiver = await startWebhookReceiver((body, sig) => receiveStripeWebhook(db, body, sig));
   await syncPlans(db);
 });
-afterAll(async () => receiver?.close());
 
 const growth = planByKey("growth")!;
 const row = async (orgId: string) => (await db.select().from(subscriptions).where(eq(subscriptions.orgId, orgId)).orderBy(subscriptions.createdAt)).at(-1)!;

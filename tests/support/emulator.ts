@@ -1,6 +1,9 @@
 // Talks to the local Stripe emulator's control surface (/_emulator/…) from tests.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeEach } from "vitest";
+import type { Db } from "@/db/client";
+import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 
 export function emulatorUrl(path: string): string {
   return new URL(path, process.env.STRIPE_EMULATOR_URL).toString();
@@ -71,6 +74,19 @@ export async function startWebhookReceiver(
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/stripe/webhook`;
   await control("POST", "/_emulator/webhook_endpoints", { url, secret: process.env.STRIPE_WEBHOOK_SECRET });
   return { url, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/**
+ * For a test file: before each test, a fresh webhook receiver running the app's own webhook path
+ * over `db` (the previous one closed); the last one closed after the file.
+ */
+export function useWebhookReceiver(db: Db): void {
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>> | undefined;
+  beforeEach(async () => {
+    await receiver?.close();
+    receiver = await startWebhookReceiver((body, sig) => receiveStripeWebhook(db, body, sig));
+  });
+  afterAll(async () => receiver?.close());
 }
 
 /** Opens a dispute on a succeeded charge (the cardholder's bank, in tests): charge.dispute.created. */
