@@ -2,7 +2,7 @@
 // Every row explains one change of an organisation's balance; its idempotency key is derived
 // from the cause (purchase:<id>, delivery:<id>, ...) so a cause can never be counted twice.
 import { sql } from "drizzle-orm";
-import { bigint, check, index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, check, date, index, integer, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { creditEntryKind } from "./enums";
 import { organizations, users } from "./organizations";
 import { purchases } from "./purchases";
@@ -36,3 +36,29 @@ export const creditEntries = pgTable(
 
 export type CreditEntry = typeof creditEntries.$inferSelect;
 export type CreditEntryKind = (typeof creditEntryKind.enumValues)[number];
+
+/**
+ * Per organisation, UTC day and campaign (null: entries without one), the ledger's totals:
+ * credits in (positive amounts), credits out (negative amounts, as a positive number) and usage
+ * out (usage entries only). Written ONLY by the statement trigger on credit_entries (migration
+ * 0010), in the same statement as the entries it counts, so it always equals the aggregate of the
+ * ledger (tests/support/context.ts checks this after every integration test). The usage chart,
+ * the depletion forecast and per-campaign spend read it instead of aggregating entries, so their
+ * cost follows days × campaigns, not the number of entries. Every writer of entries holds the
+ * organisation's row lock (lib/ledger/ledger.ts), so the day rows are updated in that order too.
+ */
+export const creditDailyTotals = pgTable(
+  "credit_daily_totals",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id),
+    day: date("day", { mode: "string" }).notNull(),
+    campaignId: uuid("campaign_id").references(() => campaigns.id),
+    creditsIn: bigint("credits_in", { mode: "number" }).notNull().default(0),
+    creditsOut: bigint("credits_out", { mode: "number" }).notNull().default(0),
+    usageOut: bigint("usage_out", { mode: "number" }).notNull().default(0),
+    entries: bigint("entries", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [unique("credit_daily_totals_org_day_campaign").on(t.orgId, t.day, t.campaignId).nullsNotDistinct()],
+);

@@ -59,3 +59,25 @@ export async function findBalanceMismatches(db: DbOrTx): Promise<{ orgId: string
     having o.balance <> coalesce(sum(e.amount), 0)`);
   return rows.map((r) => ({ orgId: r.org_id, balance: r.balance, ledgerSum: r.ledger_sum }));
 }
+
+/**
+ * Day rows of credit_daily_totals that differ from the aggregate of the entries they count (none,
+ * by construction: a trigger writes them with the entries). Checked after every integration test.
+ */
+export async function findDailyTotalMismatches(db: DbOrTx): Promise<{ orgId: string; day: string; campaignId: string | null }[]> {
+  const rows = await db.execute<{ org_id: string; day: string; campaign_id: string | null }>(sql`
+    with agg as (
+      select org_id, (created_at at time zone 'UTC')::date as day, campaign_id,
+             coalesce(sum(amount) filter (where amount > 0), 0) as credits_in,
+             coalesce(-sum(amount) filter (where amount < 0), 0) as credits_out,
+             coalesce(-sum(amount) filter (where kind = 'usage'), 0) as usage_out,
+             count(*) as entries
+      from credit_entries group by 1, 2, 3
+    )
+    select coalesce(a.org_id, t.org_id) as org_id, to_char(coalesce(a.day, t.day), 'YYYY-MM-DD') as day, coalesce(a.campaign_id, t.campaign_id) as campaign_id
+    from agg a full join credit_daily_totals t
+      on t.org_id = a.org_id and t.day = a.day and t.campaign_id is not distinct from a.campaign_id
+    where a.org_id is null or t.org_id is null
+       or (a.credits_in, a.credits_out, a.usage_out, a.entries) is distinct from (t.credits_in, t.credits_out, t.usage_out, t.entries)`);
+  return rows.map((r) => ({ orgId: r.org_id, day: r.day, campaignId: r.campaign_id }));
+}
