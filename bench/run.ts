@@ -12,7 +12,8 @@
 //   - balance read and the first and last transactions pages at 1,000 vs 1,000,000 entries, and
 //     the billing overview's server render at 1,000,000 entries.
 // It prints a table, writes it into docs/benchmarks.md with the machine and date, and ends with
-// one `BENCH {…}` line. BENCH_SCALE (default 1) multiplies the request counts.
+// one `BENCH {…}` line. BENCH_SCALE (default 1) multiplies the request counts; BENCH_ONLY=http
+// stops after the HTTP cases (a quick look while working on the hot path; nothing written).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -45,7 +46,8 @@ async function main() {
   const started = performance.now();
   const pg = await ensurePostgres({ dataDir: ".data/postgres-bench", port: PORTS.benchPg, database: "creditloop_bench" });
   const servers: Server[] = [];
-  const { db, sql: client } = createDb(pg.url, { max: 20 });
+  // 1,000 concurrent debits queue for the 20 connections far longer than the app's 5 s default.
+  const { db, sql: client } = createDb(pg.url, { max: 20, acquireTimeoutMs: 120_000, operationTimeoutMs: 120_000 });
   try {
     log(`PostgreSQL at ${pg.url.replace(/:[^:@/]*@/, ":…@")}`);
     await runMigrations(pg.url);
@@ -157,6 +159,13 @@ async function main() {
       throw new Error(`ledger not exact after the webhook runs: ${JSON.stringify({ ...counted, mismatches: mismatches.length })}`);
     }
     log(`ledger exact: ${counted!.entries} entries for ${counted!.purchases} purchases, balance = SUM(entries) for every organisation`);
+    if (process.env.BENCH_ONLY === "http") {
+      // A quick look while working on the hot path: the HTTP cases only, no report written.
+      for (const s of SENDERS) {
+        log(`${s} senders: route ${route[s]!.rate.toFixed(0)}/s p99 ${route[s]!.p99.toFixed(1)} · one org ${oneOrg[s]!.rate.toFixed(0)}/s (${(oneOrg[s]!.rate / route[s]!.rate).toFixed(2)}×) p99 ${oneOrg[s]!.p99.toFixed(1)} · spread ${spreadR[s]!.rate.toFixed(0)}/s (${(spreadR[s]!.rate / route[s]!.rate).toFixed(2)}×) p99 ${spreadR[s]!.p99.toFixed(1)}`);
+      }
+      return;
+    }
 
     // ---- the database's ceiling ----
     log("TPC-B-like…");
@@ -301,7 +310,7 @@ async function main() {
       if (first.status !== 200 || !first.body.includes("data-testid")) throw new Error(`/orgs/${slug}/${page} answered ${first.status}`);
       return timeIt(async () => {
         const r = await send(agent, app.port, req);
-        if (r.status !== 200) throw new Error(`render ${r.status}`);
+        if (r.status !== 200) throw new Error(`/orgs/${slug}/${page} render ${r.status}:\n${r.body.slice(0, 500)}\n${app.output().slice(-2000)}`);
       }, 50);
     };
     const overview1k = await render("ledger-1k");
