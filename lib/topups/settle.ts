@@ -6,7 +6,7 @@
 // may all call it; credits are granted once (ledger idempotency key purchase:<id>).
 // Callers pass the intent as Stripe reports it NOW (re-fetched) when acting on a failure or a
 // cancellation; a succeeded intent is final, so an event's copy of it is enough.
-import { eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, isNull, or, sql, type SQL } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Tx } from "@/db/client";
 import { creditPacks, purchases, type Purchase } from "@/db/schema";
@@ -21,28 +21,35 @@ import { autoRechargeFailed } from "../balance-care/recharge-failed";
 
 export type SettleResult = { purchase: Purchase; changed: boolean; decision: Decision; resumedCampaignIds: string[] };
 
-type LockedPurchase = { purchase: Purchase; packName: string };
+export type LockedPurchase = { purchase: Purchase; packName: string };
 
-async function lockPurchase(tx: Tx, pi: Stripe.PaymentIntent): Promise<LockedPurchase | undefined> {
-  const byIntent = await lockPurchaseWhere(tx, eq(purchases.stripePaymentIntentId, pi.id));
-  if (byIntent) return byIntent;
-  // The webhook can overtake the write of stripe_payment_intent_id; fall back to our metadata,
-  // but only when the purchase is not linked to another intent.
-  const purchaseId = pi.metadata?.purchase_id;
-  if (!purchaseId || !/^[0-9a-f-]{36}$/i.test(purchaseId)) return undefined;
-  const byMeta = await lockPurchaseWhere(tx, eq(purchases.id, purchaseId));
-  if (!byMeta || (byMeta.purchase.stripePaymentIntentId && byMeta.purchase.stripePaymentIntentId !== pi.id)) return undefined;
-  return byMeta;
-}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Locks the purchase; its pack's name comes along for the ledger entry (no extra round trip). */
-async function lockPurchaseWhere(tx: Tx, where: SQL): Promise<LockedPurchase | undefined> {
+/**
+ * Locks the purchase this PaymentIntent pays, in ONE statement, and brings its pack's name for
+ * the ledger entry. The purchase linked to the intent wins; else the one named by our metadata
+ * (the webhook can overtake the write of stripe_payment_intent_id), but only when it is not
+ * linked to another intent. `onlyIf` is an extra SQL condition: the webhook passes "this
+ * transaction claimed the event", so the statement can be sent in the claim's round trip and a
+ * duplicate delivery locks nothing (lib/webhooks/process.ts).
+ */
+export async function lockPurchaseForIntent(tx: Tx, pi: Stripe.PaymentIntent, onlyIf?: SQL): Promise<LockedPurchase | undefined> {
+  const metaId = pi.metadata?.purchase_id;
+  const byMeta = metaId && UUID.test(metaId) ? metaId : null;
+  const linked = eq(purchases.stripePaymentIntentId, pi.id);
+  const which = byMeta
+    ? or(linked, and(eq(purchases.id, byMeta), or(isNull(purchases.stripePaymentIntentId), linked)))
+    : linked;
+  // execute() writes the statement at once, so a caller can pipeline it behind another.
   const [row] = await tx
     .select({ purchase: purchases, packName: creditPacks.name })
     .from(purchases)
     .innerJoin(creditPacks, eq(creditPacks.id, purchases.packId))
-    .where(where)
-    .for("update", { of: purchases });
+    .where(onlyIf ? and(which, onlyIf) : which)
+    .orderBy(sql`(${purchases.stripePaymentIntentId} IS NOT DISTINCT FROM ${pi.id}) DESC`)
+    .limit(1)
+    .for("update", { of: purchases })
+    .execute();
   return row;
 }
 
@@ -51,9 +58,14 @@ export function enqueueCancelIntent(tx: Tx, paymentIntentId: string, purchaseId:
   return enqueue(tx, "stripe.cancel-payment-intent", { paymentIntentId, purchaseId, reason }, { singletonKey: paymentIntentId });
 }
 
-/** Applies whatever the PaymentIntent means now. Returns null for intents that are not ours. */
-export async function settleFromPaymentIntent(tx: Tx, pi: Stripe.PaymentIntent): Promise<SettleResult | null> {
-  const locked = await lockPurchase(tx, pi);
+/**
+ * Applies whatever the PaymentIntent means now. Returns null for intents that are not ours.
+ * `early` is the purchase already locked by lockPurchaseForIntent in this transaction (the
+ * webhook sends that lock in the claim's round trip); when it found nothing, the lock is taken
+ * here.
+ */
+export async function settleFromPaymentIntent(tx: Tx, pi: Stripe.PaymentIntent, early?: LockedPurchase): Promise<SettleResult | null> {
+  const locked = early ?? (await lockPurchaseForIntent(tx, pi));
   if (!locked) return null;
   const { purchase } = locked;
   const decision = decideSettlement(purchase, pi);
@@ -106,8 +118,12 @@ export async function settleFromPaymentIntent(tx: Tx, pi: Stripe.PaymentIntent):
 async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, decision: Decision, packName: string): Promise<SettleResult> {
   // Money in means credits in, even for a purchase we had already marked failed or canceled
   // (a late success after a decline): the customer has paid.
-  // First, before the organisation's row lock: the purchase and its coupon redemption, pipelined
-  // (postgres.js sends both back to back on the transaction's connection; one round trip).
+  // The purchase update, the ledger statement — which takes the organisation's row lock, so that
+  // lock is held for this round trip and the commit only — and the lock of the campaigns it may
+  // resume are sent back to back, in one round trip (postgres.js pipelines them on the
+  // transaction's connection; each is written at once, in this order). A purchase with a coupon
+  // first settles its redemption, whole, before the organisation is locked (it may take the
+  // coupon's lock, and no transaction may wait for a coupon while holding an organisation).
   const purchaseUpdated = tx
     .update(purchases)
     .set({
@@ -121,11 +137,10 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, dec
     .where(eq(purchases.id, purchase.id))
     .returning()
     .execute();
-  const [[updated]] = await Promise.all([purchaseUpdated, redeemForPurchase(tx, purchase.id)]);
-  // Last: the ledger statement, which takes the organisation's row lock, pipelined with the lock
-  // of the campaigns it may resume, so that lock is held for one round trip and the commit.
-  // (Both are issued here in this order: grantCredits and lockCampaignsPausedForCredits write
-  // their statement at once.)
+  if (purchase.couponId) {
+    void purchaseUpdated.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+    await redeemForPurchase(tx, purchase.id);
+  }
   const granted = grantCredits(tx, {
     orgId: purchase.orgId,
     amount: purchase.credits,
@@ -136,7 +151,7 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, dec
     actorUserId: purchase.userId,
   });
   const pausedLocked = lockCampaignsPausedForCredits(tx, purchase.orgId);
-  const [{ entry }, paused] = await Promise.all([granted, pausedLocked]);
+  const [[updated], { entry }, paused] = await Promise.all([purchaseUpdated, granted, pausedLocked]);
   const resumedCampaignIds = await resumeCovered(tx, paused, entry.balanceAfter);
   return { purchase: updated!, changed: true, decision, resumedCampaignIds };
 }

@@ -15,7 +15,7 @@
 // and the caller answers 500 so Stripe retries. Stripe calls a handler's change needs afterwards
 // are jobs the handler enqueues through the same transaction (lib/jobs/queue.ts), never
 // after-commit steps.
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Db, Tx } from "@/db/client";
 import { stripeEvents } from "@/db/schema";
@@ -34,9 +34,17 @@ export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<P
   let outcome: ProcessOutcome;
   try {
     outcome = await db.transaction(async (tx) => {
-      if (!(await claim(tx, event))) return { result: "duplicate" } as const;
+      // The claim's INSERT and the handler's first statement (if it has one) go out together,
+      // right behind BEGIN: one round trip. The early statement only acts once the claim holds.
+      const claimed = claim(tx, event);
+      const early = handler?.early?.(tx, event, claimedHere(event.id));
+      void early?.catch(() => {}); // a failure shows in the claim or below; never unhandled
+      if (!(await claimed)) {
+        await early; // it matched nothing (not claimed here); let it finish before COMMIT
+        return { result: "duplicate" } as const;
+      }
 
-      const handled = handler ? await handler(tx, event) : { detail: "no handler for this type" };
+      const handled = handler ? await handler(tx, event, await early) : { detail: "no handler for this type" };
       const detail = handled.detail;
       if (!handler) return { result: "ignored", reason: detail } as const;
       return { result: "processed", detail } as const;
@@ -49,13 +57,25 @@ export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<P
   return outcome;
 }
 
+/**
+ * True only inside the transaction that claimed the event: the claim sets processed_at to now(),
+ * the transaction's start time. (Only a duplicate whose transaction started in the very same
+ * microsecond as the claiming one could also match; its early statement then takes a row lock
+ * it releases at once, and the handler still does not run.)
+ */
+function claimedHere(eventId: string): SQL {
+  return sql`exists (select 1 from ${stripeEvents} where ${stripeEvents.id} = ${eventId} and ${stripeEvents.processedAt} = now())`;
+}
+
 /** True when this transaction owns the event (see the header); false for a duplicate. */
 async function claim(tx: Tx, event: Stripe.Event): Promise<boolean> {
+  // execute(): the INSERT is written at once, before the handler's early statement.
   const inserted = await tx
     .insert(stripeEvents)
     .values({ id: event.id, type: event.type, livemode: event.livemode, payload: event, attempts: 1, processedAt: sql`now()` })
     .onConflictDoNothing({ target: stripeEvents.id })
-    .returning({ id: stripeEvents.id });
+    .returning({ id: stripeEvents.id })
+    .execute();
   if (inserted.length > 0) return true;
   const retried = await tx
     .update(stripeEvents)

@@ -55,6 +55,21 @@ describe("webhook", () => {
     expect(row!.processedAt).not.toBeNull();
   });
 
+  it("a late duplicate locks and writes nothing: the purchase lock sent with the claim acts only for the claiming transaction", async () => {
+    const { payload, purchaseId } = await paidPurchaseEvent();
+    expect(await deliver(payload, sign(payload))).toMatchObject({ status: 200, body: { result: "processed" } });
+    // xmax names the last transaction that locked or updated the row version.
+    const rowState = async () =>
+      (await db.execute<{ xmax: string; ctid: string }>(sql`select xmax::text, ctid::text from purchases where id = ${purchaseId}::uuid`))[0]!;
+    const before = await rowState();
+    const xidBefore = (await db.execute<{ x: string }>(sql`select pg_current_xact_id()::text as x`))[0]!.x;
+    for (let i = 0; i < 3; i++) expect(await deliver(payload, sign(payload))).toMatchObject({ status: 200, body: { result: "duplicate" } });
+    expect(await rowState()).toEqual(before);
+    // No transaction id was handed out to the duplicates (a lock or a write would take one).
+    const xidAfter = (await db.execute<{ x: string }>(sql`select pg_current_xact_id()::text as x`))[0]!.x;
+    expect(BigInt(xidAfter) - BigInt(xidBefore)).toBe(1n);
+  });
+
   it("20 concurrent deliveries of one event give one ledger entry", async () => {
     const { org, payload } = await paidPurchaseEvent();
     const results = await Promise.all(Array.from({ length: 20 }, () => deliver(payload, sign(payload))));

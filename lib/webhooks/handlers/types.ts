@@ -1,5 +1,6 @@
 // Handler types, in a leaf module so the dispatcher and the handlers never import each other.
 import type Stripe from "stripe";
+import type { SQL } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 
 /**
@@ -8,4 +9,15 @@ import type { Tx } from "@/db/client";
  * retried until done; there are no after-commit callbacks.
  */
 export type HandlerResult = { detail: string };
-export type Handler<E extends Stripe.Event> = (tx: Tx, event: E) => Promise<HandlerResult>;
+export type Handler<E extends Stripe.Event> = {
+  (tx: Tx, event: E, early?: unknown): Promise<HandlerResult>;
+  /**
+   * Optional: the handler's first statement, sent right behind the claim in the same round trip
+   * (lib/webhooks/process.ts); its result is the handler's `early` argument. It MUST include
+   * `claimed` in its WHERE clause — an SQL condition true only in the transaction that claimed
+   * the event — so that a duplicate delivery locks and writes nothing. When the claim came from
+   * a retry after a recorded failure, `claimed` was still false when it ran: the handler then
+   * gets `early` undefined and takes its first step itself.
+   */
+  early?: (tx: Tx, event: E, claimed: SQL) => Promise<unknown>;
+};
