@@ -11,6 +11,11 @@ export const organizations = pgTable(
     slug: text("slug").notNull().unique(),
     name: text("name").notNull(),
     balance: integer("balance").notNull().default(0),
+    // What is left in the organisation's live expiring buckets (SUM(credit_grants.remaining) where
+    // expired_at IS NULL), moved by the same statements that move those buckets
+    // (lib/ledger/ledger.ts, lib/ledger/expiry.ts). A debit reads it from the row it locks, so it
+    // knows without another round trip whether any bucket needs draining.
+    expiringCredits: integer("expiring_credits").notNull().default(0),
     currency: text("currency").notNull().default("usd"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },

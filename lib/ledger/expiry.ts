@@ -39,6 +39,13 @@ export async function expireGrant(db: Db, grantId: string, now: Date = new Date(
       });
     }
     await tx.update(creditGrants).set({ remaining: 0, expiredAt: sql`now()` }).where(eq(creditGrants.id, bucket.id));
+    // The bucket is no longer live: what was left of it leaves the organisation's expiring credits.
+    if (bucket.remaining > 0) {
+      await tx
+        .update(organizations)
+        .set({ expiringCredits: sql`${organizations.expiringCredits} - ${bucket.remaining}` })
+        .where(eq(organizations.id, bucket.orgId));
+    }
     log.info({ event: "credits_expired", orgId: bucket.orgId, grantId: bucket.id, credits }, "expiring credits expired");
     return { grantId, outcome: "expired", credits };
   });

@@ -17,7 +17,10 @@
 //
 // Expiring grants (db/schema/credit-grants.ts): a grant with `expiresAt` also inserts its bucket
 // in the same statement. A debit drains the organisation's live buckets, soonest expiry first,
-// with one more statement right after its entry, in the caller's transaction: the debit statement
+// with one more statement right after its entry, in the caller's transaction — only when the
+// organisation has expiring credits left (organizations.expiring_credits, which the same
+// statements keep equal to the live buckets' remaining, read from the row the debit locked, so a
+// debit of an organisation without expiring credits stays one statement): the debit statement
 // already holds the organisation row lock, so that statement (a fresh snapshot in READ COMMITTED)
 // sees every committed debit and grant and no other debit or expiry of the organisation can run
 // between the two (the expiry job takes the same lock first). Credits beyond the buckets come
@@ -86,7 +89,9 @@ export async function debitCredits(tx: DbOrTx, input: DebitInput): Promise<Credi
   if (!Number.isSafeInteger(input.credits) || input.credits <= 0) throw new RangeError("debit must be a positive integer");
   const appended = await appendEntry(tx, input, "usage", -input.credits, true, null);
   if (appended) {
-    await drainBuckets(tx, input.orgId, input.credits);
+    // Only an organisation with credits left in expiring buckets has any to drain (read from the
+    // row the debit locked): the common debit stays one statement.
+    if (appended.expiringCredits > 0) await drainBuckets(tx, input.orgId, input.credits);
     return appended.entry;
   }
   return (await entryByKey(tx, input.idempotencyKey)) ?? null;
@@ -98,6 +103,7 @@ export async function debitCredits(tx: DbOrTx, input: DebitInput): Promise<Credi
  * buckets cannot cover came from never-expiring credits.
  */
 async function drainBuckets(tx: DbOrTx, orgId: string, credits: number): Promise<void> {
+  // organizations.expiring_credits moves by what the buckets gave, in the same statement.
   await tx
     .execute(sql`
     with live as (
@@ -107,11 +113,15 @@ async function drainBuckets(tx: DbOrTx, orgId: string, credits: number): Promise
     ), ranked as (
       select id, remaining, coalesce(sum(remaining) over (order by expires_at, id rows between unbounded preceding and 1 preceding), 0) as before
       from live
+    ), drained as (
+      update credit_grants g
+      set remaining = g.remaining - least(r.remaining, ${credits}::int - r.before)
+      from ranked r
+      where g.id = r.id and r.before < ${credits}::int
+      returning least(r.remaining, ${credits}::int - r.before) as taken
     )
-    update credit_grants g
-    set remaining = g.remaining - least(r.remaining, ${credits}::int - r.before)
-    from ranked r
-    where g.id = r.id and r.before < ${credits}::int`)
+    update organizations set expiring_credits = expiring_credits - (select coalesce(sum(taken), 0)::int from drained)
+    where id = ${orgId}::uuid`)
     .execute();
 }
 
@@ -133,7 +143,7 @@ async function appendEntry(
   amount: number,
   guarded: boolean,
   expiresAt: Date | null,
-): Promise<{ entry: CreditEntry; bucketId: string | null } | undefined> {
+): Promise<{ entry: CreditEntry; bucketId: string | null; expiringCredits: number } | undefined> {
   // execute() writes the statement at once (awaiting the builder would start it a microtask
   // later), so a caller pipelining statements around this one gets them in the order it calls.
   const expires = expiresAt ? expiresAt.toISOString() : null;
@@ -153,9 +163,12 @@ async function appendEntry(
       on conflict (idempotency_key) do nothing
       returning *
     ), moved as (
-      update organizations set balance = organizations.balance + entry.amount
+      update organizations
+      set balance = organizations.balance + entry.amount,
+          expiring_credits = organizations.expiring_credits + (case when ${expires}::timestamptz is not null then entry.amount else 0 end)
       from entry
       where organizations.id = entry.org_id
+      returning organizations.expiring_credits
     ), bucket as (
       insert into credit_grants (org_id, entry_id, amount, remaining, expires_at)
       select entry.org_id, entry.id, entry.amount, entry.amount, ${expires}::timestamptz
@@ -163,10 +176,10 @@ async function appendEntry(
       where ${expires}::timestamptz is not null
       returning id
     )
-    select entry.*, (select id from bucket) as bucket_id from entry`)
+    select entry.*, (select id from bucket) as bucket_id, (select expiring_credits from moved) as expiring_credits from entry`)
     .execute();
   const row = rows[0];
-  return row ? { entry: toEntry(row), bucketId: row.bucket_id ?? null } : undefined;
+  return row ? { entry: toEntry(row), bucketId: row.bucket_id ?? null, expiringCredits: row.expiring_credits ?? 0 } : undefined;
 }
 
 async function entryByKey(tx: DbOrTx, idempotencyKey: string): Promise<CreditEntry | undefined> {
@@ -188,6 +201,7 @@ type EntryRow = {
   actor_user_id: string | null;
   created_at: string | Date;
   bucket_id?: string | null;
+  expiring_credits?: number | null;
 };
 
 /** A raw credit_entries row as the schema's row type (the driver returns int8 and timestamps as text). */

@@ -81,3 +81,13 @@ export async function findDailyTotalMismatches(db: DbOrTx): Promise<{ orgId: str
        or (a.credits_in, a.credits_out, a.usage_out, a.entries) is distinct from (t.credits_in, t.credits_out, t.usage_out, t.entries)`);
   return rows.map((r) => ({ orgId: r.org_id, day: r.day, campaignId: r.campaign_id }));
 }
+
+/** Organisations whose expiring_credits differs from what is left in their live buckets. */
+export async function findExpiringCreditMismatches(db: DbOrTx): Promise<{ orgId: string; expiringCredits: number; bucketsRemaining: number }[]> {
+  const rows = await db.execute<{ org_id: string; expiring_credits: number; remaining: number }>(sql`
+    select o.id as org_id, o.expiring_credits, coalesce(sum(g.remaining) filter (where g.expired_at is null), 0)::int as remaining
+    from organizations o left join credit_grants g on g.org_id = o.id
+    group by o.id, o.expiring_credits
+    having o.expiring_credits <> coalesce(sum(g.remaining) filter (where g.expired_at is null), 0)`);
+  return rows.map((r) => ({ orgId: r.org_id, expiringCredits: r.expiring_credits, bucketsRemaining: r.remaining }));
+}

@@ -1,10 +1,11 @@
 // Shared pieces for integration tests: one database handle for the file, a clean database
 // before each test, and after each test the ledger invariants: balance = SUM(entries) for every
-// organisation, and the daily totals equal the aggregate of the entries.
+// organisation, the daily totals equal the aggregate of the entries, and each organisation's
+// expiring credits equal what is left in its live buckets.
 import { afterAll, afterEach, beforeEach, expect } from "vitest";
 import { sql } from "drizzle-orm";
 import { createDb } from "@/db/client";
-import { findBalanceMismatches, findDailyTotalMismatches } from "@/lib/ledger/queries";
+import { findBalanceMismatches, findDailyTotalMismatches, findExpiringCreditMismatches } from "@/lib/ledger/queries";
 import { resetEmulator } from "./emulator";
 
 export function useTestDatabase() {
@@ -16,6 +17,7 @@ export function useTestDatabase() {
   afterEach(async () => {
     expect(await findBalanceMismatches(handle.db)).toEqual([]);
     expect(await findDailyTotalMismatches(handle.db)).toEqual([]);
+    expect(await findExpiringCreditMismatches(handle.db)).toEqual([]);
   });
   afterAll(async () => {
     await handle.sql.end();
