@@ -67,6 +67,10 @@ export function prorationLine(store: Store, kind: "unused" | "remaining", price:
 }
 
 export function periodLine(store: Store, price: Json, quantity: number, start: number, end: number, subscriptionItem: string): LineInput {
+  // A metered price is billed in arrears from its meter (billing/metering.ts): nothing in advance.
+  if ((price.recurring as Json | null)?.usage_type === "metered") {
+    return { amount: 0, description: `0 × ${productName(store, price)} usage`, price, quantity: 0, period: { start, end }, proration: false, subscriptionItem };
+  }
   return {
     amount: Number(price.unit_amount) * quantity,
     description: `${quantity} × ${productName(store, price)} (at $${(Number(price.unit_amount) / 100).toFixed(2)} / ${(price.recurring as Json).interval})`,

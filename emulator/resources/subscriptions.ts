@@ -25,6 +25,7 @@ import { BILLING_ACCEPTED } from "../billing/params";
 import { listOf, type Ctx, type Route } from "./context";
 import { requireAttached } from "./payment-method-attach";
 import type { Wire } from "./wire";
+import { isMetered } from "../billing/metering";
 
 export function getSubscription(ctx: Pick<Ctx, "store">, id: string): Json {
   const s = ctx.store.state.subscriptions[id];
@@ -147,7 +148,8 @@ function create(ctx: Ctx): Json {
   ctx.store.state.subscriptions[id] = sub;
   subscriptionMeta(ctx.store, id);
 
-  const lines = sub.items.data.map((it: Json) => {
+  // Metered items are billed in arrears (billing/metering.ts): nothing on the first invoice.
+  const lines = sub.items.data.filter((it: Json) => !isMetered(it.price as Json)).map((it: Json) => {
     const line = periodLine(ctx.store, it.price as Json, Number(it.quantity), at, end, it.id as string);
     return trialEnd ? { ...line, amount: 0, description: `Trial period for ${line.description.replace(/^\d+ × /, "").replace(/ \(at .*\)$/, "")}` } : line;
   });
