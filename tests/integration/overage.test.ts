@@ -15,6 +15,7 @@ import { OVERAGE_METER_EVENT } from "@/lib/plans/catalogue";
 import { stripe } from "@/lib/stripe/client";
 import { PUSH_USAGE_SINGLETON } from "@/lib/usage/record";
 import { assignBatches, pushUsage } from "@/lib/usage/push";
+import { overageSummary } from "@/lib/usage/queries";
 import { useTestDatabase } from "../support/context";
 import { clearFaults, injectFault, useWebhookReceiver } from "../support/emulator";
 import { makeOrg, makeUser, snapshot } from "../support/fixtures";
@@ -282,5 +283,22 @@ describe("usage on the next invoice", () => {
     expect(row!.stripeMeteredItemId).toBeNull();
     const sub = await stripe().subscriptions.retrieve(row!.stripeSubscriptionId!);
     expect(sub.items.data).toHaveLength(1);
+  });
+});
+
+describe("the billing overview's overage summary", () => {
+  it("shows the plan's overage status and this period's usage not yet invoiced (credits and amount)", async () => {
+    const w = await world(0, 10);
+    await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "s-1" });
+    await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "s-2" });
+    expect(await overageSummary(db, w.org.id)).toMatchObject({ planName: "Growth", state: "on", unitAmount: 3, credits: 20, amount: 60, reportedCredits: 0 });
+    await pushUsage(db);
+    expect(await overageSummary(db, w.org.id)).toMatchObject({ credits: 20, amount: 60, reportedCredits: 20 });
+
+    const starter = await world(0, 10, { planKey: "starter" });
+    expect(await overageSummary(db, starter.org.id)).toMatchObject({ state: "off", credits: 0 });
+    const late = await world(0, 10, { status: "past_due" });
+    expect(await overageSummary(db, late.org.id)).toMatchObject({ state: "paused", reason: "your plan is past due" });
+    expect(await overageSummary(db, (await makeOrg(db)).id)).toBeNull();
   });
 });
