@@ -118,4 +118,23 @@ describe("usage on the renewal invoice", () => {
     expect(renewal.amount_due).toBe(9900 + 550 * 3);
     expect(renewal.amount_paid).toBe(9900 + 550 * 3);
   });
+
+  it("a metered item repriced mid-period bills its usage so far at the old price and the rest at the new one, each event once", async () => {
+    const { stripe, plan, overage, customer, advance, event } = await setup();
+    const cheaper = await stripe.prices.create({ product: plan.product as string, currency: "usd", unit_amount: 2, recurring: { interval: "month", usage_type: "metered", meter: overage.recurring!.meter! } });
+    const pm = (await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id })).id;
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: plan.id }, { price: overage.id }], default_payment_method: pm, payment_behavior: "allow_incomplete" });
+    const metered = sub.items.data.find((i) => i.price.id === overage.id)!;
+    await advance(JAN_1 + 5 * DAY);
+    await event("before", 100, JAN_1 + 5 * DAY);
+    await advance(JAN_1 + 10 * DAY);
+    await stripe.subscriptions.update(sub.id, { items: [{ id: metered.id, price: cheaper.id }], proration_behavior: "none" });
+    await advance(JAN_1 + 15 * DAY);
+    await event("after", 50, JAN_1 + 15 * DAY);
+    await advance(FEB_1 + 2 * 3600);
+    const renewal = (await stripe.invoices.list({ customer: customer.id })).data.find((i) => i.billing_reason === "subscription_cycle")!;
+    const usage = renewal.lines.data.filter((l) => l.pricing?.price_details?.price !== plan.id).map((l) => [l.pricing?.price_details?.price, l.quantity, l.amount]);
+    expect(usage.sort()).toEqual([[overage.id, 100, 300], [cheaper.id, 50, 100]].sort());
+    expect(renewal.amount_due).toBe(9900 + 300 + 100);
+  });
 });

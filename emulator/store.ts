@@ -100,7 +100,17 @@ export type Json = Record<string, unknown>;
 /** Emulator-internal billing bookkeeping that is not part of any Stripe object. */
 export type BillingState = {
   settings: { retryDays: number[]; afterRetries: "cancel" | "unpaid" | "past_due"; upcomingDays: number; finalizeDelaySeconds: number };
-  subscriptions: Record<string, { pendingItems: Json[]; upcomingSentFor: number | null; trialWillEndSentFor: number | null; pendingUpdateInvoice?: string | null }>;
+  subscriptions: Record<
+    string,
+    {
+      pendingItems: Json[];
+      upcomingSentFor: number | null;
+      trialWillEndSentFor: number | null;
+      pendingUpdateInvoice?: string | null;
+      /** Metered item id → when its current price started counting usage (billing/metering.ts). */
+      meteredSince?: Record<string, number>;
+    }
+  >;
   /** Per invoice: the last charge of its PaymentIntent already accounted for (paid / failed). */
   invoices: Record<string, { seenCharge: string | null }>;
 };

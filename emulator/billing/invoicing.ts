@@ -15,6 +15,7 @@ import type { Wire } from "../resources/wire";
 import type { Json, Store } from "../store";
 import { callPaymentIntents, changedFields, customerJson, emit, emitUpdated, paymentIntentJson, publicUrl, type BillingEnv } from "./env";
 import { SECONDS_PER_DAY } from "./periods";
+import { noteMeteredChange } from "./metering";
 
 export type LineInput = {
   amount: number;
@@ -353,6 +354,7 @@ export function markInvoicePaid(env: BillingEnv, inv: Json, pi: Json | null): vo
     // The invoice of a pending update (payment_behavior=pending_if_incomplete) is paid: apply it.
     const before = structuredClone(sub);
     const pending = sub.pending_update as Json;
+    noteMeteredChange(env, sub, (sub.items as Json).data as Json[], pending.subscription_items as Json[]);
     (sub.items as Json).data = structuredClone(pending.subscription_items);
     sub.pending_update = null;
     meta.pendingUpdateInvoice = null;

@@ -25,7 +25,7 @@ import { BILLING_ACCEPTED } from "../billing/params";
 import { listOf, type Ctx, type Route } from "./context";
 import { requireAttached } from "./payment-method-attach";
 import type { Wire } from "./wire";
-import { isMetered } from "../billing/metering";
+import { isMetered, noteMeteredChange } from "../billing/metering";
 
 export function getSubscription(ctx: Pick<Ctx, "store">, id: string): Json {
   const s = ctx.store.state.subscriptions[id];
@@ -210,7 +210,9 @@ function update(ctx: Ctx, sub: Json): Json {
 
   const collect = paymentBehaviour === "allow_incomplete";
   if (change.changed) {
+    const itemsBefore = structuredClone((sub.items as Json).data as Json[]);
     applyItems(env, sub, change.specs);
+    noteMeteredChange(env, sub, itemsBefore, (sub.items as Json).data as Json[]);
     fixPendingItemIds(change.prorations, sub);
     if (change.intervalChanged && sub.status !== "trialing") {
       // A new interval resets the billing cycle: the new period starts now and is invoiced now.
@@ -266,6 +268,7 @@ function pendingUpdate(env: BillingEnv, sub: Json, change: Change, before: Json,
   if (inv.status === "open") attemptPayment(env, inv);
   if (inv.status === "paid") {
     meta.pendingUpdateInvoice = null;
+    noteMeteredChange(env, sub, (sub.items as Json).data as Json[], (draft.items as Json).data as Json[]);
     (sub.items as Json).data = (draft.items as Json).data;
   } else {
     sub.pending_update = {

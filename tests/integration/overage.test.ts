@@ -14,10 +14,15 @@ import { grantCredits } from "@/lib/ledger/ledger";
 import { OVERAGE_METER_EVENT } from "@/lib/plans/catalogue";
 import { stripe } from "@/lib/stripe/client";
 import { PUSH_USAGE_SINGLETON } from "@/lib/usage/record";
+import { runOrgAction } from "@/lib/actions/org-action";
+import { changePlanDef } from "@/lib/subscriptions/actions";
+import { overagePriceIdFor } from "@/lib/plans/sync";
+import { drainDeliveries } from "../support/emulator";
 import { assignBatches, pushUsage } from "@/lib/usage/push";
 import { overageSummary } from "@/lib/usage/queries";
 import { useTestDatabase } from "../support/context";
 import { clearFaults, injectFault, useWebhookReceiver } from "../support/emulator";
+import type Stripe from "stripe";
 import { makeOrg, makeUser, snapshot } from "../support/fixtures";
 import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey } from "../support/deliveries";
 import { advanceTo, clockOrg, DAY, latestInvoice, subscribePaid, syncPlans } from "../support/subscriptions";
@@ -274,6 +279,44 @@ describe("usage on the next invoice", () => {
     expect(usageLine).toMatchObject({ amount: 300 });
     expect(invoice.amount_due).toBe(9_900 + 300);
     expect(invoice.status).toBe("paid");
+  });
+
+  it("plan changes carry the metered item: an upgrade swaps in the new plan's overage price; a downgrade to Starter bills the period's usage, then drops it; annual drops it", async () => {
+    const meteredPrice = (sub: Stripe.Subscription) => sub.items.data.find((i) => i.price.recurring?.usage_type === "metered")?.price.id ?? null;
+    const rowOf = async (orgId: string) => (await db.select().from(subscriptions).where(eq(subscriptions.orgId, orgId)))[0]!;
+    const change = (w: Awaited<ReturnType<typeof clockOrg>>, planKey: string, interval: "month" | "year") =>
+      runOrgAction(changePlanDef, w.admin, { orgSlug: w.org.slug, planKey, interval, requestId: crypto.randomUUID() }, db);
+
+    const up = await clockOrg(db);
+    await subscribePaid(db, up, "growth", "month");
+    expect(await change(up, "scale", "month")).toMatchObject({ ok: true, data: { applied: true } });
+    await drainDeliveries();
+    let r = await rowOf(up.org.id);
+    expect(r).toMatchObject({ planKey: "scale", stripeMeteredItemId: expect.stringMatching(/^si_/) });
+    expect(meteredPrice(await stripe().subscriptions.retrieve(r.stripeSubscriptionId!))).toBe(await overagePriceIdFor(db, "scale"));
+
+    const down = await clockOrg(db);
+    await subscribePaid(db, down, "growth", "month");
+    const campaign = await makeActiveCampaign(db, down.org.id, 4_010);
+    const { key } = await makeApiKey(db, down.org.id, down.admin.id);
+    expect(await change(down, "starter", "month")).toMatchObject({ ok: true, data: { kind: "at_period_end" } });
+    r = await rowOf(down.org.id);
+    expect(r.stripeMeteredItemId).not.toBeNull(); // scheduling the downgrade keeps this period's item
+    expect((await callDeliveryApi(db, campaign.id, { key, idempotencyKey: "late-in-growth" })).body.delivery).toMatchObject({ overage_credits: 10 });
+    await pushUsage(db);
+    await advanceTo(down.clock.id, Math.floor(r.currentPeriodEnd!.getTime() / 1000) + 2 * 3600);
+    const renewal = await latestInvoice(r.stripeSubscriptionId!);
+    const growthOverage = await overagePriceIdFor(db, "growth");
+    expect(renewal.lines.data.find((l) => l.pricing?.price_details?.price === growthOverage)).toMatchObject({ quantity: 10, amount: 30 });
+    r = await rowOf(down.org.id);
+    expect(r).toMatchObject({ planKey: "starter", stripeMeteredItemId: null });
+
+    const annual = await clockOrg(db);
+    await subscribePaid(db, annual, "growth", "month");
+    expect(await change(annual, "growth", "year")).toMatchObject({ ok: true, data: { applied: true } });
+    await drainDeliveries();
+    r = await rowOf(annual.org.id);
+    expect(r).toMatchObject({ interval: "year", stripeMeteredItemId: null });
   });
 
   it("a plan without overage (Starter) gets no metered item", async () => {
