@@ -55,17 +55,30 @@ describe("groupForBatches", () => {
   const p1 = { periodStart: new Date("2026-11-01T00:00:00Z"), periodEnd: new Date("2026-12-01T00:00:00Z") };
   const p2 = { periodStart: new Date("2026-12-01T00:00:00Z"), periodEnd: new Date("2027-01-01T00:00:00Z") };
   it("one batch per customer and period, summing credits, stamped with the latest record", () => {
-    const batches = groupForBatches([
+    const batches = groupForBatches(
+      [
       { id: "a", orgId: "o1", stripeCustomerId: "cus_1", ...p1, credits: 5, recordedAt: new Date("2026-11-03T00:00:00Z") },
       { id: "b", orgId: "o1", stripeCustomerId: "cus_1", ...p1, credits: 7, recordedAt: new Date("2026-11-05T00:00:00Z") },
       { id: "c", orgId: "o1", stripeCustomerId: "cus_1", ...p2, credits: 1, recordedAt: new Date("2026-12-02T00:00:00Z") },
       { id: "d", orgId: "o2", stripeCustomerId: "cus_2", ...p1, credits: 2, recordedAt: new Date("2026-11-04T00:00:00Z") },
-    ]);
+      ],
+      new Date("2026-11-06T00:00:00Z"),
+    );
     expect(batches.map((b) => [b.stripeCustomerId, b.credits, b.recordIds, b.eventAt.toISOString()])).toEqual([
       ["cus_1", 12, ["a", "b"], "2026-11-05T00:00:00.000Z"],
       ["cus_1", 1, ["c"], "2026-12-02T00:00:00.000Z"],
       ["cus_2", 2, ["d"], "2026-11-04T00:00:00.000Z"],
     ]);
+  });
+});
+
+describe("groupForBatches, late", () => {
+  it("usage batched after its period's invoice closed is stamped now (the next invoice), not lost", () => {
+    const periodStart = new Date("2026-11-01T00:00:00Z");
+    const periodEnd = new Date("2026-12-01T00:00:00Z");
+    const r = { id: "a", orgId: "o", stripeCustomerId: "cus_1", periodStart, periodEnd, credits: 3, recordedAt: new Date("2026-11-30T23:59:00Z") };
+    expect(groupForBatches([r], new Date("2026-12-01T00:30:00Z"))[0]!.eventAt.toISOString()).toBe("2026-11-30T23:59:00.000Z");
+    expect(groupForBatches([r], new Date("2026-12-01T02:00:00.400Z"))[0]!.eventAt.toISOString()).toBe("2026-12-01T02:00:00.000Z");
   });
 });
 

@@ -43,8 +43,16 @@ export function meterEventTime(latestRecordedAt: Date, periodStart: Date, period
 export type UnbatchedUsage = { id: string; orgId: string; stripeCustomerId: string; periodStart: Date; periodEnd: Date; credits: number; recordedAt: Date };
 export type PlannedBatch = { orgId: string; stripeCustomerId: string; credits: number; eventAt: Date; recordIds: string[] };
 
+/**
+ * Usage of a period batched this long after the period's end missed that period's invoice (Stripe
+ * keeps the renewal draft open for usage for an hour; we leave a margin): it is stamped "now"
+ * instead, so it lands on the next invoice rather than nowhere. Only after an outage longer than
+ * that; the periodic push (every few minutes) normally reports a period's usage within it.
+ */
+export const LATE_AFTER_SECONDS = 45 * 60;
+
 /** One batch per (customer, period): a meter event belongs to one customer and one invoice. */
-export function groupForBatches(records: UnbatchedUsage[]): PlannedBatch[] {
+export function groupForBatches(records: UnbatchedUsage[], now: Date = new Date()): PlannedBatch[] {
   const groups = new Map<string, { first: UnbatchedUsage; latest: Date; credits: number; ids: string[] }>();
   for (const r of records) {
     const key = `${r.stripeCustomerId}|${r.periodStart.toISOString()}|${r.periodEnd.toISOString()}`;
@@ -60,7 +68,10 @@ export function groupForBatches(records: UnbatchedUsage[]): PlannedBatch[] {
     orgId: g.first.orgId,
     stripeCustomerId: g.first.stripeCustomerId,
     credits: g.credits,
-    eventAt: meterEventTime(g.latest, g.first.periodStart, g.first.periodEnd),
+    eventAt:
+      now.getTime() >= g.first.periodEnd.getTime() + LATE_AFTER_SECONDS * 1000
+        ? new Date(Math.floor(now.getTime() / 1000) * 1000)
+        : meterEventTime(g.latest, g.first.periodStart, g.first.periodEnd),
     recordIds: g.ids,
   }));
 }
