@@ -81,6 +81,22 @@ async function meteredAtStripe(customerId: string): Promise<number> {
 
 const pushJobs = async () => db.execute<{ state: string }>(sql`select state from pgboss.job where name = 'billing.push-usage'`);
 
+describe("stripe:sync", () => {
+  it("creates the Billing Meter and a metered monthly price per overage plan, mirrored locally; a second run changes nothing", async () => {
+    const meters = (await stripe().billing.meters.list({ status: "active" })).data.filter((m) => m.event_name === OVERAGE_METER_EVENT);
+    expect(meters).toEqual([expect.objectContaining({ default_aggregation: { formula: "sum" }, customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" }, value_settings: { event_payload_key: "value" } })]);
+    for (const [planKey, unit] of [["growth", 3], ["scale", 2]] as const) {
+      const priceId = await overagePriceIdFor(db, planKey);
+      const price = await stripe().prices.retrieve(priceId!);
+      expect(price).toMatchObject({ unit_amount: unit, currency: "usd", lookup_key: `creditloop_${planKey}_overage_v1`, recurring: { interval: "month", usage_type: "metered", meter: meters[0]!.id } });
+    }
+    expect(await overagePriceIdFor(db, "starter")).toBeNull();
+    const again = await syncPlans(db);
+    expect([again.created, again.updated]).toEqual([[], []]);
+    expect(again.unchanged).toEqual(expect.arrayContaining([`meter ${OVERAGE_METER_EVENT}`, "price creditloop_growth_overage_v1", "price creditloop_scale_overage_v1"]));
+  });
+});
+
 describe("deliveries past zero on a plan with overage", () => {
   it("debits the balance to zero and records the shortfall as usage, in the delivery's transaction; the answer says so", async () => {
     const w = await world(25, 40);
