@@ -19,6 +19,8 @@ test("subscribe → a period passes → the renewal's credits are visible; cance
   await page.getByRole("radio", { name: "Annual" }).click();
   await expect(page.getByTestId("plan-growth")).toContainText(/save \$198\.00/i);
   await page.getByRole("radio", { name: "Monthly" }).click();
+  await expect(page.getByTestId("overage-growth")).toContainText(/\$0\.03 a credit/);
+  await expect(page.getByTestId("overage-starter")).toContainText(/no overage/i);
   await shot(page, "20-plans");
   await page.getByTestId("plan-growth").getByRole("button", { name: /start growth/i }).click();
   await page.getByRole("button", { name: /pay \$99\.00/i }).click();
@@ -26,6 +28,10 @@ test("subscribe → a period passes → the renewal's credits are visible; cance
   await expect(page.getByTestId("plan-credits")).toContainText(creditsText(4000));
   await expect(page.getByTestId("header-balance")).toContainText(creditsText(4800));
   await shot(page, "21-plan-active");
+  await page.goto("/orgs/bluebird/billing");
+  await expect(page.getByTestId("overage-state")).toHaveText("On");
+  await expect(page.getByTestId("overage-usage")).toContainText(/0 credits · \$0\.00/);
+  await page.goto("/orgs/bluebird/billing/plan");
 
   // A month and two hours later (renewals are charged an hour after the period starts).
   await advanceEmulatorClock(31 * 86_400 + 2 * 3600);

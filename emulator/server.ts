@@ -40,6 +40,7 @@ import { testClockRoutes } from "./resources/test-clocks";
 import { billingPortalRoutes, handleBillingPages } from "./resources/billing-portal";
 import { paymentMethodAttachRoutes } from "./resources/payment-method-attach";
 import { subscriptionScheduleRoutes } from "./resources/subscription-schedules";
+import { meterRoutes } from "./resources/meters";
 import { checkoutSessionRoutes, handleCheckoutPages, onPaymentIntentSettled } from "./resources/checkout-sessions";
 import { setPublicUrl } from "./billing/env";
 import { tick as billingTick } from "./billing/scheduler";
@@ -78,6 +79,8 @@ const ROUTES: Route[] = [
   ...setupIntentRoutes,
   // Checkout Sessions and their hosted page (emulator/resources/checkout-sessions.ts).
   ...checkoutSessionRoutes,
+  // Billing Meters and meter events (emulator/resources/meters.ts).
+  ...meterRoutes,
 ];
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 

@@ -80,7 +80,13 @@ export type State = {
   /** Checkout Sessions (resources/checkout-sessions.ts), and what each sells (not part of the object). */
   checkoutSessions: Record<string, Json>;
   checkoutSessionExtras: Record<string, CheckoutSessionExtras>;
+  /** Billing Meters (resources/meters.ts) and the meter events recorded for them. */
+  meters: Record<string, Json>;
+  meterEvents: StoredMeterEvent[];
 };
+
+/** A recorded meter event (what summaries and renewal invoices sum). `created` on the emulator clock. */
+export type StoredMeterEvent = { identifier: string; eventName: string; meter: string; customer: string; value: number; timestamp: number; created: number };
 
 export type CheckoutSessionExtras = {
   lines: { price: string | null; name: string; unitAmount: number; currency: string; quantity: number }[];
@@ -94,7 +100,17 @@ export type Json = Record<string, unknown>;
 /** Emulator-internal billing bookkeeping that is not part of any Stripe object. */
 export type BillingState = {
   settings: { retryDays: number[]; afterRetries: "cancel" | "unpaid" | "past_due"; upcomingDays: number; finalizeDelaySeconds: number };
-  subscriptions: Record<string, { pendingItems: Json[]; upcomingSentFor: number | null; trialWillEndSentFor: number | null; pendingUpdateInvoice?: string | null }>;
+  subscriptions: Record<
+    string,
+    {
+      pendingItems: Json[];
+      upcomingSentFor: number | null;
+      trialWillEndSentFor: number | null;
+      pendingUpdateInvoice?: string | null;
+      /** Metered item id → when its current price started counting usage (billing/metering.ts). */
+      meteredSince?: Record<string, number>;
+    }
+  >;
   /** Per invoice: the last charge of its PaymentIntent already accounted for (paid / failed). */
   invoices: Record<string, { seenCharge: string | null }>;
 };
@@ -137,6 +153,8 @@ export const emptyState = (apiVersion: string = Stripe.API_VERSION): State => ({
   billing: defaultBillingState(),
   checkoutSessions: {},
   checkoutSessionExtras: {},
+  meters: {},
+  meterEvents: [],
 });
 
 export class Store {

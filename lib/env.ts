@@ -26,6 +26,11 @@ const schema = z
     // How payments start: "embedded" (the payment form on our pages, default) or "hosted"
     // (a Stripe Checkout Session: the top-up's Pay and the plan's Start go to Stripe's page).
     CHECKOUT_MODE: z.enum(["embedded", "hosted"], { message: "must be embedded or hosted" }).default("embedded"),
+    // Metered overage (lib/usage/rules.ts meteringConfig reads them where they are used): push
+    // usage to Stripe's meter every N minutes (1–59: inside Stripe's one-hour window for late
+    // usage of an ended period) or as soon as M credits wait, whichever first.
+    METER_PUSH_EVERY_MINUTES: z.coerce.number().int().min(1).max(59, { message: "must be an integer from 1 to 59" }).default(5),
+    METER_PUSH_UNITS: z.coerce.number().int().min(1, { message: "must be a positive integer" }).default(1000),
   })
   .superRefine((env, ctx) => {
     if (!env.STRIPE_SECRET_KEY && !env.STRIPE_EMULATOR_URL) {

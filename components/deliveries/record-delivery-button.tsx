@@ -17,7 +17,10 @@ export function RecordDeliveryButton({ slug, campaignId, campaignName }: { slug:
     setMessage(null);
     try {
       const r = await recordDemoDeliveryAction({ orgSlug: slug, campaignId, requestId: crypto.randomUUID() });
-      if (r.ok) setMessage({ tone: "ok", text: `Delivered: −${formatCredits(r.data.credits)} credits, ${formatCredits(r.data.balanceAfter)} left.` });
+      if (r.ok && r.data.overageCredits > 0) {
+        const fromBalance = r.data.credits - r.data.overageCredits;
+        setMessage({ tone: "ok", text: `Delivered: −${formatCredits(fromBalance)} credits, ${formatCredits(r.data.overageCredits)} as overage (billed on the next invoice), ${formatCredits(r.data.balanceAfter)} left.` });
+      } else if (r.ok) setMessage({ tone: "ok", text: `Delivered: −${formatCredits(r.data.credits)} credits, ${formatCredits(r.data.balanceAfter)} left.` });
       else setMessage({ tone: "error", text: r.error });
       router.refresh();
     } catch {

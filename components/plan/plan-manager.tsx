@@ -362,6 +362,13 @@ export function PlanManager(props: {
                 {interval === "year" && <p className="text-xs text-emerald-700">Save {formatMoney(p.annualSaving.amount, p.currency)} ({p.annualSaving.percent}%) vs monthly</p>}
                 <p className="mt-1 text-sm">{formatCredits(p.creditsPerMonth)} credits every month{interval === "year" && p.annualGrantsMonthly ? " (granted monthly)" : ""}</p>
                 {p.trialDays > 0 && !live && <p className="text-xs text-indigo-700">{p.trialDays}-day trial with {formatCredits(p.trialCredits)} credits</p>}
+                <p data-testid={`overage-${p.key}`} className="mt-1 text-xs text-slate-600">
+                  {p.overageUnitAmount === null
+                    ? "No overage: deliveries pause when credits run out"
+                    : interval === "month"
+                      ? `Overage: campaigns keep running past your credits at ${formatMoney(p.overageUnitAmount, p.currency)} a credit, on the next invoice`
+                      : "Overage with monthly billing only"}
+                </p>
                 <div className="mt-auto pt-3">
                   {isCurrent ? (
                     <span className="text-sm font-medium text-indigo-700">Current plan</span>

@@ -33,6 +33,9 @@ export const campaigns = pgTable(
 // (idempotency key delivery:<id>) instead of debiting again. status "delivered" has its entry;
 // "refused" (the balance could not cover it; the campaign paused) has none and may be retried
 // with the same key once credits arrive. request_hash pins the request body to the key.
+// overage_credits: the part of `credits` the balance could not cover, billed as metered usage
+// (a usage_records row in the same transaction); a delivery entirely in overage (balance 0) has
+// no ledger entry.
 export const deliveries = pgTable(
   "deliveries",
   {
@@ -48,6 +51,7 @@ export const deliveries = pgTable(
     reference: text("reference"),
     status: deliveryStatus("status").notNull(),
     credits: integer("credits").notNull(),
+    overageCredits: integer("overage_credits").notNull().default(0),
     // The ledger entry that paid for it (credit_entries.id; the entry points back by delivery_id).
     entryId: bigint("entry_id", { mode: "number" }),
     apiKeyId: uuid("api_key_id"),
@@ -57,7 +61,12 @@ export const deliveries = pgTable(
   },
   (t) => [
     check("deliveries_credits_positive", sql`${t.credits} > 0`),
-    check("deliveries_entry_when_delivered", sql`(${t.status} = 'delivered') = (${t.entryId} IS NOT NULL)`),
+    // Delivered: an entry for what the balance paid, none only when overage paid it all.
+    check(
+      "deliveries_entry_when_delivered",
+      sql`(${t.status} = 'delivered' AND (${t.entryId} IS NOT NULL) = (${t.overageCredits} < ${t.credits})) OR (${t.status} <> 'delivered' AND ${t.entryId} IS NULL AND ${t.overageCredits} = 0)`,
+    ),
+    check("deliveries_overage_range", sql`${t.overageCredits} >= 0 AND ${t.overageCredits} <= ${t.credits}`),
     uniqueIndex("deliveries_org_key_idx").on(t.orgId, t.idempotencyKey),
     index("deliveries_campaign_idx").on(t.campaignId, t.createdAt),
   ],

@@ -13,3 +13,4 @@ export * from "./subscriptions";
 export * from "./api-keys";
 export * from "./balance-care";
 export * from "./credit-grants";
+export * from "./usage";

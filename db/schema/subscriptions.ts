@@ -18,6 +18,10 @@ export const plans = pgTable(
     name: text("name").notNull(),
     stripeProductId: text("stripe_product_id").notNull().unique(),
     creditsPerMonth: integer("credits_per_month").notNull(),
+    // Metered overage (catalogue `overage`): price per credit and the metered Stripe price; null
+    // when the plan refuses deliveries past its credits.
+    overageUnitAmount: integer("overage_unit_amount"),
+    stripeOveragePriceId: text("stripe_overage_price_id").unique(),
     syncedAt: timestamp("synced_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [check("plans_credits_positive", sql`${t.creditsPerMonth} > 0`)],
@@ -63,6 +67,9 @@ export const subscriptions = pgTable(
     planKey: text("plan_key").notNull(),
     interval: text("interval").notNull(),
     stripePriceId: text("stripe_price_id"),
+    // The subscription item of the plan's metered overage price, when the subscription has one
+    // (only then is overage billed, so only then is it allowed: lib/usage/record.ts).
+    stripeMeteredItemId: text("stripe_metered_item_id"),
     currentPeriodStart: timestamp("current_period_start", { withTimezone: true }),
     currentPeriodEnd: timestamp("current_period_end", { withTimezone: true }),
     trialEnd: timestamp("trial_end", { withTimezone: true }),

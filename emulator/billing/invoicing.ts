@@ -15,6 +15,7 @@ import type { Wire } from "../resources/wire";
 import type { Json, Store } from "../store";
 import { callPaymentIntents, changedFields, customerJson, emit, emitUpdated, paymentIntentJson, publicUrl, type BillingEnv } from "./env";
 import { SECONDS_PER_DAY } from "./periods";
+import { noteMeteredChange } from "./metering";
 
 export type LineInput = {
   amount: number;
@@ -67,6 +68,10 @@ export function prorationLine(store: Store, kind: "unused" | "remaining", price:
 }
 
 export function periodLine(store: Store, price: Json, quantity: number, start: number, end: number, subscriptionItem: string): LineInput {
+  // A metered price is billed in arrears from its meter (billing/metering.ts): nothing in advance.
+  if ((price.recurring as Json | null)?.usage_type === "metered") {
+    return { amount: 0, description: `0 × ${productName(store, price)} usage`, price, quantity: 0, period: { start, end }, proration: false, subscriptionItem };
+  }
   return {
     amount: Number(price.unit_amount) * quantity,
     description: `${quantity} × ${productName(store, price)} (at $${(Number(price.unit_amount) / 100).toFixed(2)} / ${(price.recurring as Json).interval})`,
@@ -349,6 +354,7 @@ export function markInvoicePaid(env: BillingEnv, inv: Json, pi: Json | null): vo
     // The invoice of a pending update (payment_behavior=pending_if_incomplete) is paid: apply it.
     const before = structuredClone(sub);
     const pending = sub.pending_update as Json;
+    noteMeteredChange(env, sub, (sub.items as Json).data as Json[], pending.subscription_items as Json[]);
     (sub.items as Json).data = structuredClone(pending.subscription_items);
     sub.pending_update = null;
     meta.pendingUpdateInvoice = null;

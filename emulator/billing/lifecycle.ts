@@ -22,6 +22,7 @@ import {
   type LineInput,
 } from "./invoicing";
 import { periodEnd, remainingFraction, type Interval } from "./periods";
+import { isMetered, usageLines } from "./metering";
 
 export type ItemSpec = { id?: string; price: Json; quantity: number };
 
@@ -40,13 +41,13 @@ export function planFromPrice(price: Json): Json {
     interval_count: r.interval_count as number,
     livemode: false,
     metadata: (price.metadata as Record<string, string>) ?? {},
-    meter: null,
+    meter: (r.meter as string | null | undefined) ?? null,
     nickname: (price.nickname as string | null) ?? null,
     product: price.product as string,
     tiers_mode: null,
     transform_usage: null,
     trial_period_days: null,
-    usage_type: "licensed",
+    usage_type: r.usage_type === "metered" ? "metered" : "licensed",
   } satisfies Wire<Stripe.Plan>;
 }
 
@@ -111,11 +112,15 @@ function takePending(env: BillingEnv, sub: Json): LineInput[] {
 export function startPeriod(env: BillingEnv, sub: Json, start: number, reason: "subscription_cycle" | "subscription_update", extraLines: LineInput[] = [], before = structuredClone(sub), collect = true): Json {
   const end = nextEnd(sub, start);
   // A cycle invoice's own period is the one that just ended (Stripe bills lines for the new one).
-  const invoicePeriod = reason === "subscription_cycle" ? { start: currentPeriod(sub).start, end: start } : { start, end: start };
+  const ended = { start: currentPeriod(sub).start, end: start };
+  const invoicePeriod = reason === "subscription_cycle" ? ended : { start, end: start };
   setPeriod(sub, start, end);
   if (sub.status === "trialing" && Number(sub.trial_end) <= start) sub.status = "active";
   const customer = customerJson(env.store, sub.customer as string)!;
-  const lines = [...extraLines, ...takePending(env, sub), ...items(sub).map((it) => periodLine(env.store, it.price as Json, Number(it.quantity), start, end, it.id as string))];
+  // Metered items: the usage of the period that ended, in arrears; licensed items: the new period.
+  const usage = ended.end > ended.start ? usageLines(env.store, sub, customer.id as string, ended.start, ended.end) : [];
+  const licensed = items(sub).filter((it) => !isMetered(it.price as Json));
+  const lines = [...extraLines, ...takePending(env, sub), ...usage, ...licensed.map((it) => periodLine(env.store, it.price as Json, Number(it.quantity), start, end, it.id as string))];
   const inv = buildInvoice(env, { customer, subscription: sub, lines, billingReason: reason, periodStart: invoicePeriod.start, periodEnd: invoicePeriod.end });
   sub.latest_invoice = inv.id;
   const unpaid = sub.status === "unpaid";
@@ -187,6 +192,7 @@ export function computeChange(env: BillingEnv, sub: Json, param: unknown, behavi
   const frac = remainingFraction(start, end, at);
   const oldById = new Map(items(sub).map((it) => [it.id as string, it]));
   for (const it of items(sub)) {
+    if (isMetered(it.price as Json)) continue; // billed in arrears from its meter: nothing to prorate
     const s = specs.find((x) => x.id === it.id);
     const same = s && s.price.id === (it.price as Json).id && s.quantity === Number(it.quantity);
     if (same) continue;
@@ -195,6 +201,7 @@ export function computeChange(env: BillingEnv, sub: Json, param: unknown, behavi
   }
   if (!intervalChanged) {
     for (const s of specs) {
+      if (isMetered(s.price)) continue;
       const o = s.id ? oldById.get(s.id) : undefined;
       if (o && (o.price as Json).id === s.price.id && Number(o.quantity) === s.quantity) continue;
       const amount = Number(s.price.unit_amount) * s.quantity;

@@ -7,6 +7,11 @@ import { accepts } from "../params";
 const PAGE = ["ending_before", "limit", "starting_after"] as const;
 
 export const BILLING_ACCEPTED = {
+  meterCreate: accepts<Stripe.Billing.MeterCreateParams>()(["default_aggregation", "display_name", "event_name", "customer_mapping", "event_time_window", "expand", "value_settings"]),
+  meterRetrieve: accepts<Stripe.Billing.MeterRetrieveParams>()(["expand"]),
+  meterList: accepts<Stripe.Billing.MeterListParams>()(["expand", "status", ...PAGE]),
+  meterEventSummaries: accepts<Stripe.Billing.MeterListEventSummariesParams>()(["customer", "end_time", "start_time", "expand", "value_grouping_window", ...PAGE]),
+  meterEventCreate: accepts<Stripe.Billing.MeterEventCreateParams>()(["event_name", "payload", "expand", "identifier", "timestamp"]),
   productCreate: accepts<Stripe.ProductCreateParams>()([
     "name", "active", "default_price_data", "description", "expand", "id", "images", "marketing_features", "metadata", "package_dimensions",
     "shippable", "statement_descriptor", "tax_code", "tax_details", "type", "unit_label", "url",

@@ -11,6 +11,7 @@ import { changedFields, customerJson, emit, emitUpdated, type BillingDeps, type 
 import { attemptPayment, buildInvoice, finalizeInvoice, publicInvoice, invoicePaymentIntentId, periodLine, reconcileInvoice, subscriptionMeta, voidInvoice } from "./invoicing";
 import { currentPeriod, items, periodEnded, recurringOf } from "./lifecycle";
 import { periodEnd, SECONDS_PER_DAY } from "./periods";
+import { refreshUsageLines } from "./metering";
 import { nextPhaseChange, phaseEnded, scheduledItems } from "../resources/subscription-schedules";
 
 type Deps = BillingDeps;
@@ -83,6 +84,7 @@ function nextStep(store: Store, scope: string | null): Step | null {
         at: inv.automatically_finalizes_at,
         order,
         run: (env) => {
+          refreshUsageLines(env.store, inv); // usage reported during the grace hour counts
           finalizeInvoice(env, inv);
           if (inv.status === "open") attemptPayment(env, inv);
         },

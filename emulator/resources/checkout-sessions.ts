@@ -66,10 +66,14 @@ function parseLines(ctx: Ctx, raw: unknown, mode: "payment" | "subscription"): L
   const list = (Array.isArray(raw) ? raw : Object.values(raw as object)) as Json[];
   if (list.length === 0) throw parameterMissing("line_items");
   return list.map((r, i) => {
-    const quantity = int(r.quantity);
-    if (quantity === undefined) throw parameterMissing(`line_items[${i}][quantity]`);
-    if (Number.isNaN(quantity) || quantity < 1) throw invalidInteger(`line_items[${i}][quantity]`, r.quantity);
     const priceId = str(r.price);
+    const metered = priceId ? (ctx.store.state.prices[priceId]?.recurring as Json | null | undefined)?.usage_type === "metered" : false;
+    // A metered price is billed from its meter in arrears: Stripe wants no quantity for it, and it
+    // adds nothing to the amount paid at checkout (quantity 0 here).
+    if (metered && r.quantity !== undefined) throw invalidRequest("Quantity should not be specified where usage_type is `metered`. Remove quantity from `line_items[" + i + "]`.", { param: `line_items[${i}][quantity]` });
+    const quantity = metered ? 0 : int(r.quantity);
+    if (quantity === undefined) throw parameterMissing(`line_items[${i}][quantity]`);
+    if (Number.isNaN(quantity) || (!metered && quantity < 1)) throw invalidInteger(`line_items[${i}][quantity]`, r.quantity);
     if (priceId) {
       const price = ctx.store.state.prices[priceId];
       if (!price) throw missing("price", priceId, `line_items[${i}][price]`);
@@ -311,7 +315,7 @@ function pay(deps: BillingDeps, session: Json, card: string): string | null {
   }
   const sub = call(deps, subscriptionRoutes, "POST", "/v1/subscriptions", {
     customer,
-    items: extras.lines.map((l) => ({ price: l.price!, quantity: String(l.quantity) })),
+    items: extras.lines.map((l) => (l.quantity === 0 ? { price: l.price! } : { price: l.price!, quantity: String(l.quantity) })),
     default_payment_method: pm.id,
     payment_behavior: "allow_incomplete",
     metadata: extras.subscriptionData.metadata,
@@ -346,7 +350,13 @@ const money = (amount: unknown, currency: unknown) => `${(Number(amount) / 100).
 const text = (status: number, body: string): PageResult => ({ status, headers: { "content-type": "text/plain; charset=utf-8" }, body });
 
 function checkoutPage(session: Json, lines: Line[], error: string | null): PageResult {
-  const rows = lines.map((l) => `<tr><td>${esc(l.name)}</td><td>× ${l.quantity}</td><td>${money(l.unitAmount * l.quantity, l.currency)}</td></tr>`).join("");
+  const rows = lines
+    .map((l) =>
+      l.quantity === 0
+        ? `<tr><td>${esc(l.name)} usage</td><td>metered</td><td>${money(l.unitAmount, l.currency)} / unit, billed in arrears</td></tr>`
+        : `<tr><td>${esc(l.name)}</td><td>× ${l.quantity}</td><td>${money(l.unitAmount * l.quantity, l.currency)}</td></tr>`,
+    )
+    .join("");
   const cards = PAGE_CARDS.filter((c) => c.modes.includes(session.mode as Stripe.Checkout.Session.Mode))
     .map((c, i) => `<label><input type="radio" name="payment_method" value="${c.id}"${i === 0 ? " checked" : ""}> ${esc(c.label)} <span class="muted">(•••• ${esc(TEST_CARDS[c.id]!.last4)})</span></label><br>`)
     .join("");

@@ -11,6 +11,7 @@ import { listOf, type Ctx, type Route } from "./context";
 import { createProduct, getProduct } from "./products";
 import type { Wire } from "./wire";
 import { emitJson, jsonItems } from "../billing/env";
+import { getMeter } from "./meters";
 
 const INTERVALS = ["day", "week", "month", "year"];
 
@@ -56,7 +57,14 @@ function create(ctx: Ctx): Json {
     if (count === undefined || Number.isNaN(count) || count < 1) throw invalidInteger("recurring[interval_count]", r.interval_count);
     const trial = r.trial_period_days === undefined ? null : int(r.trial_period_days);
     if (trial !== null && (trial === undefined || Number.isNaN(trial))) throw invalidInteger("recurring[trial_period_days]", r.trial_period_days);
-    recurring = { interval, interval_count: count, meter: null, trial_period_days: trial ?? null, usage_type: "licensed" };
+    const usageType = str(r.usage_type) ?? "licensed";
+    if (usageType !== "licensed" && usageType !== "metered") throw invalidRequest("Invalid recurring[usage_type]: must be one of licensed or metered", { param: "recurring[usage_type]" });
+    const meterId = str(r.meter) ?? null;
+    // Current API versions bill metered prices from a Billing Meter, so a metered price names one.
+    if (usageType === "metered" && !meterId) throw parameterMissing("recurring[meter]");
+    if (meterId && usageType !== "metered") throw invalidRequest("recurring[meter] can only be set when recurring[usage_type] is metered.", { param: "recurring[meter]" });
+    if (meterId) getMeter(ctx, meterId, "recurring[meter]");
+    recurring = { interval, interval_count: count, meter: meterId, trial_period_days: trial ?? null, usage_type: usageType };
   }
   const id = newId("price");
   const lookupKey = str(p.lookup_key) || null;

@@ -25,6 +25,7 @@ import { BILLING_ACCEPTED } from "../billing/params";
 import { listOf, type Ctx, type Route } from "./context";
 import { requireAttached } from "./payment-method-attach";
 import type { Wire } from "./wire";
+import { isMetered, noteMeteredChange } from "../billing/metering";
 
 export function getSubscription(ctx: Pick<Ctx, "store">, id: string): Json {
   const s = ctx.store.state.subscriptions[id];
@@ -147,7 +148,8 @@ function create(ctx: Ctx): Json {
   ctx.store.state.subscriptions[id] = sub;
   subscriptionMeta(ctx.store, id);
 
-  const lines = sub.items.data.map((it: Json) => {
+  // Metered items are billed in arrears (billing/metering.ts): nothing on the first invoice.
+  const lines = sub.items.data.filter((it: Json) => !isMetered(it.price as Json)).map((it: Json) => {
     const line = periodLine(ctx.store, it.price as Json, Number(it.quantity), at, end, it.id as string);
     return trialEnd ? { ...line, amount: 0, description: `Trial period for ${line.description.replace(/^\d+ × /, "").replace(/ \(at .*\)$/, "")}` } : line;
   });
@@ -208,7 +210,9 @@ function update(ctx: Ctx, sub: Json): Json {
 
   const collect = paymentBehaviour === "allow_incomplete";
   if (change.changed) {
+    const itemsBefore = structuredClone((sub.items as Json).data as Json[]);
     applyItems(env, sub, change.specs);
+    noteMeteredChange(env, sub, itemsBefore, (sub.items as Json).data as Json[]);
     fixPendingItemIds(change.prorations, sub);
     if (change.intervalChanged && sub.status !== "trialing") {
       // A new interval resets the billing cycle: the new period starts now and is invoiced now.
@@ -264,6 +268,7 @@ function pendingUpdate(env: BillingEnv, sub: Json, change: Change, before: Json,
   if (inv.status === "open") attemptPayment(env, inv);
   if (inv.status === "paid") {
     meta.pendingUpdateInvoice = null;
+    noteMeteredChange(env, sub, (sub.items as Json).data as Json[], (draft.items as Json).data as Json[]);
     (sub.items as Json).data = (draft.items as Json).data;
   } else {
     sub.pending_update = {

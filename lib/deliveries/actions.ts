@@ -20,6 +20,6 @@ export const recordDemoDeliveryDef = defineOrgAction({
       idempotencyKey: `ui:${input.requestId}`,
       userId: access.user.id,
     });
-    return { deliveryId: delivery.id, credits: delivery.credits, balanceAfter: delivery.balanceAfter, replayed };
+    return { deliveryId: delivery.id, credits: delivery.credits, overageCredits: delivery.overageCredits, balanceAfter: delivery.balanceAfter, replayed };
   },
 });

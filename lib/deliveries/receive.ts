@@ -57,6 +57,7 @@ function deliveryJson(d: DeliveryView) {
     campaign_id: d.campaignId,
     status: d.status,
     credits: d.credits,
+    overage_credits: d.overageCredits,
     balance_after: d.balanceAfter,
     reference: d.reference,
     created_at: d.createdAt,

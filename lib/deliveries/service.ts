@@ -9,6 +9,13 @@
 // campaign pauses for insufficient credits — decided under the organisation's row lock, so a
 // grant committing meanwhile (which resumes campaigns under that same lock) is either seen (we
 // debit after all) or comes after our pause (and resumes it): never "paid but still paused".
+// Overage (plans with `overage`, an active subscription with its metered item:
+// lib/usage/record.ts): instead of refusing, the balance pays what it can — down to zero, with
+// the same guarded single statement keyed delivery:<id> — and the shortfall becomes a
+// usage_records row in this same transaction (unique per delivery, so a retry records it once),
+// billed on the next invoice through the Billing Meter (lib/usage/push.ts). The split is decided
+// under the organisation's row lock (lib/usage/rules.ts splitDelivery), so concurrent deliveries
+// past zero each see the balance the previous one left: usage sums exactly.
 // Lock order everywhere: organisation row, then campaign rows (as settlement's grant + resume).
 import { and, eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
@@ -17,6 +24,8 @@ import { AppError } from "../errors";
 import { debitCredits } from "../ledger/ledger";
 import { log } from "../log";
 import { afterDebit } from "../balance-care/after-debit";
+import { overageTerms, recordUsage } from "../usage/record";
+import { splitDelivery } from "../usage/rules";
 import { deliveryIdFor, deliveryRequestHash } from "./ids";
 
 export type DeliveryRequest = {
@@ -32,7 +41,10 @@ export type DeliveryView = {
   id: string;
   campaignId: string;
   status: "delivered";
+  /** The campaign's cost for this delivery… */
   credits: number;
+  /** …of which this much went past the balance, billed as metered usage (0 without overage). */
+  overageCredits: number;
   balanceAfter: number;
   reference: string | null;
   createdAt: string;
@@ -130,9 +142,41 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
       // that commits meanwhile cannot resume the campaign before we pause it. FOR NO KEY UPDATE
       // is the lock a balance UPDATE takes: it waits for grants and debits, but not for the key
       // share locks that other deliveries' foreign keys hold on the row (FOR UPDATE would, and
-      // concurrent refusals would deadlock on each other).
+      // concurrent refusals would deadlock on each other). The overage terms are read first,
+      // outside the lock.
+      const terms = await overageTerms(tx, req.orgId);
       const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, req.orgId)).for("no key update");
       if (org && org.balance >= cost) continue; // credits arrived: debit after all
+      const split = terms && org ? splitDelivery(org.balance, cost) : null;
+      if (terms && split) {
+        let entry: Awaited<ReturnType<typeof debitCredits>> = null;
+        if (split.debit > 0) {
+          entry = await debitCredits(tx, {
+            orgId: req.orgId,
+            credits: split.debit,
+            idempotencyKey: `delivery:${id}`,
+            description: `Delivery for ${campaign.name} (${split.overage} credits as overage)`,
+            campaignId: campaign.id,
+            deliveryId: id,
+          });
+          // We hold the organisation lock and the balance covers split.debit: this cannot miss.
+          if (!entry) throw new Error(`delivery ${id}: the overage debit of ${split.debit} was refused under the lock`);
+        }
+        const [counted] = await tx
+          .update(campaigns)
+          .set({ deliveriesCount: sql`${campaigns.deliveriesCount} + 1`, updatedAt: sql`now()` })
+          .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, "active")))
+          .returning({ id: campaigns.id });
+        if (!counted) throw new AppError("conflict", "The campaign stopped running while this delivery was recorded.", { apiCode: "campaign_not_active" });
+        await recordUsage(tx, { orgId: req.orgId, deliveryId: id, credits: split.overage, terms });
+        const [done] = await tx
+          .update(deliveries)
+          .set({ status: "delivered", entryId: entry?.id ?? null, credits: cost, overageCredits: split.overage, updatedAt: sql`now()` })
+          .where(eq(deliveries.id, id))
+          .returning();
+        if (entry) await afterDebit(tx, { orgId: req.orgId, entry, credits: split.debit, settings });
+        return { kind: "delivered", outcome: { replayed: false, delivery: view(done!, 0) } };
+      }
       const [paused] = await tx
         .update(campaigns)
         .set({ status: "paused", pauseReason: "insufficient_credits", pausedAt: sql`now()`, updatedAt: sql`now()` })
@@ -151,10 +195,21 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
 }
 
 function view(d: Delivery, balanceAfter: number): DeliveryView {
-  return { id: d.id, campaignId: d.campaignId, status: "delivered", credits: d.credits, balanceAfter, reference: d.reference, createdAt: d.createdAt.toISOString() };
+  return {
+    id: d.id,
+    campaignId: d.campaignId,
+    status: "delivered",
+    credits: d.credits,
+    overageCredits: d.overageCredits,
+    balanceAfter,
+    reference: d.reference,
+    createdAt: d.createdAt.toISOString(),
+  };
 }
 
 async function viewOf(tx: Tx, d: Delivery): Promise<DeliveryView> {
-  const [entry] = await tx.select({ balanceAfter: creditEntries.balanceAfter }).from(creditEntries).where(eq(creditEntries.id, d.entryId!));
+  // Entirely in overage: no entry, and the balance it left was zero.
+  if (d.entryId === null) return view(d, 0);
+  const [entry] = await tx.select({ balanceAfter: creditEntries.balanceAfter }).from(creditEntries).where(eq(creditEntries.id, d.entryId));
   return view(d, entry!.balanceAfter);
 }

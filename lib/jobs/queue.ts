@@ -19,6 +19,7 @@
 // number of app instances may run workers.
 import PgBoss from "pg-boss";
 import type { DbOrTx } from "@/db/client";
+import { meteringConfig, pushCron } from "../usage/rules";
 
 export const JOB_SCHEMA = "pgboss";
 
@@ -44,6 +45,8 @@ export type JobData = {
   "balance.auto-recharge": { orgId: string; crossingEntryId: number };
   /** Expire what is left of an expiring grant (lib/ledger/expiry.ts); without grantId: every due one. */
   "credits.expire": { grantId?: string };
+  /** Report unpushed overage usage to Stripe's Billing Meter in batches (lib/usage/push.ts). */
+  "billing.push-usage": { reason?: "units" | "cron"; orgId?: string };
 };
 export type JobName = keyof JobData;
 
@@ -68,6 +71,9 @@ export const QUEUES: Record<JobName, QueueConfig> = {
   "balance.auto-recharge": { policy: "stately", retryLimit: 10, retryDelay: 15, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
   // One job per bucket (startAfter = its expiry) plus the hourly sweep; idempotent per bucket.
   "credits.expire": { policy: "standard", retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 * 7 },
+  // Singleton (one pending push covers every organisation); the cron adds one every N minutes.
+  // Batches keep their identifier across retries, so a retry never counts usage twice.
+  "billing.push-usage": { policy: "stately", retryLimit: 12, retryDelay: 15, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 * 7 },
 };
 
 /** Cron schedules (pg-boss sends each once per slot across all instances). */
@@ -77,6 +83,11 @@ export const SCHEDULES: Partial<Record<JobName, string>> = {
   "ops.reconcile": "47 3 * * *",
   "credits.expire": "7 * * * *",
 };
+
+/** SCHEDULES plus those the environment sets (the usage push: every METER_PUSH_EVERY_MINUTES). */
+export function schedules(env: Record<string, string | undefined> = process.env): Partial<Record<JobName, string>> {
+  return { ...SCHEDULES, "billing.push-usage": pushCron(meteringConfig(env)) };
+}
 
 export type EnqueueOptions = Pick<PgBoss.SendOptions, "singletonKey" | "startAfter" | "priority" | "retryLimit">;
 

@@ -21,7 +21,8 @@ import { runMonthlyGrant } from "../subscriptions/grants";
 import { syncSubscription } from "../subscriptions/sync";
 import { runAutoRechargeJob } from "../balance-care/auto-recharge";
 import { runExpireJob } from "../ledger/expiry";
-import { JOB_SCHEMA, QUEUES, SCHEDULES, type JobData, type JobName } from "./queue";
+import { runPushUsageJob } from "../usage/push";
+import { JOB_SCHEMA, QUEUES, schedules, type JobData, type JobName } from "./queue";
 
 type JobHandler<N extends JobName> = (db: Db, data: JobData[N]) => Promise<unknown>;
 
@@ -39,6 +40,7 @@ const HANDLERS: { [N in JobName]: JobHandler<N> } = {
   "subscriptions.monthly-grant": runMonthlyGrant,
   "balance.auto-recharge": runAutoRechargeJob,
   "credits.expire": runExpireJob,
+  "billing.push-usage": runPushUsageJob,
 };
 
 function databaseUrl(explicit?: string): string {
@@ -113,7 +115,7 @@ export async function startWorkers(db: Db, opts: { url?: string; pollingInterval
     );
   }
   if (opts.schedule ?? true) {
-    for (const [name, cron] of Object.entries(SCHEDULES)) await boss.schedule(name, cron, {}, { singletonKey: name });
+    for (const [name, cron] of Object.entries(schedules())) await boss.schedule(name, cron, {}, { singletonKey: name });
   }
   running = { boss };
   log.info({ queues: Object.keys(QUEUES) }, "job workers started");

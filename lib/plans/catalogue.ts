@@ -17,7 +17,18 @@
 //   expire; Scale rolls over. Purchased credits never expire.
 // - Plans are ordered by `rank` (higher = bigger): a change to a higher rank is an upgrade
 //   (now, prorated), to a lower rank a downgrade (at the period end).
+// - With `overage`, deliveries past the credits keep running while the subscription is active:
+//   the shortfall is recorded as usage (lib/usage/) and billed on the next invoice at
+//   `unitAmount` per credit through a metered price on the Billing Meter OVERAGE_METER_EVENT
+//   (a second subscription item). Growth and Scale allow overage; Starter (the trial plan) does
+//   not. A changed unit amount needs a new lookup key, as for every price.
 export type PlanInterval = "month" | "year";
+
+/** The Billing Meter's event name: overage credits, summed per customer over the period. */
+export const OVERAGE_METER_EVENT = "creditloop_overage_credits";
+
+/** A plan's metered overage: price per credit (minor units) and its lookup key. */
+export type PlanOverage = { lookupKey: string; unitAmount: number };
 
 export type PlanPrice = { lookupKey: string; interval: PlanInterval; amount: number };
 
@@ -38,6 +49,8 @@ export type Plan = {
   annualGrantsMonthly: boolean;
   /** Unused credits of this plan expire at the end of their grant window (see above). */
   creditsExpire: boolean;
+  /** Deliveries past the credits are billed as metered usage (see above); null = refused. */
+  overage: PlanOverage | null;
 };
 
 export const PLANS: readonly Plan[] = [
@@ -54,6 +67,7 @@ export const PLANS: readonly Plan[] = [
     annual: { lookupKey: "creditloop_starter_annual_v1", interval: "year", amount: 29_000 },
     annualGrantsMonthly: true,
     creditsExpire: true,
+    overage: null,
   },
   {
     key: "growth",
@@ -68,6 +82,8 @@ export const PLANS: readonly Plan[] = [
     annual: { lookupKey: "creditloop_growth_annual_v1", interval: "year", amount: 99_000 },
     annualGrantsMonthly: true,
     creditsExpire: true,
+    // 3¢ a credit past the plan's credits (the plan itself: 99 $ / 4,000 ≈ 2.5¢).
+    overage: { lookupKey: "creditloop_growth_overage_v1", unitAmount: 3 },
   },
   {
     key: "scale",
@@ -82,6 +98,8 @@ export const PLANS: readonly Plan[] = [
     annual: { lookupKey: "creditloop_scale_annual_v1", interval: "year", amount: 299_000 },
     annualGrantsMonthly: true,
     creditsExpire: false,
+    // 2¢ a credit (the plan itself: 299 $ / 15,000 ≈ 2¢).
+    overage: { lookupKey: "creditloop_scale_overage_v1", unitAmount: 2 },
   },
 ];
 

@@ -3,11 +3,15 @@
 // only what is missing or different is created or updated, so a second run changes nothing. A
 // price whose amount, currency or interval differs from the catalogue is an error: Stripe prices
 // are immutable, so the catalogue must name a new lookup key (…_v2) instead.
+// Overage: one Billing Meter (event name OVERAGE_METER_EVENT, sum of `value` per customer, found by
+// its event name among active meters) and, per plan with `overage`, a metered monthly price on the
+// plan's product (recurring usage_type metered, `meter` set, unit amount per credit, its own
+// lookup key), mirrored in plans.stripe_overage_price_id.
 import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { DbOrTx } from "@/db/client";
 import { planPrices, plans } from "@/db/schema";
-import { PLANS, type Plan, type PlanPrice } from "./catalogue";
+import { OVERAGE_METER_EVENT, PLANS, type Plan, type PlanOverage, type PlanPrice } from "./catalogue";
 
 export type SyncReport = { created: string[]; updated: string[]; unchanged: string[] };
 
@@ -15,15 +19,76 @@ export const productIdFor = (plan: Plan) => `creditloop_plan_${plan.key}`;
 
 export async function syncCatalogue(db: DbOrTx, client: Stripe): Promise<SyncReport> {
   const report: SyncReport = { created: [], updated: [], unchanged: [] };
+  const meter = PLANS.some((p) => p.overage) ? await ensureMeter(client, report) : null;
   for (const plan of PLANS) {
     const product = await ensureProduct(client, plan, report);
-    await upsertPlan(db, plan, product.id);
+    const overagePrice = plan.overage && meter ? await ensureOveragePrice(client, plan, plan.overage, product.id, meter.id, report) : null;
+    await upsertPlan(db, plan, product.id, overagePrice?.id ?? null);
     for (const price of [plan.monthly, plan.annual]) {
       const stripePrice = await ensurePrice(client, plan, price, product.id, report);
       await upsertPrice(db, plan, price, stripePrice.id);
     }
   }
   return report;
+}
+
+/** The overage meter: the active meter with our event name, else a new one (sum per customer). */
+async function ensureMeter(client: Stripe, report: SyncReport): Promise<Stripe.Billing.Meter> {
+  for await (const meter of client.billing.meters.list({ status: "active", limit: 100 })) {
+    if (meter.event_name !== OVERAGE_METER_EVENT) continue;
+    if (meter.default_aggregation.formula !== "sum" || meter.customer_mapping.event_payload_key !== "stripe_customer_id" || meter.value_settings.event_payload_key !== "value") {
+      throw new Error(`Stripe meter ${meter.id} (${OVERAGE_METER_EVENT}) does not sum "value" per stripe_customer_id; meters are immutable — deactivate it and run the sync again.`);
+    }
+    report.unchanged.push(`meter ${OVERAGE_METER_EVENT}`);
+    return meter;
+  }
+  report.created.push(`meter ${OVERAGE_METER_EVENT}`);
+  return client.billing.meters.create(
+    {
+      display_name: "Creditloop overage credits",
+      event_name: OVERAGE_METER_EVENT,
+      default_aggregation: { formula: "sum" },
+      customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
+      value_settings: { event_payload_key: "value" },
+    },
+    { idempotencyKey: `catalogue:meter:${OVERAGE_METER_EVENT}` },
+  );
+}
+
+/** The plan's metered overage price (monthly, billed in arrears from the meter). */
+async function ensureOveragePrice(client: Stripe, plan: Plan, overage: PlanOverage, productId: string, meterId: string, report: SyncReport): Promise<Stripe.Price> {
+  const [existing] = (await client.prices.list({ lookup_keys: [overage.lookupKey], limit: 1 })).data;
+  if (existing) {
+    const same =
+      existing.unit_amount === overage.unitAmount &&
+      existing.currency === plan.currency &&
+      existing.recurring?.usage_type === "metered" &&
+      existing.recurring?.meter === meterId &&
+      existing.recurring?.interval === "month" &&
+      (typeof existing.product === "string" ? existing.product : existing.product.id) === productId;
+    if (!same) {
+      throw new Error(`Stripe price ${existing.id} (lookup key ${overage.lookupKey}) differs from the catalogue's overage; prices are immutable — give it a new lookup key (e.g. …_v2).`);
+    }
+    if (!existing.active) {
+      report.updated.push(`price ${overage.lookupKey}`);
+      return client.prices.update(existing.id, { active: true });
+    }
+    report.unchanged.push(`price ${overage.lookupKey}`);
+    return existing;
+  }
+  report.created.push(`price ${overage.lookupKey}`);
+  return client.prices.create(
+    {
+      product: productId,
+      currency: plan.currency,
+      unit_amount: overage.unitAmount,
+      recurring: { interval: "month", interval_count: 1, usage_type: "metered", meter: meterId },
+      lookup_key: overage.lookupKey,
+      nickname: `${plan.name} overage (per credit)`,
+      metadata: { plan_key: plan.key, overage: "true" },
+    },
+    { idempotencyKey: `catalogue:price:${overage.lookupKey}` },
+  );
 }
 
 async function ensureProduct(client: Stripe, plan: Plan, report: SyncReport): Promise<Stripe.Product> {
@@ -90,13 +155,34 @@ async function ensurePrice(client: Stripe, plan: Plan, price: PlanPrice, product
   );
 }
 
-async function upsertPlan(db: DbOrTx, plan: Plan, productId: string) {
+async function upsertPlan(db: DbOrTx, plan: Plan, productId: string, overagePriceId: string | null) {
   const [row] = await db.select().from(plans).where(eq(plans.key, plan.key));
-  if (row && row.name === plan.name && row.stripeProductId === productId && row.creditsPerMonth === plan.creditsPerMonth) return;
+  const values = {
+    name: plan.name,
+    stripeProductId: productId,
+    creditsPerMonth: plan.creditsPerMonth,
+    overageUnitAmount: plan.overage?.unitAmount ?? null,
+    stripeOveragePriceId: overagePriceId,
+  };
+  if (
+    row &&
+    row.name === values.name &&
+    row.stripeProductId === productId &&
+    row.creditsPerMonth === values.creditsPerMonth &&
+    row.overageUnitAmount === values.overageUnitAmount &&
+    row.stripeOveragePriceId === overagePriceId
+  )
+    return;
   await db
     .insert(plans)
-    .values({ key: plan.key, name: plan.name, stripeProductId: productId, creditsPerMonth: plan.creditsPerMonth })
-    .onConflictDoUpdate({ target: plans.key, set: { name: plan.name, stripeProductId: productId, creditsPerMonth: plan.creditsPerMonth, syncedAt: new Date() } });
+    .values({ key: plan.key, ...values })
+    .onConflictDoUpdate({ target: plans.key, set: { ...values, syncedAt: new Date() } });
+}
+
+/** The plan's metered overage price at Stripe, from the local mirror (null: no overage). */
+export async function overagePriceIdFor(db: DbOrTx, planKey: string): Promise<string | null> {
+  const [row] = await db.select({ id: plans.stripeOveragePriceId }).from(plans).where(eq(plans.key, planKey));
+  return row?.id ?? null;
 }
 
 async function upsertPrice(db: DbOrTx, plan: Plan, price: PlanPrice, stripePriceId: string) {

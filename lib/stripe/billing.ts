@@ -14,6 +14,16 @@ export function isMissing(e: unknown): boolean {
 /** Expand paths the subscription mirror reads (the first invoice's client secret included). */
 const SUB_EXPAND = ["latest_invoice.confirmation_secret", "schedule"];
 
+/** The item that carries the plan (licensed); a metered overage item, if any, comes besides it. */
+export function planItem(sub: Stripe.Subscription): Stripe.SubscriptionItem | undefined {
+  return sub.items.data.find((i) => i.price.recurring?.usage_type !== "metered") ?? sub.items.data[0];
+}
+
+/** The metered overage item, if the subscription has one. */
+export function meteredItem(sub: Stripe.Subscription): Stripe.SubscriptionItem | undefined {
+  return sub.items.data.find((i) => i.price.recurring?.usage_type === "metered");
+}
+
 export async function retrieveSubscription(id: string): Promise<Stripe.Subscription> {
   return stripe().subscriptions.retrieve(id, { expand: SUB_EXPAND });
 }
@@ -23,12 +33,14 @@ export async function createSubscription(p: {
   orgId: string;
   customerId: string;
   priceId: string;
+  /** The plan's metered overage price: a second item, billed in arrears from the meter. */
+  overagePriceId?: string | null;
   trialDays: number;
 }): Promise<Stripe.Subscription> {
   return stripe().subscriptions.create(
     {
       customer: p.customerId,
-      items: [{ price: p.priceId }],
+      items: [{ price: p.priceId }, ...(p.overagePriceId ? [{ price: p.overagePriceId }] : [])],
       payment_behavior: "default_incomplete",
       payment_settings: { save_default_payment_method: "on_subscription" },
       ...(p.trialDays > 0 ? { trial_period_days: p.trialDays } : {}),
@@ -56,13 +68,13 @@ export async function cancelSubscriptionNow(id: string, key: string): Promise<St
  * goes past due and the usual dunning applies (the emulator, like this code, does not combine
  * pending updates with an interval change).
  */
-export async function changePriceNow(sub: Stripe.Subscription, priceId: string, newInterval: string, key: string): Promise<Stripe.Subscription> {
-  const item = sub.items.data[0]!;
+export async function changePriceNow(sub: Stripe.Subscription, priceId: string, newInterval: string, key: string, overagePriceId: string | null = null): Promise<Stripe.Subscription> {
+  const item = planItem(sub)!;
   const sameInterval = item.price.recurring?.interval === newInterval;
   return stripe().subscriptions.update(
     sub.id,
     {
-      items: [{ id: item.id, price: priceId }],
+      items: [{ id: item.id, price: priceId }, ...meteredItemChange(sub, newInterval, overagePriceId)],
       proration_behavior: "always_invoice",
       // During a trial nothing is invoiced, so nothing can be pending.
       ...(sub.status !== "trialing" && sameInterval ? { payment_behavior: "pending_if_incomplete" as const } : {}),
@@ -72,8 +84,21 @@ export async function changePriceNow(sub: Stripe.Subscription, priceId: string, 
   );
 }
 
+/**
+ * How the metered overage item follows a plan change: the new plan's overage price replaces the
+ * old one, is added, or the item goes (a plan without overage, or an annual interval: Stripe
+ * wants one interval per subscription and the overage price is monthly).
+ */
+export function meteredItemChange(sub: Stripe.Subscription, newInterval: string, overagePriceId: string | null): Stripe.SubscriptionUpdateParams.Item[] {
+  const metered = meteredItem(sub);
+  const wanted = newInterval === "month" ? overagePriceId : null;
+  if (metered && wanted) return metered.price.id === wanted ? [] : [{ id: metered.id, price: wanted }];
+  if (metered) return [{ id: metered.id, deleted: true }];
+  return wanted ? [{ price: wanted }] : [];
+}
+
 export async function previewPriceChange(sub: Stripe.Subscription, priceId: string): Promise<Stripe.Invoice> {
-  const item = sub.items.data[0]!;
+  const item = planItem(sub)!;
   return stripe().invoices.createPreview({
     customer: typeof sub.customer === "string" ? sub.customer : sub.customer.id,
     subscription: sub.id,
@@ -81,21 +106,32 @@ export async function previewPriceChange(sub: Stripe.Subscription, priceId: stri
   });
 }
 
-/** A change at the period end: a schedule whose second phase carries the new price. */
-export async function scheduleChangeAtPeriodEnd(sub: Stripe.Subscription, priceId: string, key: string): Promise<Stripe.SubscriptionSchedule> {
-  const item = sub.items.data[0]!;
+/**
+ * A change at the period end: a schedule whose second phase carries the new price (and the new
+ * plan's monthly overage price, if any). The first phase lists every current item, the metered
+ * one included, so that the current period keeps billing its usage.
+ */
+export async function scheduleChangeAtPeriodEnd(
+  sub: Stripe.Subscription,
+  priceId: string,
+  key: string,
+  next: { interval: string; overagePriceId: string | null } = { interval: "month", overagePriceId: null },
+): Promise<Stripe.SubscriptionSchedule> {
+  const item = planItem(sub)!;
+  const metered = meteredItem(sub);
   const scheduleId = typeof sub.schedule === "string" ? sub.schedule : sub.schedule?.id;
   const schedule = scheduleId
     ? await stripe().subscriptionSchedules.retrieve(scheduleId)
     : await stripe().subscriptionSchedules.create({ from_subscription: sub.id }, { idempotencyKey: `${key}:schedule` });
   const current = schedule.phases[0]!;
+  const nextOverage = next.interval === "month" ? next.overagePriceId : null;
   return stripe().subscriptionSchedules.update(
     schedule.id,
     {
       end_behavior: "release",
       phases: [
-        { items: [{ price: item.price.id, quantity: 1 }], start_date: current.start_date, end_date: item.current_period_end },
-        { items: [{ price: priceId, quantity: 1 }] },
+        { items: [{ price: item.price.id, quantity: 1 }, ...(metered ? [{ price: metered.price.id }] : [])], start_date: current.start_date, end_date: item.current_period_end },
+        { items: [{ price: priceId, quantity: 1 }, ...(nextOverage ? [{ price: nextOverage }] : [])] },
       ],
     },
     { idempotencyKey: `${key}:phases` },

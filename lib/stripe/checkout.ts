@@ -44,6 +44,8 @@ export async function createPlanCheckoutSession(p: {
   orgId: string;
   customerId: string;
   priceId: string;
+  /** The plan's metered overage price (no quantity: billed from the meter in arrears). */
+  overagePriceId?: string | null;
   trialDays: number;
   successUrl: string;
   cancelUrl: string;
@@ -54,7 +56,7 @@ export async function createPlanCheckoutSession(p: {
       mode: "subscription",
       customer: p.customerId,
       client_reference_id: p.rowId,
-      line_items: [{ price: p.priceId, quantity: 1 }],
+      line_items: [{ price: p.priceId, quantity: 1 }, ...(p.overagePriceId ? [{ price: p.overagePriceId }] : [])],
       subscription_data: { metadata: meta, ...(p.trialDays > 0 ? { trial_period_days: p.trialDays } : {}) },
       metadata: meta,
       success_url: p.successUrl,

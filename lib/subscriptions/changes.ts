@@ -12,7 +12,7 @@ import type { Db } from "@/db/client";
 import type { Subscription } from "@/db/schema";
 import { AppError } from "../errors";
 import { planByKey, priceOf, type PlanInterval } from "../plans/catalogue";
-import { stripePriceIdFor } from "../plans/sync";
+import { overagePriceIdFor, stripePriceIdFor } from "../plans/sync";
 import { stripeCustomers } from "@/db/schema";
 import { eq } from "drizzle-orm";
 import {
@@ -55,7 +55,7 @@ async function targetPrice(db: Db, planKey: string, interval: PlanInterval) {
   if (!plan) throw new AppError("not_found", "That plan is not available.");
   const priceId = await stripePriceIdFor(db, priceOf(plan, interval).lookupKey);
   if (!priceId) throw new AppError("not_found", "That plan is not available.");
-  return { plan, priceId };
+  return { plan, priceId, overagePriceId: await overagePriceIdFor(db, plan.key) };
 }
 
 export type ChangePreview = {
@@ -105,18 +105,18 @@ export async function changePlan(db: Db, p: { orgId: string; actorUserId: string
   if (row.cancelAtPeriodEnd) throw new AppError("conflict", "Your plan is set to end. Keep it first, then change it.");
   const kind = changeKind({ planKey: row.planKey, interval: row.interval as PlanInterval }, p);
   if (kind === "none") throw new AppError("conflict", "That is your current plan.");
-  const { plan, priceId } = await targetPrice(db, p.planKey, p.interval);
+  const { plan, priceId, overagePriceId } = await targetPrice(db, p.planKey, p.interval);
   const key = `subscription:${row.id}:change:${p.requestId}`;
   const from = { planKey: row.planKey, interval: row.interval };
   const to = { planKey: p.planKey, interval: p.interval };
   if (kind === "at_period_end") {
-    await withStripe(() => scheduleChangeAtPeriodEnd(sub, priceId, key));
+    await withStripe(() => scheduleChangeAtPeriodEnd(sub, priceId, key, { interval: p.interval, overagePriceId }));
     const synced = await syncRow(db, row.id, undefined, { actorUserId: p.actorUserId, action: "plan.change", requestId: p.requestId, details: { kind, from, to, applied: false, effectiveAt: row.currentPeriodEnd?.toISOString() ?? null } });
     return { kind, applied: false, status: synced.status, message: `${plan.name} starts at the end of the current period.` };
   }
   const scheduleId = typeof sub.schedule === "string" ? sub.schedule : sub.schedule?.id;
   if (scheduleId) await withStripe(() => releaseSchedule(scheduleId, `${key}:release`));
-  const updated = await withStripe(() => changePriceNow(sub, priceId, p.interval, key));
+  const updated = await withStripe(() => changePriceNow(sub, priceId, p.interval, key, overagePriceId));
   // applied: false when the upgrade's payment failed (pending_if_incomplete: the plan is unchanged).
   const synced = await syncRow(db, row.id, undefined, { actorUserId: p.actorUserId, action: "plan.change", requestId: p.requestId, details: { kind, from, to, applied: !updated.pending_update } });
   if (updated.pending_update) {

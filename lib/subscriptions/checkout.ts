@@ -13,7 +13,7 @@ import { subscriptions, type Subscription } from "@/db/schema";
 import { AppError } from "../errors";
 import { log } from "../log";
 import { planByKey, priceOf, type PlanInterval } from "../plans/catalogue";
-import { stripePriceIdFor } from "../plans/sync";
+import { overagePriceIdFor, stripePriceIdFor } from "../plans/sync";
 import { createPlanCheckoutSession, expireCheckoutSession } from "../stripe/checkout";
 import { reservePlanRow, withStripe, type PlanRowRequest } from "./subscribe";
 
@@ -47,6 +47,7 @@ async function sessionFor(db: Db, row: Subscription, appUrl: string, slug: strin
     orgId: row.orgId,
     customerId: row.stripeCustomerId,
     priceId: priceId!,
+    overagePriceId: row.interval === "month" ? await overagePriceIdFor(db, plan.key) : null,
     trialDays: plan.trialDays,
     successUrl: `${page}?checkout=complete&session_id={CHECKOUT_SESSION_ID}`,
     cancelUrl: page,

@@ -16,6 +16,8 @@ export type PlanCard = {
   annualAmount: number;
   annualSaving: { amount: number; percent: number };
   annualGrantsMonthly: boolean;
+  /** Metered overage per credit (monthly billing only), or null when the plan has none. */
+  overageUnitAmount: number | null;
 };
 
 export function planCards(): PlanCard[] {
@@ -31,6 +33,7 @@ export function planCards(): PlanCard[] {
     annualAmount: p.annual.amount,
     annualSaving: annualSaving(p),
     annualGrantsMonthly: p.annualGrantsMonthly,
+    overageUnitAmount: p.overage?.unitAmount ?? null,
   }));
 }
 

@@ -14,7 +14,7 @@ import { subscriptions, ENDED_SUBSCRIPTION_STATUSES, type Organization, type Sub
 import { AppError } from "../errors";
 import { log } from "../log";
 import { planByKey, priceOf, type PlanInterval } from "../plans/catalogue";
-import { stripePriceIdFor } from "../plans/sync";
+import { overagePriceIdFor, stripePriceIdFor } from "../plans/sync";
 import { ensureStripeCustomer } from "../stripe/customers";
 import {
   cancelSubscriptionNow,
@@ -142,7 +142,9 @@ async function ensureCreated(db: Db, row: Subscription): Promise<Stripe.Subscrip
   const priceId = await stripePriceIdFor(db, priceOf(plan, row.interval as PlanInterval).lookupKey);
   const sub = row.stripeSubscriptionId
     ? await withStripe(() => retrieveSubscription(row.stripeSubscriptionId!))
-    : await withStripe(() => createSubscription({ rowId: row.id, orgId: row.orgId, customerId: row.stripeCustomerId, priceId: priceId!, trialDays: plan.trialDays }));
+    : await withStripe(async () =>
+        createSubscription({ rowId: row.id, orgId: row.orgId, customerId: row.stripeCustomerId, priceId: priceId!, overagePriceId: row.interval === "month" ? await overagePriceIdFor(db, plan.key) : null, trialDays: plan.trialDays }),
+      );
   // Audited once per row (its request id), by whoever links it first.
   await syncRow(db, row.id, sub.id, { actorUserId: row.createdBy, action: "plan.subscribe", requestId: row.requestId, details: { planKey: row.planKey, interval: row.interval } });
   return sub;

@@ -11,7 +11,7 @@ import type { DbOrTx, Tx } from "@/db/client";
 import { subscriptions, type Subscription } from "@/db/schema";
 import { priceByLookupKey } from "../plans/catalogue";
 import { lookupKeyForPrice } from "../plans/sync";
-import { retrieveSubscription } from "../stripe/billing";
+import { meteredItem, planItem, retrieveSubscription } from "../stripe/billing";
 import { log } from "../log";
 import { endDelinquency, startGracePeriod } from "./dunning";
 import { isDelinquent } from "./rules";
@@ -52,7 +52,8 @@ export async function syncSubscription(tx: Tx, stripeSubscriptionId: string): Pr
 
 /** Writes a subscription retrieved while holding `row`'s lock. */
 export async function writeMirror(tx: Tx, row: Subscription, sub: Stripe.Subscription): Promise<SyncResult> {
-  const item = sub.items.data[0];
+  // The plan's item; a metered overage item (lib/usage/) may sit beside it.
+  const item = planItem(sub);
   const lookupKey = item?.price.lookup_key ?? (item ? await lookupKeyForPrice(tx, item.price.id) : null);
   const known = lookupKey ? priceByLookupKey(lookupKey) : undefined;
   const scheduled = await scheduledChange(tx, sub);
@@ -64,6 +65,7 @@ export async function writeMirror(tx: Tx, row: Subscription, sub: Stripe.Subscri
       planKey: known?.plan.key ?? row.planKey,
       interval: known?.price.interval ?? row.interval,
       stripePriceId: item?.price.id ?? row.stripePriceId,
+      stripeMeteredItemId: meteredItem(sub)?.id ?? null,
       currentPeriodStart: ts(item?.current_period_start),
       currentPeriodEnd: ts(item?.current_period_end),
       trialEnd: ts(sub.trial_end),
@@ -95,7 +97,7 @@ async function scheduledChange(db: DbOrTx, sub: Stripe.Subscription): Promise<{ 
   const schedule = sub.schedule;
   if (!schedule || typeof schedule === "string") return null;
   if (schedule.status !== "active" && schedule.status !== "not_started") return null;
-  const periodEnd = sub.items.data[0]?.current_period_end ?? 0;
+  const periodEnd = planItem(sub)?.current_period_end ?? 0;
   const next = schedule.phases.find((p) => p.start_date >= periodEnd);
   const price = next?.items[0]?.price;
   if (!next || !price) return null;

@@ -143,7 +143,8 @@ describe("a plan started through a Checkout Session", () => {
 
     const live = await db.select().from(subscriptions).where(and(eq(subscriptions.orgId, w.org.id), notInArray(subscriptions.status, [...ENDED_SUBSCRIPTION_STATUSES])));
     expect(live).toHaveLength(1);
-    expect(live[0]).toMatchObject({ id: started.data.subscriptionId, status: "active", planKey: "growth", interval: "month" });
+    // Growth has metered overage: the session sold its metered price too, as a second item.
+    expect(live[0]).toMatchObject({ id: started.data.subscriptionId, status: "active", planKey: "growth", interval: "month", stripeMeteredItemId: expect.stringMatching(/^si_/) });
     const atStripe = await stripe().subscriptions.list({ customer: live[0]!.stripeCustomerId, status: "all" });
     expect(atStripe.data).toHaveLength(1);
     expect(atStripe.data[0]!.id).toBe(live[0]!.stripeSubscriptionId);

@@ -12,7 +12,7 @@ import { cancelTopUpDef, confirmTestCardDef, purchaseStatusDef, quoteTopUpDef, s
 import { linkPaymentIntent } from "@/lib/topups/start";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { stripe } from "@/lib/stripe/client";
-import { enqueue, SCHEDULES } from "@/lib/jobs/queue";
+import { enqueue, schedules } from "@/lib/jobs/queue";
 import { runQueuedJobs, startWorkers, stopWorkers } from "@/lib/jobs/workers";
 import { couponOverRedemptions, purchasesNeedingReview } from "@/lib/staff/queries";
 import { useTestDatabase } from "../support/context";
@@ -440,7 +440,7 @@ describe("job workers", () => {
       const scheduled = [...(await db.execute<{ name: string; cron: string }>(sql`select name, cron from pgboss.schedule`))].sort((a, b) => a.name.localeCompare(b.name));
       expect(scheduled).toContainEqual({ name: "coupons.reclaim-abandoned-holds", cron: "*/5 * * * *" });
       expect(scheduled).toEqual(
-        Object.entries(SCHEDULES)
+        Object.entries(schedules())
           .map(([name, cron]) => ({ name, cron }))
           .sort((a, b) => a.name.localeCompare(b.name)),
       );

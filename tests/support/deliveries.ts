@@ -35,7 +35,7 @@ export async function callDeliveryApi(db: Db, campaignId: string, o: CallOpts = 
 
 /** Every row of the tables a delivery may touch, as one comparable value. */
 export async function deliveryFingerprint(db: Db): Promise<string> {
-  const tables = ["organizations", "campaigns", "credit_entries", "deliveries", "api_keys", "api_key_windows", "notifications", "purchases", "balance_settings"];
+  const tables = ["organizations", "campaigns", "credit_entries", "deliveries", "api_keys", "api_key_windows", "notifications", "purchases", "balance_settings", "usage_records", "meter_batches"];
   const parts: string[] = [];
   for (const t of tables) {
     const rows = await db.execute<{ j: unknown }>(sql.raw(`SELECT coalesce(json_agg(t ORDER BY t::text), '[]') AS j FROM ${t} t`));

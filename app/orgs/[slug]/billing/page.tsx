@@ -12,6 +12,8 @@ import { UsageChart } from "@/components/billing/usage-chart";
 import { PausedNotice } from "@/components/paused-notice";
 import { PastDueBanner } from "@/components/plan/past-due-banner";
 import { pastDue } from "@/lib/subscriptions/queries";
+import { overageSummary } from "@/lib/usage/queries";
+import { OverageCard } from "@/components/billing/overage-card";
 import { ButtonLink, Card, PageTitle } from "@/components/ui";
 
 export const metadata: Metadata = { title: "Billing" };
@@ -20,13 +22,14 @@ export default async function BillingOverview({ params }: { params: Promise<{ sl
   const { slug } = await params;
   const { org, role } = await orgPageAccess(slug);
   const db = getDb();
-  const [balance, counts, recent, delinquent, usage, notices] = await Promise.all([
+  const [balance, counts, recent, delinquent, usage, notices, overage] = await Promise.all([
     orgBalance(db, org.id),
     campaignCounts(db, org.id),
     listEntries(db, { orgId: org.id, limit: 5 }),
     pastDue(db, org.id),
     dailyUsage(db, org.id, 30),
     recentNotifications(db, org.id, 5),
+    overageSummary(db, org.id),
   ]);
   const forecastDays = await depletionForecast(db, org.id, balance);
   return (
@@ -58,6 +61,7 @@ export default async function BillingOverview({ params }: { params: Promise<{ sl
           </Link>
         </Card>
       </div>
+      {overage && <OverageCard summary={overage} />}
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Credits in and out</h2>
         <UsageChart data={usage} />
