@@ -1,7 +1,9 @@
 // Per-key rate limit for the delivery API, in the database so it holds across app instances:
-// one counter row per key per minute, bumped with a single upsert (atomic under concurrency).
-// Fixed windows: a client may burst up to twice the limit across a minute boundary, which is
-// acceptable for a limit that protects the service rather than meters it.
+// one counter row per key per minute, bumped with a single upsert (atomic under concurrency)
+// that also reads the previous minute's count. The decision is a sliding window
+// (`slidingWindow`): the previous minute counts for the part of it still inside the last 60
+// seconds, so a client cannot burst twice the limit across a minute boundary as fixed windows
+// allow (the estimate assumes the previous minute's requests were spread evenly).
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
 
@@ -15,18 +17,46 @@ export function rateLimitPerMinute(): number {
 
 export type RateDecision = { allowed: boolean; limit: number; remaining: number; retryAfterSeconds: number };
 
+/**
+ * The sliding-window decision: `previous` requests in the last whole minute, `current` in this
+ * one (this request included), `secondsIntoWindow` in [0, 60). Refused when the weighted count
+ * exceeds the limit; `retryAfterSeconds` is when it would be allowed again if no more came.
+ */
+export function slidingWindow(p: { previous: number; current: number; secondsIntoWindow: number; limit: number }): RateDecision {
+  const s = Math.min(Math.max(p.secondsIntoWindow, 0), 60);
+  const weighted = (p.previous * (60 - s)) / 60 + p.current;
+  const allowed = weighted <= p.limit;
+  const remaining = Math.max(0, Math.floor(p.limit - weighted));
+  let wait: number;
+  if (allowed) wait = 0;
+  else if (p.current <= p.limit && p.previous > 0) {
+    // Still in this window: until the previous minute's share has shrunk enough.
+    wait = 60 - s - (60 * (p.limit - p.current)) / p.previous;
+  } else {
+    // Not before the next window, once this window's share has shrunk enough there.
+    wait = 60 - s + 60 * (1 - p.limit / p.current);
+  }
+  return { allowed, limit: p.limit, remaining, retryAfterSeconds: Math.min(120, Math.max(1, Math.ceil(wait))) };
+}
+
 export async function takeRequest(db: DbOrTx, keyId: string, limit: number = rateLimitPerMinute()): Promise<RateDecision> {
-  const rows = await db.execute<{ count: number; retry_after: number }>(sql`
-    INSERT INTO api_key_windows (key_id, window_start, count)
-    VALUES (${keyId}, date_trunc('minute', now()), 1)
-    ON CONFLICT (key_id, window_start) DO UPDATE SET count = api_key_windows.count + 1
-    RETURNING count, ceil(extract(epoch from (window_start + interval '1 minute' - now())))::int AS retry_after`);
-  const { count, retry_after } = rows[0]!;
+  const rows = await db.execute<{ count: number; previous: number; seconds_in: number }>(sql`
+    WITH cur AS (
+      INSERT INTO api_key_windows (key_id, window_start, count)
+      VALUES (${keyId}, date_trunc('minute', now()), 1)
+      ON CONFLICT (key_id, window_start) DO UPDATE SET count = api_key_windows.count + 1
+      RETURNING count, window_start
+    )
+    SELECT cur.count,
+           coalesce((SELECT p.count FROM api_key_windows p WHERE p.key_id = ${keyId} AND p.window_start = cur.window_start - interval '1 minute'), 0)::int AS previous,
+           extract(epoch from (now() - cur.window_start))::float8 AS seconds_in
+    FROM cur`);
+  const { count, previous, seconds_in } = rows[0]!;
   // The first request of a window clears this key's old windows (they only ever grow otherwise)
   // and records when the key was last used (to the minute: one write per key per minute).
   if (count === 1) {
     await db.execute(sql`DELETE FROM api_key_windows WHERE key_id = ${keyId} AND window_start < now() - interval '10 minutes'`);
     await db.execute(sql`UPDATE api_keys SET last_used_at = now() WHERE id = ${keyId}`);
   }
-  return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), retryAfterSeconds: Math.max(1, retry_after) };
+  return slidingWindow({ previous, current: count, secondsIntoWindow: Number(seconds_in), limit });
 }

@@ -2,7 +2,7 @@
 // concurrent deliveries, one debit per Idempotency-Key (same answer on retries), refusals that
 // write nothing, the per-key rate limit, and the pause for credits with its resume by a top-up.
 import { afterEach, describe, expect, it } from "vitest";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { apiKeys, auditLog, campaigns, creditEntries, deliveries } from "@/db/schema";
 import { revokeApiKey } from "@/lib/api-keys/service";
 import { recordDelivery } from "@/lib/deliveries/service";
@@ -174,6 +174,20 @@ describe("delivery API", () => {
     const s = await snapshot(db, w.org.id);
     expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(4);
     expect(s.balance).toBe(960);
+  });
+
+  it("the limit slides: a key that spent the previous minute at the limit cannot burst again as the next minute starts", async () => {
+    process.env.API_RATE_LIMIT_PER_MINUTE = "3";
+    const w = await world(1000, 10);
+    // The previous minute, far over the limit (its weight stays above it for all but the
+    // minute's last few milliseconds).
+    await db.execute(sql`insert into api_key_windows (key_id, window_start, count) values (${w.apiKey.id}, date_trunc('minute', now()) - interval '1 minute', 100000)`);
+    const r = await callDeliveryApi(db, w.campaign.id, { key: w.key });
+    expect([r.status, r.body.error.code]).toEqual([429, "rate_limited"]);
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const s = await snapshot(db, w.org.id);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);
+    expect(s.balance).toBe(1000);
   });
 
   it("a refused delivery pauses the campaign; a top-up resumes it and the same key then delivers once", async () => {
