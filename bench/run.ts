@@ -29,6 +29,7 @@ import { creditPacks, memberships, organizations, users } from "../db/schema";
 import { assertAll, load, percentile, send, summarise, type LoadResult, type Req } from "./lib/load";
 import { ensureBuild, root, startNext, type Server } from "./lib/servers";
 import { runTpcb, setupTpcb } from "./lib/tpcb";
+import { postmasterPid, selfCpuMs, treeCpuMs } from "./lib/cpu";
 import { insertPaidPurchases } from "../tests/support/webhook-load";
 import http from "node:http";
 import postgres from "postgres";
@@ -115,6 +116,9 @@ async function main() {
     const oneOrg: Record<number, LoadResult> = {};
     const spreadR: Record<number, LoadResult> = {};
     let dupHttp16: LoadResult | undefined;
+    type CpuSplit = { app: number; pg: number; gen: number; n: number };
+    const cpu: Record<number, Record<"route" | "one" | "spread", CpuSplit>> = {};
+    const pgPid = pg.external ? null : postmasterPid(path.join(root, ".data/postgres-bench"));
     // The three cases run interleaved in ROUNDS rounds, so drift in a shared, noisy machine's
     // load spreads over all of them instead of favouring whichever ran first.
     const ROUNDS = 3;
@@ -126,10 +130,22 @@ async function main() {
       const spreadPayloads = await freshEvents(spreadIds, counts[s]);
       const parts = { route: [] as LoadResult[], one: [] as LoadResult[], spread: [] as LoadResult[] };
       const [routeChunks, oneChunks, spreadChunks] = [chunks(sigPayloads), chunks(onePayloads), chunks(spreadPayloads)];
+      // CPU of each side while a case runs (ms per event, summed over its rounds).
+      const withCpu = async (c: keyof typeof parts, server: Server, run: () => Promise<LoadResult>) => {
+        const before = [treeCpuMs(server.child.pid!), pgPid ? treeCpuMs(pgPid) : 0, selfCpuMs()];
+        const r = await run();
+        const after = [treeCpuMs(server.child.pid!), pgPid ? treeCpuMs(pgPid) : 0, selfCpuMs()];
+        const acc = (cpu[s] ??= { route: { app: 0, pg: 0, gen: 0, n: 0 }, one: { app: 0, pg: 0, gen: 0, n: 0 }, spread: { app: 0, pg: 0, gen: 0, n: 0 } })[c];
+        acc.app += after[0]! - before[0]!;
+        acc.pg += after[1]! - before[1]!;
+        acc.gen += after[2]! - before[2]!;
+        acc.n += r.n;
+        parts[c].push(r);
+      };
       const runCase = {
-        route: async (r: number) => parts.route.push(await load(sigRoute.port, signed("/api/webhook", routeChunks[r]!), s)),
-        one: async (r: number) => parts.one.push(await load(app.port, signed("/api/stripe/webhook", oneChunks[r]!), s)),
-        spread: async (r: number) => parts.spread.push(await load(app.port, signed("/api/stripe/webhook", spreadChunks[r]!), s)),
+        route: (r: number) => withCpu("route", sigRoute, () => load(sigRoute.port, signed("/api/webhook", routeChunks[r]!), s)),
+        one: (r: number) => withCpu("one", app, () => load(app.port, signed("/api/stripe/webhook", oneChunks[r]!), s)),
+        spread: (r: number) => withCpu("spread", app, () => load(app.port, signed("/api/stripe/webhook", spreadChunks[r]!), s)),
       };
       // A Latin square: each case runs once in each position (first, after the route, last).
       const orders = [["route", "one", "spread"], ["spread", "route", "one"], ["one", "spread", "route"]] as const;
@@ -159,11 +175,17 @@ async function main() {
       throw new Error(`ledger not exact after the webhook runs: ${JSON.stringify({ ...counted, mismatches: mismatches.length })}`);
     }
     log(`ledger exact: ${counted!.entries} entries for ${counted!.purchases} purchases, balance = SUM(entries) for every organisation`);
+    const cpuLine = (senders: number) => {
+      const c = cpu[senders]!;
+      const per = (x: CpuSplit, side: "app" | "pg" | "gen") => (x[side] / x.n).toFixed(2);
+      return `CPU per event at ${senders} senders, ms (server / PostgreSQL / load generator): signature-only route ${per(c.route, "app")} / – / ${per(c.route, "gen")}; one organisation ${per(c.one, "app")} / ${per(c.one, "pg")} / ${per(c.one, "gen")}; spread ${per(c.spread, "app")} / ${per(c.spread, "pg")} / ${per(c.spread, "gen")}`;
+    };
     if (process.env.BENCH_ONLY === "http") {
       // A quick look while working on the hot path: the HTTP cases only, no report written.
       for (const s of SENDERS) {
         log(`${s} senders: route ${route[s]!.rate.toFixed(0)}/s p99 ${route[s]!.p99.toFixed(1)} · one org ${oneOrg[s]!.rate.toFixed(0)}/s (${(oneOrg[s]!.rate / route[s]!.rate).toFixed(2)}×) p99 ${oneOrg[s]!.p99.toFixed(1)} · spread ${spreadR[s]!.rate.toFixed(0)}/s (${(spreadR[s]!.rate / route[s]!.rate).toFixed(2)}×) p99 ${spreadR[s]!.p99.toFixed(1)}`);
       }
+      for (const s of SENDERS) log(cpuLine(s));
       return;
     }
 
@@ -346,6 +368,7 @@ async function main() {
     ];
     const details = [
       `- duplicates: in-process ${f2(mean(dupTimes))} ms vs fresh ${f2(mean(freshTimes))} ms (mean of ${dupTimes.length}, one sender); over HTTP at 16 senders ${f0(dupHttp16!.rate)}/s (p99 ${f1(dupHttp16!.p99)} ms) against ${f0(oneOrg[16]!.rate)}/s fresh`,
+      `- ${cpuLine(16)}`,
       `- TPC-B-like at 1 client, 3 rounds interleaved with the debit rounds: ${tpcb1Rates.map(f0).join(", ")} tps`,
       `- 1,000 concurrent debits on one organisation (pool of 20 connections), 3 rounds each: one statement each ${debitRatesStmt.map(f0).join(", ")} debits/s; in explicit transactions ${debitRatesTx.map(f0).join(", ")} debits/s`,
       `- ledger reads p50, 1k → 1M entries: ${Object.keys(reads1k)
