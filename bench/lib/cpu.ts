@@ -35,7 +35,12 @@ export function treeCpuMs(root: number): number {
   let grew = true;
   while (grew) {
     grew = false;
-    for (const s of all) if (!inTree.has(s.pid) && inTree.has(s.ppid)) (inTree.add(s.pid), (grew = true));
+    for (const s of all) {
+      if (!inTree.has(s.pid) && inTree.has(s.ppid)) {
+        inTree.add(s.pid);
+        grew = true;
+      }
+    }
   }
   let ticks = 0;
   for (const s of all) if (inTree.has(s.pid)) ticks += s.ticks + s.childTicks;
