@@ -38,6 +38,14 @@ export type DbSettings = {
   idleInTransactionTimeoutMs: number;
   /** Whole top-level operation, client side (DB_OPERATION_TIMEOUT_MS, default 30000; 0 = none). */
   operationTimeoutMs: number;
+  /**
+   * Named prepared statements (DB_PREPARED_STATEMENTS, default on; "off" behind a pooler in
+   * transaction mode that cannot keep them, e.g. PgBouncer before 1.21). Drizzle asks postgres.js
+   * for unnamed statements unless a query is given a name, so PostgreSQL would parse and plan
+   * every statement of every transaction again; on the webhook's hot path that was most of the
+   * database's CPU (docs/benchmarks.md). With this on, each connection parses a statement once.
+   */
+  preparedStatements: boolean;
 };
 
 export const DB_DEFAULTS: DbSettings = {
@@ -49,9 +57,10 @@ export const DB_DEFAULTS: DbSettings = {
   lockTimeoutMs: 5_000,
   idleInTransactionTimeoutMs: 30_000,
   operationTimeoutMs: 30_000,
+  preparedStatements: true,
 };
 
-const ENV_NAMES: Record<Exclude<keyof DbSettings, "applicationName">, string> = {
+const ENV_NAMES: Record<Exclude<keyof DbSettings, "applicationName" | "preparedStatements">, string> = {
   max: "DB_POOL_MAX",
   acquireTimeoutMs: "DB_ACQUIRE_TIMEOUT_MS",
   connectTimeoutMs: "DB_CONNECT_TIMEOUT_MS",
@@ -64,6 +73,11 @@ const ENV_NAMES: Record<Exclude<keyof DbSettings, "applicationName">, string> = 
 /** The settings from the environment (each DB_* variable optional, a non-negative integer). */
 export function dbSettingsFromEnv(env: Record<string, string | undefined> = process.env): DbSettings {
   const out: DbSettings = { ...DB_DEFAULTS, applicationName: env.DB_APPLICATION_NAME || DB_DEFAULTS.applicationName };
+  const prepared = env.DB_PREPARED_STATEMENTS;
+  if (prepared !== undefined && prepared !== "") {
+    if (prepared !== "on" && prepared !== "off") throw new Error(`DB_PREPARED_STATEMENTS must be "on" or "off" (got "${prepared}")`);
+    out.preparedStatements = prepared === "on";
+  }
   for (const [key, name] of Object.entries(ENV_NAMES) as [keyof typeof ENV_NAMES, string][]) {
     const raw = env[name];
     if (raw === undefined || raw === "") continue;
@@ -155,13 +169,36 @@ class Gate {
  * with every query and transaction going through the gate. Statements inside a transaction use
  * the transaction's own client and are not gated again.
  */
-function gated(sql: postgres.Sql, gate: Gate, deadlineMs: number): postgres.Sql {
+/**
+ * A transaction's client whose statements are named prepared statements (drizzle passes
+ * `prepare: false` for every query it does not name; postgres.js then caches them per
+ * connection, by text). Savepoints get the same wrapper.
+ */
+function preparing<T extends postgres.Sql | postgres.TransactionSql>(client: T): T {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      if (key === "unsafe") {
+        return (query: string, params?: unknown[], opts?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...opts, prepare: true });
+      }
+      if (key === "savepoint") {
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (t: postgres.TransactionSql) => unknown;
+          return (target as postgres.TransactionSql).savepoint(...(args as [string]), (t: postgres.TransactionSql) => fn(preparing(t)));
+        };
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+}
+
+function gated(sql: postgres.Sql, gate: Gate, deadlineMs: number, prepared: boolean): postgres.Sql {
   const unsafe = (query: string, params?: unknown[], opts?: postgres.UnsafeQueryOptions) => {
     let raw = false;
     let result: Promise<unknown> | undefined;
     const start = () =>
       (result ??= gate.run(() => {
-        const q = sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], opts);
+        const q = sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], prepared ? { ...opts, prepare: true } : opts);
         return raw ? q.values() : q;
       }, deadlineMs));
     const pending = {
@@ -181,7 +218,13 @@ function gated(sql: postgres.Sql, gate: Gate, deadlineMs: number): postgres.Sql 
     };
     return pending;
   };
-  const begin = (...args: unknown[]) => gate.run(() => (sql.begin as (...a: unknown[]) => Promise<unknown>)(...args), deadlineMs);
+  const begin = (...args: unknown[]) => {
+    if (prepared) {
+      const fn = args.pop() as (t: postgres.TransactionSql) => unknown;
+      args.push((t: postgres.TransactionSql) => fn(preparing(t)));
+    }
+    return gate.run(() => (sql.begin as (...a: unknown[]) => Promise<unknown>)(...args), deadlineMs);
+  };
   return { options: sql.options, unsafe, begin } as unknown as postgres.Sql;
 }
 
@@ -214,7 +257,7 @@ export function createDb(url: string, options: DbOptions = {}) {
     },
   });
   const gate = new Gate(s.max, s.acquireTimeoutMs);
-  const db = drizzle(gated(sql, gate, noTimeouts ? 0 : s.operationTimeoutMs), { schema });
+  const db = drizzle(gated(sql, gate, noTimeouts ? 0 : s.operationTimeoutMs, s.preparedStatements), { schema });
   return { db, sql, settings: s };
 }
 

@@ -7,7 +7,8 @@ import { createDb } from "./client";
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
 
 export async function runMigrations(databaseUrl: string): Promise<void> {
-  const { db, sql } = createDb(databaseUrl, { max: 1, sessionTimeouts: false });
+  // Migration files hold several statements and run once: no prepared statements.
+  const { db, sql } = createDb(databaseUrl, { max: 1, sessionTimeouts: false, preparedStatements: false });
   try {
     await migrate(db, { migrationsFolder });
   } finally {

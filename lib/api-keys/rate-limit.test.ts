@@ -25,9 +25,12 @@ describe("slidingWindow", () => {
         if (d.allowed) return d.retryAfterSeconds === 1 && d.remaining <= limit;
         const t = d.retryAfterSeconds;
         if (t >= 120) return true; // capped
-        // Replay the same counts `t` seconds later (no new requests): allowed then.
+        // A retry `t` seconds later (nothing else in between; the retry counts itself) is allowed.
         const later = s + t;
-        const again = later < 60 ? slidingWindow({ previous, current, secondsIntoWindow: later, limit }) : slidingWindow({ previous: current, current: 0, secondsIntoWindow: later - 60, limit });
+        const again =
+          later < 60
+            ? slidingWindow({ previous, current: current + 1, secondsIntoWindow: later, limit })
+            : slidingWindow({ previous: later < 120 ? current : 0, current: 1, secondsIntoWindow: later - 60, limit });
         return again.allowed;
       }),
     );

@@ -20,7 +20,9 @@ export type RateDecision = { allowed: boolean; limit: number; remaining: number;
 /**
  * The sliding-window decision: `previous` requests in the last whole minute, `current` in this
  * one (this request included), `secondsIntoWindow` in [0, 60). Refused when the weighted count
- * exceeds the limit; `retryAfterSeconds` is when it would be allowed again if no more came.
+ * exceeds the limit. `retryAfterSeconds` is when a retry (which counts itself) would be allowed
+ * if nothing else came: later in this window while this window's count leaves room, else in the
+ * next one once this window's share has shrunk enough (at most two minutes).
  */
 export function slidingWindow(p: { previous: number; current: number; secondsIntoWindow: number; limit: number }): RateDecision {
   const s = Math.min(Math.max(p.secondsIntoWindow, 0), 60);
@@ -29,12 +31,12 @@ export function slidingWindow(p: { previous: number; current: number; secondsInt
   const remaining = Math.max(0, Math.floor(p.limit - weighted));
   let wait: number;
   if (allowed) wait = 0;
-  else if (p.current <= p.limit && p.previous > 0) {
-    // Still in this window: until the previous minute's share has shrunk enough.
-    wait = 60 - s - (60 * (p.limit - p.current)) / p.previous;
+  else if (p.current + 1 <= p.limit && p.previous > 0) {
+    // previous × (60 − s − t) / 60 + current + 1 ≤ limit
+    wait = 60 - s - (60 * (p.limit - p.current - 1)) / p.previous;
   } else {
-    // Not before the next window, once this window's share has shrunk enough there.
-    wait = 60 - s + 60 * (1 - p.limit / p.current);
+    // Next window: current × (60 − t′) / 60 + 1 ≤ limit.
+    wait = 60 - s + 60 * Math.max(0, 1 - (p.limit - 1) / p.current);
   }
   return { allowed, limit: p.limit, remaining, retryAfterSeconds: Math.min(120, Math.max(1, Math.ceil(wait))) };
 }

@@ -165,7 +165,8 @@ describe("delivery API", () => {
     for (const r of limited) {
       expect(r.body.error.code).toBe("rate_limited");
       expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-      expect(Number(r.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+      // Sliding window: possibly into the next minute, never more than two.
+      expect(Number(r.headers.get("retry-after"))).toBeLessThanOrEqual(120);
     }
     const [used] = await db.select().from(apiKeys).where(eq(apiKeys.id, w.apiKey.id));
     expect(used!.lastUsedAt).not.toBeNull();
