@@ -1,7 +1,7 @@
 // Per-organisation balance care: the low-balance threshold, auto-recharge (saved card, threshold,
 // pack) and the notifications recorded for the admins. A crossing (balance before the debit at or
 // above a threshold, after it below) is detected in the debit's own transaction
-// (lib/balance-care/crossing.ts), so each crossing records one notification and starts at most one
+// (lib/balance-care/after-debit.ts), so each crossing records one notification and starts at most one
 // auto-recharge, whatever the concurrency. notifications.cause_key is unique per cause
 // (low_balance:<entry id>, auto_recharge_failed:<purchase id>).
 import { sql } from "drizzle-orm";
