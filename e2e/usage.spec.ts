@@ -106,3 +106,33 @@ test("deliveries drain the balance, the campaign pauses, a top-up resumes it", a
   expect(revoked.status()).toBe(401);
   expect((await revoked.json()).error.code).toBe("unauthenticated");
 });
+
+// Saving a card for auto-recharge in emulator mode (the test-card picker; with a publishable key
+// the same form is Stripe Elements): a card saves through a SetupIntent, a declined card changes
+// nothing and says why (also after a reload), and auto-recharge can be turned on with it. It is
+// turned off again at the end, so later specs see no automatic purchases on Acme.
+test("an admin saves a card for auto-recharge; a declined card saves nothing and says why", async ({ page }) => {
+  await signIn(page, "admin@acme.test");
+  await page.goto("/orgs/acme/settings/balance");
+  await page.getByText("Visa — charges succeed").click();
+  await page.getByTestId("save-card").click();
+  await expect(page.getByText(/Card saved \(visa •••• 4242\)/)).toBeVisible();
+  await expect(page.getByTestId("saved-card")).toHaveText("visa •••• 4242");
+
+  await page.getByText("Declined when saving").click();
+  await page.getByTestId("save-card").click();
+  await expect(page.getByRole("alert").filter({ hasText: /declined/i }).first()).toBeVisible();
+  await expect(page.getByTestId("save-card")).toBeEnabled();
+  await page.reload();
+  await expect(page.getByTestId("saved-card")).toHaveText("visa •••• 4242");
+  await expect(page.getByTestId("card-setup-failed")).toContainText(/declined/i);
+  await shot(page, "24-card-setup-failed");
+
+  await page.getByTestId("auto-recharge-enabled").check();
+  await page.getByTestId("auto-recharge-threshold").fill("200");
+  await page.getByTestId("save-auto-recharge").click();
+  await expect(page.getByText("Auto-recharge is on.", { exact: true })).toBeVisible();
+  await page.getByTestId("auto-recharge-enabled").uncheck();
+  await page.getByTestId("save-auto-recharge").click();
+  await expect(page.getByText("Auto-recharge is off.", { exact: true })).toBeVisible();
+});
