@@ -123,8 +123,12 @@ export async function applySetupIntent(tx: Tx, si: Stripe.SetupIntent, card: Sav
     return { status: "saved", card };
   }
   if (attempt.status === "succeeded" || attempt.status === "superseded") {
-    // Stripe never takes a succeeded SetupIntent back; a stale copy says nothing new.
-    return { status: "not_ours" };
+    // Stripe never takes a succeeded SetupIntent back; a stale copy (read before the success was
+    // applied) says nothing new: answer with what was recorded.
+    const [s] = await tx.select().from(balanceSettings).where(eq(balanceSettings.orgId, attempt.orgId));
+    const current = s?.cardSetupId === attempt.id;
+    const recorded: SavedCard = { paymentMethodId: attempt.paymentMethodId!, brand: current ? s!.cardBrand : null, last4: current ? s!.cardLast4 : null };
+    return { status: attempt.status === "succeeded" ? "saved" : "superseded", card: recorded };
   }
   if (verdict.kind === "failed") {
     await tx.update(cardSetups).set({ status: "failed", failureCode: verdict.code, failureMessage: verdict.message, updatedAt: sql`now()` }).where(eq(cardSetups.id, attempt.id));

@@ -8,7 +8,8 @@ import { and, eq, sql } from "drizzle-orm";
 import { auditLog, balanceSettings, cardSetups, notifications } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { startCardSetupDef, verifyCardSetupDef } from "@/lib/balance-care/actions";
-import { runDetachJob, startCardSetup } from "@/lib/balance-care/card-setup";
+import type Stripe from "stripe";
+import { applySetupIntent, runDetachJob, startCardSetup } from "@/lib/balance-care/card-setup";
 import { saveCard, setAutoRecharge } from "@/lib/balance-care/settings";
 import { runQueuedJobs } from "@/lib/jobs/workers";
 import { stripe } from "@/lib/stripe/client";
@@ -193,6 +194,13 @@ describe("saving a card with a SetupIntent", () => {
     const [after] = await db.select().from(cardSetups).where(eq(cardSetups.stripeSetupIntentId, setupIntentId));
     expect(after).toMatchObject({ status: "succeeded", paymentMethodId: newPm });
     expect((await settings(w.org.id))!.paymentMethodId).toBe(newPm);
+    // A page that read the SetupIntent before the success (the failure copy) is told what was recorded.
+    const staleCopy = failedEvent.data.object as Stripe.SetupIntent;
+    expect(await db.transaction((tx) => applySetupIntent(tx, staleCopy, null, "page"))).toEqual({
+      status: "saved",
+      card: { paymentMethodId: newPm, brand: "visa", last4: "4242" },
+    });
+    expect(await db.select().from(cardSetups).where(eq(cardSetups.stripeSetupIntentId, setupIntentId))).toEqual([after]);
   });
 
   it("a declined card on the test-card form saves nothing and creates no settings", async () => {
