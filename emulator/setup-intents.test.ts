@@ -102,6 +102,35 @@ describe("setup intent webhooks", () => {
   });
 });
 
+describe("setup_future_usage on a payment", () => {
+  it("a succeeded payment with setup_future_usage and a customer saves its card to the customer", async () => {
+    const { stripe } = await setup();
+    const customer = await stripe.customers.create({ name: "Acme" });
+    const pi = await stripe.paymentIntents.create({ amount: 2900, currency: "usd", customer: customer.id, setup_future_usage: "off_session", automatic_payment_methods: { enabled: true, allow_redirects: "never" } });
+    expect(pi.setup_future_usage).toBe("off_session");
+    const paid = await stripe.paymentIntents.confirm(pi.id, { payment_method: "pm_card_visa" });
+    expect(paid.status).toBe("succeeded");
+    const pm = await stripe.paymentMethods.retrieve(paid.payment_method as string);
+    expect(pm).toMatchObject({ customer: customer.id, card: { last4: "4242" } });
+    const types = (await stripe.events.list({ limit: 4 })).data.map((e) => e.type);
+    expect(types).toEqual(["payment_intent.succeeded", "charge.succeeded", "payment_method.attached", "payment_intent.created"]);
+    // The saved card pays off-session afterwards.
+    const later = await stripe.paymentIntents.create({ amount: 4900, currency: "usd", customer: customer.id, payment_method: pm.id, off_session: true, confirm: true });
+    expect(later.status).toBe("succeeded");
+  });
+
+  it("without setup_future_usage nothing is saved; a declined payment saves nothing; a bad value is refused", async () => {
+    const { stripe } = await setup();
+    const customer = await stripe.customers.create({ name: "Acme" });
+    const plain = await stripe.paymentIntents.create({ amount: 2900, currency: "usd", customer: customer.id, payment_method: "pm_card_visa", confirm: true });
+    expect((await stripe.paymentMethods.retrieve(plain.payment_method as string)).customer).toBeNull();
+    const declined = await stripe.paymentIntents.create({ amount: 2900, currency: "usd", customer: customer.id, setup_future_usage: "off_session" });
+    await expect(stripe.paymentIntents.confirm(declined.id, { payment_method: "pm_card_visa_chargeDeclined" })).rejects.toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect((await stripe.events.list({ type: "payment_method.attached" })).data).toHaveLength(0);
+    await expect(stripe.paymentIntents.create({ amount: 2900, currency: "usd", setup_future_usage: "sometimes" as "off_session" })).rejects.toMatchObject({ param: "setup_future_usage" });
+  });
+});
+
 describe("off-session payment intents", () => {
   it("charge a saved card with off_session + confirm", async () => {
     const { stripe } = await setup();
