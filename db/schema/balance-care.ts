@@ -9,9 +9,10 @@ import { bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, text
 import { cardSetupStatus, notificationKind } from "./enums";
 import { organizations, users } from "./organizations";
 import { creditPacks } from "./packs";
+import { purchases } from "./purchases";
 
-// One row per attempt to save a card (a SetupIntent), made before the SetupIntent so that its id
-// orders attempts: a result (the page's verification or a setup_intent.* webhook, whichever comes
+// One row per attempt to save a card (a SetupIntent, or a top-up with setup_future_usage), made
+// before the SetupIntent / PaymentIntent so that its id orders attempts: a result (the page's verification or a setup_intent.* webhook, whichever comes
 // first) replaces the saved card only when its attempt is newer than the one that saved the
 // current card (balance_settings.card_setup_id); an older one that succeeds late is "superseded"
 // and its card detached at Stripe. Statuses: started → succeeded | superseded | failed (a failed
@@ -28,6 +29,10 @@ export const cardSetups = pgTable(
       .references(() => users.id),
     requestId: uuid("request_id").notNull().unique(),
     stripeSetupIntentId: text("stripe_setup_intent_id").unique(),
+    // Or a top-up paid with setup_future_usage (the card is saved when the payment succeeds).
+    purchaseId: uuid("purchase_id")
+      .unique()
+      .references(() => purchases.id),
     status: cardSetupStatus("status").notNull().default("started"),
     paymentMethodId: text("payment_method_id"),
     failureCode: text("failure_code"),

@@ -1,7 +1,10 @@
 // Saving a card for auto-recharge: one card_setups row per attempt, then a SetupIntent for it,
 // confirmed in the browser (Stripe Elements) or on the server with a test card; its result is
 // applied by applySetupIntent, called both by the page's own verification and by the
-// setup_intent.* webhooks, in whatever order they come, as often as they come.
+// setup_intent.* webhooks, in whatever order they come, as often as they come. An admin may also
+// save the card of a top-up (setup_future_usage: "off_session"): its attempt row is made before
+// the PaymentIntent, and when the purchase succeeds settlement enqueues the
+// balance.save-card-from-payment job, which applies the payment's card by the same rules.
 //
 // Invariants:
 //   - one attempt per request id (a double submit reuses the row and, through the idempotency key
@@ -19,17 +22,19 @@
 // Locks: the attempt's row, then the organisation's balance_settings row, in both callers, so the
 // page and the webhook for one SetupIntent apply it one after the other and the second finds it
 // done; two attempts succeeding at once are ordered under the settings row lock.
+import { createHash } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Db, Tx } from "@/db/client";
-import { balanceSettings, cardSetups, notifications, stripeCustomers, type BalanceSettings, type CardSetup, type Organization } from "@/db/schema";
+import { balanceSettings, cardSetups, notifications, purchases, stripeCustomers, type BalanceSettings, type CardSetup, type Organization, type Purchase } from "@/db/schema";
 import { AppError } from "../errors";
 import { log } from "../log";
 import { recordAudit } from "../audit/audit";
 import { enqueue } from "../jobs/queue";
 import { ensureStripeCustomer } from "../stripe/customers";
 import { createSetupIntent, detachPaymentMethod, retrieveSetupIntent, savedCardOf, type SavedCard } from "../stripe/saved-cards";
-import { setupIntentVerdict } from "./setup-rules";
+import { retrievePaymentIntent } from "../stripe/payment-intents";
+import { setupIntentVerdict, type SetupVerdict } from "./setup-rules";
 
 export type StartedCardSetup = { cardSetupId: number; setupIntentId: string; clientSecret: string };
 
@@ -85,8 +90,18 @@ async function lockSettings(tx: Tx, orgId: string): Promise<BalanceSettings> {
 export async function applySetupIntent(tx: Tx, si: Stripe.SetupIntent, card: SavedCard | null, via: "page" | "webhook" | "test_card"): Promise<CardSetupResult> {
   const attempt = await lockAttempt(tx, si);
   if (!attempt) return { status: "not_ours" };
-  const ctx = { orgId: attempt.orgId, cardSetupId: attempt.id, setupIntentId: si.id, via };
-  const verdict = setupIntentVerdict(si);
+  return applyVerdict(tx, attempt, setupIntentVerdict(si), card, { orgId: attempt.orgId, cardSetupId: attempt.id, intentId: si.id, via });
+}
+
+/** Applies an outcome to a locked attempt (a SetupIntent's, or a top-up's with setup_future_usage). */
+async function applyVerdict(
+  tx: Tx,
+  attempt: CardSetup,
+  verdict: SetupVerdict,
+  card: SavedCard | null,
+  ctx: { orgId: string; cardSetupId: number; intentId: string; via: string },
+): Promise<CardSetupResult> {
+  const si = { id: ctx.intentId };
   if (verdict.kind === "succeeded") {
     if (!card || card.paymentMethodId !== verdict.paymentMethodId) throw new Error(`setup intent ${si.id}: card details missing`);
     if (attempt.status === "succeeded" || attempt.status === "superseded") return { status: attempt.status === "succeeded" ? "saved" : "superseded", card };
@@ -117,7 +132,7 @@ export async function applySetupIntent(tx: Tx, si: Stripe.SetupIntent, card: Sav
       action: "card.save",
       target: { type: "organization", id: attempt.orgId },
       orgId: attempt.orgId,
-      details: { paymentMethodId: card.paymentMethodId, brand: card.brand, last4: card.last4, setupIntentId: si.id, replaced: s.paymentMethodId ?? null },
+      details: { paymentMethodId: card.paymentMethodId, brand: card.brand, last4: card.last4, intentId: si.id, replaced: s.paymentMethodId ?? null },
     });
     log.info({ event: "card_saved", ...ctx, paymentMethodId: card.paymentMethodId }, "card saved for off-session payments");
     return { status: "saved", card };
@@ -139,7 +154,7 @@ export async function applySetupIntent(tx: Tx, si: Stripe.SetupIntent, card: Sav
         kind: "card_setup_failed",
         causeKey: `card_setup_failed:${attempt.id}`,
         message: `A card could not be saved for auto-recharge (${verdict.message.replace(/\.$/, "")}). Nothing was changed; save another card to use auto-recharge.`,
-        data: { cardSetupId: attempt.id, setupIntentId: si.id, code: verdict.code },
+        data: { cardSetupId: attempt.id, intentId: si.id, code: verdict.code },
       })
       .onConflictDoNothing();
     log.warn({ event: "card_setup_failed", ...ctx, code: verdict.code }, "card setup failed");
@@ -179,4 +194,55 @@ export async function runDetachJob(db: Db, data: { orgId: string; paymentMethodI
   const [s] = await db.select({ pm: balanceSettings.paymentMethodId }).from(balanceSettings).where(eq(balanceSettings.orgId, data.orgId));
   if (s?.pm === data.paymentMethodId) return { outcome: "in_use" };
   return { outcome: await detachPaymentMethod(data.paymentMethodId) };
+}
+
+// ---- Saving the card of a top-up paid with setup_future_usage: "off_session" ----------------
+
+/** A request id for the attempt of a purchase (one attempt per purchase). */
+function purchaseAttemptRequestId(purchaseId: string): string {
+  const h = createHash("sha256").update(`card-from-purchase\u0000${purchaseId}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x80;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString("hex");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/**
+ * Whether a top-up saves its card. Asked (`wanted`) only before its PaymentIntent exists: the
+ * attempt row is made then, and from then on the row's existence is the answer, so a re-submit
+ * creates the PaymentIntent with the same parameters (same idempotency key) whatever it asks.
+ */
+export async function topUpSavesCard(db: Db, p: { orgId: string; userId: string; purchaseId: string; linked: boolean; wanted: boolean }): Promise<boolean> {
+  if (p.wanted && !p.linked) {
+    await db
+      .insert(cardSetups)
+      .values({ orgId: p.orgId, userId: p.userId, requestId: purchaseAttemptRequestId(p.purchaseId), purchaseId: p.purchaseId })
+      .onConflictDoNothing();
+  }
+  const [row] = await db.select({ id: cardSetups.id }).from(cardSetups).where(eq(cardSetups.purchaseId, p.purchaseId));
+  return Boolean(row);
+}
+
+/**
+ * Settlement (in its transaction, when a purchase paid with setup_future_usage succeeded): a job
+ * saves the card. The job finds the attempt (none: the card was not asked for, nothing to do).
+ */
+export async function afterTopUpSucceeded(tx: Tx, purchase: Pick<Purchase, "id">): Promise<void> {
+  await enqueue(tx, "balance.save-card-from-payment", { purchaseId: purchase.id }, { singletonKey: `card-from-purchase:${purchase.id}` });
+}
+
+/** The job: reads the PaymentIntent and its card from Stripe, and applies it like a SetupIntent. */
+export async function runSaveCardFromPaymentJob(db: Db, data: { purchaseId: string }): Promise<unknown> {
+  const [purchase] = await db.select().from(purchases).where(eq(purchases.id, data.purchaseId));
+  if (!purchase?.stripePaymentIntentId) return { outcome: "no_payment" };
+  const pi = await retrievePaymentIntent(purchase.stripePaymentIntentId);
+  const pmId = pi.status === "succeeded" && pi.setup_future_usage ? idOf(pi.payment_method) : null;
+  const card = pmId ? await savedCardOf(pmId) : null;
+  return db.transaction(async (tx) => {
+    const [attempt] = await tx.select().from(cardSetups).where(eq(cardSetups.purchaseId, purchase.id)).for("update");
+    if (!attempt || attempt.orgId !== purchase.orgId) return { outcome: "not_ours" };
+    const verdict: SetupVerdict = pmId ? { kind: "succeeded", paymentMethodId: pmId } : { kind: "canceled" };
+    const r = await applyVerdict(tx, attempt, verdict, card, { orgId: attempt.orgId, cardSetupId: attempt.id, intentId: pi.id, via: "top_up" });
+    return { outcome: r.status };
+  });
 }

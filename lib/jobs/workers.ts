@@ -22,7 +22,7 @@ import { syncSubscription } from "../subscriptions/sync";
 import { runAutoRechargeJob } from "../balance-care/auto-recharge";
 import { runExpireJob } from "../ledger/expiry";
 import { runPushUsageJob } from "../usage/push";
-import { runDetachJob } from "../balance-care/card-setup";
+import { runDetachJob, runSaveCardFromPaymentJob } from "../balance-care/card-setup";
 import { JOB_SCHEMA, QUEUES, schedules, type JobData, type JobName } from "./queue";
 
 type JobHandler<N extends JobName> = (db: Db, data: JobData[N]) => Promise<unknown>;
@@ -43,6 +43,7 @@ const HANDLERS: { [N in JobName]: JobHandler<N> } = {
   "credits.expire": runExpireJob,
   "billing.push-usage": runPushUsageJob,
   "stripe.detach-payment-method": runDetachJob,
+  "balance.save-card-from-payment": runSaveCardFromPaymentJob,
 };
 
 function databaseUrl(explicit?: string): string {

@@ -8,6 +8,8 @@ import { and, eq, sql } from "drizzle-orm";
 import { auditLog, balanceSettings, cardSetups, notifications } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { startCardSetupDef, verifyCardSetupDef } from "@/lib/balance-care/actions";
+import { confirmTestCardDef, startTopUpDef } from "@/lib/topups/actions";
+import { purchases } from "@/db/schema";
 import type Stripe from "stripe";
 import { applySetupIntent, runDetachJob, startCardSetup } from "@/lib/balance-care/card-setup";
 import { saveCard, setAutoRecharge } from "@/lib/balance-care/settings";
@@ -252,5 +254,79 @@ describe("saving a card with a SetupIntent", () => {
     const other = await world();
     expect(await runOrgAction(startCardSetupDef, other.admin, { orgSlug: other.org.slug, requestId }, db)).toMatchObject({ ok: false, code: "conflict" });
     expect(await db.select().from(cardSetups)).toHaveLength(1);
+  });
+});
+
+describe("saving the card of a top-up (setup_future_usage)", () => {
+  async function topUp(w: W, opts: { saveCard?: boolean; pm?: "pm_card_visa" | "pm_card_visa_chargeDeclined"; requestId?: string; user?: W["admin"] } = {}) {
+    const pack = await makePack(db, { credits: 300, amount: 2900 });
+    const started = await runOrgAction(startTopUpDef, opts.user ?? w.admin, { orgSlug: w.org.slug, packId: pack.id, requestId: opts.requestId ?? crypto.randomUUID(), saveCard: opts.saveCard }, db);
+    if (!started.ok) return { started, paid: null };
+    const paid = await runOrgAction(confirmTestCardDef, opts.user ?? w.admin, { orgSlug: w.org.slug, purchaseId: started.data.purchaseId, paymentMethod: opts.pm ?? "pm_card_visa" }, db);
+    return { started, paid };
+  }
+  const cardJobs = () => runQueuedJobs(db, { names: ["balance.save-card-from-payment", "stripe.detach-payment-method"] });
+
+  it("an admin's top-up with the box ticked saves the paid card once (settlement → job); credits arrive as usual", async () => {
+    const w = await world();
+    const { started } = await topUp(w, { saveCard: true });
+    expect(started.ok).toBe(true);
+    await drainDeliveries(); // payment_intent.succeeded: settlement again, nothing more
+    const runs = await cardJobs();
+    expect(runs).toMatchObject([{ name: "balance.save-card-from-payment", ok: true, output: { outcome: "saved" } }]);
+    const [purchase] = await db.select().from(purchases).where(eq(purchases.orgId, w.org.id));
+    expect(purchase!.status).toBe("succeeded");
+    const pi = await stripe().paymentIntents.retrieve(purchase!.stripePaymentIntentId!);
+    expect(pi.setup_future_usage).toBe("off_session");
+    const s = await settings(w.org.id);
+    expect(s).toMatchObject({ paymentMethodId: pi.payment_method, cardLast4: "4242", cardSavedByUserId: w.admin.id });
+    expect(await attachedTo(pi.payment_method as string)).not.toBeNull();
+    // The job again (a retry) changes nothing.
+    const { runSaveCardFromPaymentJob } = await import("@/lib/balance-care/card-setup");
+    expect(await runSaveCardFromPaymentJob(db, { purchaseId: purchase!.id })).toEqual({ outcome: "saved" });
+    expect(await cardSaves(w.org.id)).toHaveLength(1);
+    expect(await settings(w.org.id)).toEqual(s);
+  });
+
+  it("without the box, a member's top-up, or a declined payment: nothing is saved", async () => {
+    const w = await world();
+    const member = await makeUser(db, { orgId: w.org.id, role: "member" });
+    await topUp(w);
+    const refused = await topUp(w, { saveCard: true, user: member });
+    expect(refused.started).toMatchObject({ ok: false, code: "forbidden" });
+    await topUp(w, { saveCard: true, pm: "pm_card_visa_chargeDeclined" });
+    await drainDeliveries();
+    expect(await cardJobs()).toEqual([]);
+    expect(await settings(w.org.id)).toBeUndefined();
+    // Two purchases (the member's was refused before any was made), one card attempt (the declined one's).
+    expect(await db.select().from(purchases).where(eq(purchases.orgId, w.org.id))).toHaveLength(2);
+    expect(await db.select().from(cardSetups)).toHaveLength(1);
+  });
+
+  it("a re-submit of the same checkout keeps its first answer (no idempotency conflict at Stripe)", async () => {
+    const w = await world();
+    const pack = await makePack(db);
+    const requestId = crypto.randomUUID();
+    const first = await runOrgAction(startTopUpDef, w.admin, { orgSlug: w.org.slug, packId: pack.id, requestId, saveCard: false }, db);
+    const again = await runOrgAction(startTopUpDef, w.admin, { orgSlug: w.org.slug, packId: pack.id, requestId, saveCard: true }, db);
+    expect(first.ok && again.ok && again.data.clientSecret === first.data.clientSecret).toBe(true);
+    expect(await db.select().from(cardSetups)).toHaveLength(0);
+  });
+
+  it("a card saved from the settings page after the top-up started is newer: the top-up's card is superseded and detached", async () => {
+    const w = await world();
+    const pack = await makePack(db);
+    const started = await runOrgAction(startTopUpDef, w.admin, { orgSlug: w.org.slug, packId: pack.id, requestId: crypto.randomUUID(), saveCard: true }, db);
+    if (!started.ok) throw new Error(started.error);
+    const newer = await saveCard(db, { org: w.org, userId: w.admin.id, requestId: crypto.randomUUID(), paymentMethod: "pm_card_visa" });
+    await runOrgAction(confirmTestCardDef, w.admin, { orgSlug: w.org.slug, purchaseId: started.data.purchaseId, paymentMethod: "pm_card_visa" }, db);
+    await drainDeliveries(); // payment_intent.succeeded settles the purchase
+    const runs = await cardJobs();
+    expect(runs.map((r) => [r.name, (r.output as { outcome: string }).outcome])).toEqual([
+      ["balance.save-card-from-payment", "superseded"],
+      ["stripe.detach-payment-method", "detached"],
+    ]);
+    expect((await settings(w.org.id))!.paymentMethodId).toBe(newer.paymentMethodId);
+    expect(await attachedTo(newer.paymentMethodId!)).not.toBeNull();
   });
 });

@@ -189,8 +189,9 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
     input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, couponCode: w.coupon.code }),
     expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
   },
+  // saveCard (setup_future_usage) is for admins; false is every member's.
   startTopUpAction: {
-    input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }),
+    input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID(), saveCard: false }),
     expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "ok", otherMember: "ok", admin: "ok", staff: "not_found" },
   },
   // The hosted checkout path: members may buy packs, as with the embedded form.
