@@ -101,9 +101,8 @@ async function applyVerdict(
   card: SavedCard | null,
   ctx: { orgId: string; cardSetupId: number; intentId: string; via: string },
 ): Promise<CardSetupResult> {
-  const si = { id: ctx.intentId };
   if (verdict.kind === "succeeded") {
-    if (!card || card.paymentMethodId !== verdict.paymentMethodId) throw new Error(`setup intent ${si.id}: card details missing`);
+    if (!card || card.paymentMethodId !== verdict.paymentMethodId) throw new Error(`intent ${ctx.intentId}: card details missing`);
     if (attempt.status === "succeeded" || attempt.status === "superseded") return { status: attempt.status === "succeeded" ? "saved" : "superseded", card };
     const s = await lockSettings(tx, attempt.orgId);
     if (s.cardSetupId !== null && s.cardSetupId > attempt.id) {
@@ -132,7 +131,7 @@ async function applyVerdict(
       action: "card.save",
       target: { type: "organization", id: attempt.orgId },
       orgId: attempt.orgId,
-      details: { paymentMethodId: card.paymentMethodId, brand: card.brand, last4: card.last4, intentId: si.id, replaced: s.paymentMethodId ?? null },
+      details: { paymentMethodId: card.paymentMethodId, brand: card.brand, last4: card.last4, intentId: ctx.intentId, replaced: s.paymentMethodId ?? null },
     });
     log.info({ event: "card_saved", ...ctx, paymentMethodId: card.paymentMethodId }, "card saved for off-session payments");
     return { status: "saved", card };
@@ -154,7 +153,7 @@ async function applyVerdict(
         kind: "card_setup_failed",
         causeKey: `card_setup_failed:${attempt.id}`,
         message: `A card could not be saved for auto-recharge (${verdict.message.replace(/\.$/, "")}). Nothing was changed; save another card to use auto-recharge.`,
-        data: { cardSetupId: attempt.id, intentId: si.id, code: verdict.code },
+        data: { cardSetupId: attempt.id, intentId: ctx.intentId, code: verdict.code },
       })
       .onConflictDoNothing();
     log.warn({ event: "card_setup_failed", ...ctx, code: verdict.code }, "card setup failed");
