@@ -106,3 +106,49 @@ test("deliveries drain the balance, the campaign pauses, a top-up resumes it", a
   expect(revoked.status()).toBe(401);
   expect((await revoked.json()).error.code).toBe("unauthenticated");
 });
+
+// Saving a card for auto-recharge in emulator mode (the test-card picker; with a publishable key
+// the same form is Stripe Elements): a card saves through a SetupIntent, a declined card changes
+// nothing and says why (also after a reload), an admin's top-up with "save this card" replaces it
+// once paid, and auto-recharge can be turned on with it. It is turned off again at the end, so
+// later specs see no automatic purchases on Acme.
+test("an admin saves a card for auto-recharge; a declined card saves nothing and says why; a top-up can save its card", async ({ page }) => {
+  await signIn(page, "admin@acme.test");
+  await page.goto("/orgs/acme/settings/balance");
+  await page.getByText("Saves, then every charge is declined").click();
+  await page.getByTestId("save-card").click();
+  await expect(page.getByText(/Card saved \(visa •••• 0341\)/)).toBeVisible();
+  await expect(page.getByTestId("saved-card")).toHaveText("visa •••• 0341");
+
+  await page.getByText("Declined when saving").click();
+  await page.getByTestId("save-card").click();
+  await expect(page.getByRole("alert").filter({ hasText: /declined/i }).first()).toBeVisible();
+  await expect(page.getByTestId("save-card")).toBeEnabled();
+  await page.reload();
+  await expect(page.getByTestId("saved-card")).toHaveText("visa •••• 0341");
+  await expect(page.getByTestId("card-setup-failed")).toContainText(/declined/i);
+  await shot(page, "24-card-setup-failed");
+
+  // A top-up that saves its card (setup_future_usage): once paid, it is the saved card.
+  await page.goto("/orgs/acme/billing/top-up");
+  await page.getByText("Starter", { exact: false }).first().click();
+  await page.getByTestId("save-card-for-auto-recharge").check();
+  await page.getByRole("button", { name: /continue to payment/i }).click();
+  await page.getByText(/payment succeeds/i).click();
+  await page.getByRole("button", { name: /^pay /i }).click();
+  await expect(page.getByTestId("settling-status")).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
+  await page.goto("/orgs/acme/settings/balance");
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("saved-card")).toHaveText("visa •••• 4242", { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(page.getByTestId("card-setup-failed")).toHaveCount(0);
+
+  await page.getByTestId("auto-recharge-enabled").check();
+  await page.getByTestId("auto-recharge-threshold").fill("200");
+  await page.getByTestId("save-auto-recharge").click();
+  await expect(page.getByText("Auto-recharge is on.", { exact: true })).toBeVisible();
+  await page.getByTestId("auto-recharge-enabled").uncheck();
+  await page.getByTestId("save-auto-recharge").click();
+  await expect(page.getByText("Auto-recharge is off.", { exact: true })).toBeVisible();
+});

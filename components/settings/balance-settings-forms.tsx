@@ -1,11 +1,13 @@
 "use client";
-// Admins' balance care: the low-balance threshold, the saved card (a SetupIntent confirmed with a
-// test card in local / test mode) and auto-recharge (threshold + pack).
+// Admins' balance care: the low-balance threshold, the saved card (a SetupIntent: confirmed with
+// Stripe Elements when a publishable key is configured — components/settings/card-setup-elements.tsx
+// — or on the server with a test card in local / test mode) and auto-recharge (threshold + pack).
 import { useRef, useState } from "react";
 import { useRouter } from "next/navigation";
 import { saveCardAction, setAutoRechargeAction, setLowBalanceThresholdAction } from "@/lib/actions/delivery-actions";
 import { SETUP_TEST_CARDS, type SetupTestCard } from "@/lib/stripe/setup-test-cards";
 import { Spinner } from "../ui";
+import { ElementsCardSetup } from "./card-setup-elements";
 
 const input = "mt-1 w-40 rounded-lg border border-slate-300 px-3 py-2 text-sm tabular-nums";
 const primary = "inline-flex items-center gap-2 rounded-lg bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-60";
@@ -49,9 +51,25 @@ export type AutoRechargeState = {
   packId: string | null;
   card: { brand: string | null; last4: string | null } | null;
   disabledReason: string | null;
+  /** The newest attempt to save a card failed (after the current card was saved): why. */
+  lastSetupFailure: string | null;
 };
 
-export function AutoRechargeForm({ slug, state, packs }: { slug: string; state: AutoRechargeState; packs: { id: string; label: string }[] }) {
+export type CardFormConfig = { kind: "elements"; publishableKey: string } | { kind: "test-cards" };
+
+export function AutoRechargeForm({
+  slug,
+  state,
+  packs,
+  payment,
+  returnedSetupIntentId = null,
+}: {
+  slug: string;
+  state: AutoRechargeState;
+  packs: { id: string; label: string }[];
+  payment: CardFormConfig;
+  returnedSetupIntentId?: string | null;
+}) {
   const router = useRouter();
   const [card, setCard] = useState<SetupTestCard>("pm_card_visa");
   const [enabled, setEnabled] = useState(state.enabled);
@@ -64,11 +82,16 @@ export function AutoRechargeForm({ slug, state, packs }: { slug: string; state: 
   async function saveCard() {
     setBusy("card");
     setMsg(null);
-    const r = await saveCardAction({ orgSlug: slug, requestId: requestId.current, paymentMethod: card });
-    requestId.current = crypto.randomUUID();
-    setBusy(null);
-    setMsg(r.ok ? { ok: true, text: `Card saved (${r.data.cardBrand ?? "card"} •••• ${r.data.cardLast4 ?? ""}).` } : { ok: false, text: r.error });
-    router.refresh();
+    try {
+      const r = await saveCardAction({ orgSlug: slug, requestId: requestId.current, paymentMethod: card });
+      setMsg(r.ok ? { ok: true, text: `Card saved (${r.data.cardBrand ?? "card"} •••• ${r.data.cardLast4 ?? ""}).` } : { ok: false, text: r.error });
+    } catch {
+      setMsg({ ok: false, text: "We couldn't reach the server. Reload the page to see whether the card was saved." });
+    } finally {
+      requestId.current = crypto.randomUUID();
+      setBusy(null);
+      router.refresh();
+    }
   }
 
   async function save(e: React.FormEvent) {
@@ -77,10 +100,15 @@ export function AutoRechargeForm({ slug, state, packs }: { slug: string; state: 
     if (n === null || n < 1) return setMsg({ ok: false, text: "Enter a whole number of credits for the threshold." });
     setBusy("save");
     setMsg(null);
-    const r = await setAutoRechargeAction({ orgSlug: slug, enabled, threshold: n, packId });
-    setBusy(null);
-    setMsg(r.ok ? { ok: true, text: r.data.enabled ? "Auto-recharge is on." : "Auto-recharge is off." } : { ok: false, text: r.error });
-    router.refresh();
+    try {
+      const r = await setAutoRechargeAction({ orgSlug: slug, enabled, threshold: n, packId });
+      setMsg(r.ok ? { ok: true, text: r.data.enabled ? "Auto-recharge is on." : "Auto-recharge is off." } : { ok: false, text: r.error });
+    } catch {
+      setMsg({ ok: false, text: "We couldn't reach the server. Please try again." });
+    } finally {
+      setBusy(null);
+      router.refresh();
+    }
   }
 
   return (
@@ -93,20 +121,27 @@ export function AutoRechargeForm({ slug, state, packs }: { slug: string; state: 
         <p className="text-sm text-slate-600" data-testid="saved-card">
           {state.card ? `${state.card.brand ?? "Card"} •••• ${state.card.last4 ?? "????"}` : "No card saved."}
         </p>
-        <fieldset className="mt-2" disabled={busy !== null}>
-          <legend className="text-xs text-slate-500">Stripe test mode: choose a test card to save for off-session payments.</legend>
-          <div className="mt-1 flex flex-wrap gap-2">
-            {SETUP_TEST_CARDS.map((c) => (
-              <label key={c.paymentMethod} className={`flex cursor-pointer items-center gap-2 rounded-lg border px-3 py-2 text-sm ${card === c.paymentMethod ? "border-indigo-600 bg-indigo-50" : "border-slate-300"}`}>
-                <input type="radio" name="setup-card" checked={card === c.paymentMethod} onChange={() => setCard(c.paymentMethod)} className="accent-indigo-600" />
-                <span>{c.label}</span>
-              </label>
-            ))}
-          </div>
-          <button type="button" onClick={saveCard} data-testid="save-card" className="mt-2 inline-flex items-center gap-2 rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
-            {busy === "card" && <Spinner />} {state.card ? "Replace card" : "Save card"}
-          </button>
-        </fieldset>
+        {state.lastSetupFailure && (
+          <p role="alert" data-testid="card-setup-failed" className="mt-1 text-sm text-red-700">The last attempt to save a card failed: {state.lastSetupFailure}</p>
+        )}
+        {payment.kind === "elements" ? (
+          <ElementsCardSetup slug={slug} publishableKey={payment.publishableKey} hasCard={state.card !== null} returnedSetupIntentId={returnedSetupIntentId} />
+        ) : (
+          <fieldset className="mt-2" disabled={busy !== null}>
+            <legend className="text-xs text-slate-500">Stripe test mode: choose a test card to save for off-session payments.</legend>
+            <div className="mt-1 flex flex-wrap gap-2">
+              {SETUP_TEST_CARDS.map((c) => (
+                <label key={c.paymentMethod} className={`flex cursor-pointer items-center gap-2 rounded-lg border px-3 py-2 text-sm ${card === c.paymentMethod ? "border-indigo-600 bg-indigo-50" : "border-slate-300"}`}>
+                  <input type="radio" name="setup-card" checked={card === c.paymentMethod} onChange={() => setCard(c.paymentMethod)} className="accent-indigo-600" />
+                  <span>{c.label}</span>
+                </label>
+              ))}
+            </div>
+            <button type="button" onClick={saveCard} data-testid="save-card" className="mt-2 inline-flex items-center gap-2 rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
+              {busy === "card" && <Spinner />} {state.card ? "Replace card" : "Save card"}
+            </button>
+          </fieldset>
+        )}
       </div>
       <form onSubmit={save} className="flex flex-wrap items-end gap-3">
         <label className="flex items-center gap-2 text-sm font-medium">

@@ -3,6 +3,8 @@
 // paying, then pay with Elements (real Stripe) or a test card (local emulator / test mode) — or,
 // with the hosted checkout (CHECKOUT_MODE=hosted), on Stripe Checkout's page: the same purchase,
 // then a redirect to the session's url; Stripe sends the payer back to the settling page.
+// Admins paying on the embedded form may also save the card for auto-recharge
+// (setup_future_usage; lib/balance-care/card-setup.ts records it when the payment succeeds).
 import { useRef, useState } from "react";
 import { useRouter } from "next/navigation";
 import {
@@ -50,6 +52,8 @@ export function TopUpForm({
   const [formError, setFormError] = useState<string | null>(null);
   const [needsAuth, setNeedsAuth] = useState(false);
   const [busy, setBusy] = useState<Busy>(null);
+  // Admins, embedded checkout: save the paid card for auto-recharge (setup_future_usage).
+  const [saveCard, setSaveCard] = useState(false);
   // One id per checkout attempt: a double submit reuses it (one purchase); a new attempt after a
   // decline or cancel gets a new one.
   const requestId = useRef<string>(crypto.randomUUID());
@@ -103,7 +107,7 @@ export function TopUpForm({
     }
     setBusy("start");
     try {
-      const r = await startTopUpAction({ orgSlug: slug, packId, couponCode, requestId: requestId.current });
+      const r = await startTopUpAction({ orgSlug: slug, packId, couponCode, requestId: requestId.current, saveCard: canApplyCoupons && checkoutMode !== "hosted" && saveCard });
       if (!r.ok) {
         if (r.code === "coupon_invalid" || r.code === "rate_limited") setCouponError(r.error);
         else setFormError(r.error);
@@ -281,6 +285,15 @@ export function TopUpForm({
               </div>
             ) : (
               <p className="text-sm text-slate-600">Coupons can be applied by an organisation admin.</p>
+            )}
+            {canApplyCoupons && checkoutMode !== "hosted" && (
+              <label className="flex items-start gap-2 text-sm">
+                <input type="checkbox" checked={saveCard} onChange={(e) => setSaveCard(e.target.checked)} disabled={busy !== null} data-testid="save-card-for-auto-recharge" className="mt-0.5 h-4 w-4 accent-indigo-600" />
+                <span>
+                  Save this card for auto-recharge
+                  <span className="block text-xs text-slate-500">It replaces the saved card once the payment succeeds; turn auto-recharge on in Settings → Balance.</span>
+                </span>
+              </label>
             )}
             {formError && (
               <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{formError}</p>

@@ -33,4 +33,6 @@ export const pauseReason = pgEnum("campaign_pause_reason", ["insufficient_credit
 
 export const deliveryStatus = pgEnum("delivery_status", ["delivered", "refused"]);
 
-export const notificationKind = pgEnum("notification_kind", ["low_balance", "auto_recharge_failed"]);
+export const notificationKind = pgEnum("notification_kind", ["low_balance", "auto_recharge_failed", "card_setup_failed"]);
+
+export const cardSetupStatus = pgEnum("card_setup_status", ["started", "succeeded", "failed", "superseded", "canceled"]);

@@ -1,6 +1,9 @@
 // PaymentIntents: create, retrieve, update, confirm (with Stripe's test payment methods),
 // cancel, list; the charges they make; and the settlement of `processing` payments that the
 // emulator's clock drives. Objects are built as the installed SDK's Stripe.* types.
+// setup_future_usage (on_session / off_session) with a customer: when the payment succeeds, its
+// PaymentMethod is attached to that customer (payment_method.attached before the success events),
+// as Stripe saves a card for later use.
 import type Stripe from "stripe";
 import { parseChargeAmount, parseCurrency } from "../currencies";
 import { ApiError, invalidRequest, missing, parameterMissing } from "../errors";
@@ -123,7 +126,17 @@ function cardDetails(brand: string, last4: string): Stripe.Charge.PaymentMethodD
   };
 }
 
+/** setup_future_usage with a customer: the succeeded payment's card is saved to that customer. */
+function attachForFutureUsage(ctx: Ctx, pi: Stripe.PaymentIntent, pm: Stripe.PaymentMethod): void {
+  const customer = typeof pi.customer === "string" ? pi.customer : null;
+  if (!pi.setup_future_usage || !customer || pm.customer) return;
+  pm.customer = customer;
+  ctx.store.wrote();
+  ctx.outbox.emit("payment_method.attached", pm, ctx.req);
+}
+
 function succeed(ctx: Ctx, pi: Stripe.PaymentIntent, pm: Stripe.PaymentMethod): void {
+  attachForFutureUsage(ctx, pi, pm);
   const charge = makeCharge(ctx, pi, pm, { kind: "succeed" });
   Object.assign(pi, { status: "succeeded", amount_received: pi.amount, latest_charge: charge.id, next_action: null, last_payment_error: null, payment_method: pm.id, processing: null } satisfies Partial<Stripe.PaymentIntent>);
   ctx.outbox.emit("charge.succeeded", charge, ctx.req);
@@ -244,6 +257,7 @@ export function settleProcessing(ctx: Ctx, task: Pick<ScheduledTask, "paymentInt
       outcome: chargeOutcome({ kind: "succeed" }),
     } satisfies Partial<Stripe.Charge>);
     ctx.store.wrote();
+    attachForFutureUsage(ctx, pi, pm);
     Object.assign(pi, { status: "succeeded", amount_received: pi.amount, processing: null } satisfies Partial<Stripe.PaymentIntent>);
     ctx.outbox.emit("charge.succeeded", charge, ctx.req);
     ctx.outbox.emit("payment_intent.succeeded", pi, ctx.req);
@@ -288,6 +302,10 @@ function create(ctx: Ctx): Stripe.PaymentIntent {
   const pmParam = str(p.payment_method);
   if (pmParam) requirePaymentMethod(ctx, pmParam);
   const offSession = offSessionOf(ctx, p, customer, pmParam);
+  const sfu = str(p.setup_future_usage) ?? null;
+  if (sfu !== null && sfu !== "off_session" && sfu !== "on_session") {
+    throw invalidRequest("Invalid setup_future_usage: must be one of on_session or off_session", { param: "setup_future_usage" });
+  }
   const apm = p.automatic_payment_methods as Record<string, unknown> | undefined;
   const allowRedirects = str(apm?.allow_redirects) === "never" ? "never" : "always";
   const pm = pmParam ? usePaymentMethod(ctx, pmParam) : null;
@@ -329,7 +347,7 @@ function create(ctx: Ctx): Stripe.PaymentIntent {
     processing: null,
     receipt_email: str(p.receipt_email) ?? null,
     review: null,
-    setup_future_usage: null,
+    setup_future_usage: sfu,
     shipping: null,
     source: null,
     statement_descriptor: null,

@@ -6,7 +6,7 @@ import { runOrgAction } from "./org-action";
 import { currentUser } from "../auth/session";
 import { recordDemoDeliveryDef } from "../deliveries/actions";
 import { createApiKeyDef, revokeApiKeyDef } from "../api-keys/actions";
-import { saveCardDef, setAutoRechargeDef, setLowBalanceThresholdDef } from "../balance-care/actions";
+import { saveCardDef, setAutoRechargeDef, setLowBalanceThresholdDef, startCardSetupDef, verifyCardSetupDef } from "../balance-care/actions";
 
 export async function recordDemoDeliveryAction(input: unknown) {
   return runOrgAction(recordDemoDeliveryDef, await currentUser(), input);
@@ -30,4 +30,12 @@ export async function saveCardAction(input: unknown) {
 
 export async function setAutoRechargeAction(input: unknown) {
   return runOrgAction(setAutoRechargeDef, await currentUser(), input);
+}
+
+export async function startCardSetupAction(input: unknown) {
+  return runOrgAction(startCardSetupDef, await currentUser(), input);
+}
+
+export async function verifyCardSetupAction(input: unknown) {
+  return runOrgAction(verifyCardSetupDef, await currentUser(), input);
 }

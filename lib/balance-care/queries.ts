@@ -1,8 +1,9 @@
 // Read models for balance care: settings, recent spending (forecast), daily credits in and out
-// (the usage chart), per-campaign spend, and recent notifications.
+// (the usage chart), per-campaign spend, recent notifications, and why the newest attempt to save
+// a card failed.
 import { and, desc, eq, gt, gte, isNotNull, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { balanceSettings, creditDailyTotals, creditPacks, notifications, type BalanceSettings } from "@/db/schema";
+import { balanceSettings, cardSetups, creditDailyTotals, creditPacks, notifications, type BalanceSettings } from "@/db/schema";
 import { depletionForecastDays, FORECAST_WINDOW_DAYS } from "./rules";
 
 export async function getBalanceSettings(db: DbOrTx, orgId: string): Promise<BalanceSettings | null> {
@@ -67,3 +68,11 @@ export async function autoRechargePack(db: DbOrTx, packId: string | null) {
   return pack ?? null;
 }
 
+
+/** Why the newest card-saving attempt failed, when it is newer than the saved card (else null). */
+export async function latestCardSetupFailure(db: DbOrTx, orgId: string, currentCardSetupId: number | null): Promise<string | null> {
+  const [latest] = await db.select().from(cardSetups).where(eq(cardSetups.orgId, orgId)).orderBy(desc(cardSetups.id)).limit(1);
+  if (!latest || latest.status !== "failed") return null;
+  if (currentCardSetupId !== null && latest.id < currentCardSetupId) return null;
+  return latest.failureMessage ?? "The card could not be saved.";
+}

@@ -1,13 +1,13 @@
-// Admins' balance-care settings: the low-balance threshold, the saved card (SetupIntent) and
-// auto-recharge (threshold + pack). One row per organisation, upserted.
+// Admins' balance-care settings: the low-balance threshold, the saved card (SetupIntent; the
+// attempts and their ordering live in lib/balance-care/card-setup.ts) and auto-recharge
+// (threshold + pack). One row per organisation, upserted.
 import { and, eq, sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "@/db/client";
 import { balanceSettings, creditPacks, type BalanceSettings, type Organization } from "@/db/schema";
 import { AppError } from "../errors";
-import { log } from "../log";
 import { recordAudit } from "../audit/audit";
-import { ensureStripeCustomer } from "../stripe/customers";
-import { saveCardWithTestPaymentMethod, type SetupTestCard } from "../stripe/saved-cards";
+import { confirmSetupWithTestCard, type SetupTestCard } from "../stripe/saved-cards";
+import { settleSetupIntent, startCardSetup } from "./card-setup";
 
 async function upsert(db: DbOrTx, orgId: string, values: Partial<typeof balanceSettings.$inferInsert>): Promise<BalanceSettings> {
   const [row] = await db
@@ -26,25 +26,23 @@ export async function setLowBalanceThreshold(db: Db, p: { orgId: string; thresho
   });
 }
 
+/**
+ * The test-card form (local emulator / Stripe test mode): an attempt and its SetupIntent,
+ * confirmed server-side with a test payment method, then applied exactly as the Elements page's
+ * verification and the webhooks apply it (lib/balance-care/card-setup.ts).
+ */
 export async function saveCard(
   db: Db,
   p: { org: Pick<Organization, "id" | "name" | "slug">; userId: string; requestId: string; paymentMethod: SetupTestCard },
 ): Promise<BalanceSettings> {
-  const customerId = await ensureStripeCustomer(db, p.org);
-  const outcome = await saveCardWithTestPaymentMethod({ customerId, orgId: p.org.id, requestId: p.requestId, paymentMethod: p.paymentMethod });
-  if (outcome.kind === "refused") throw new AppError("payment_declined", outcome.message);
-  log.info({ event: "card_saved", orgId: p.org.id, userId: p.userId, paymentMethodId: outcome.card.paymentMethodId }, "card saved for off-session payments");
-  return db.transaction(async (tx) => {
-    const row = await upsert(tx, p.org.id, {
-      paymentMethodId: outcome.card.paymentMethodId,
-      cardBrand: outcome.card.brand,
-      cardLast4: outcome.card.last4,
-      cardSavedByUserId: p.userId,
-      autoRechargeDisabledReason: null,
-    });
-    await recordAudit(tx, { actorUserId: p.userId, action: "card.save", target: { type: "organization", id: p.org.id }, orgId: p.org.id, details: { paymentMethodId: outcome.card.paymentMethodId, brand: outcome.card.brand, last4: outcome.card.last4 } });
-    return row;
-  });
+  const started = await startCardSetup(db, { org: p.org, userId: p.userId, requestId: p.requestId });
+  await confirmSetupWithTestCard({ setupIntentId: started.setupIntentId, requestId: p.requestId, paymentMethod: p.paymentMethod });
+  const result = await settleSetupIntent(db, started.setupIntentId, "test_card");
+  if (result.status === "failed") throw new AppError("payment_declined", result.message);
+  if (result.status === "requires_action") throw new AppError("payment_declined", "This card needs authentication, which the test form cannot do. Choose another card.");
+  if (result.status !== "saved" && result.status !== "superseded") throw new AppError("payment_declined", "The card could not be saved.");
+  const [row] = await db.select().from(balanceSettings).where(eq(balanceSettings.orgId, p.org.id));
+  return row!;
 }
 
 export async function setAutoRecharge(db: Db, p: { orgId: string; enabled: boolean; threshold: number; packId: string; userId?: string | null }): Promise<BalanceSettings> {

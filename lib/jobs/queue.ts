@@ -43,6 +43,10 @@ export type JobData = {
   "subscriptions.monthly-grant": { subscriptionId: string; invoiceId: string; month: number; expiresAt?: number | null };
   /** A debit crossed the auto-recharge threshold: buy the pack off-session with the saved card. */
   "balance.auto-recharge": { orgId: string; crossingEntryId: number };
+  /** A saved card was replaced (or an older attempt's card superseded): detach it at Stripe. */
+  "stripe.detach-payment-method": { orgId: string; paymentMethodId: string };
+  /** A top-up paid with setup_future_usage succeeded: save its card for auto-recharge. */
+  "balance.save-card-from-payment": { purchaseId: string };
   /** Expire what is left of an expiring grant (lib/ledger/expiry.ts); without grantId: every due one. */
   "credits.expire": { grantId?: string };
   /** Report unpushed overage usage to Stripe's Billing Meter in batches (lib/usage/push.ts). */
@@ -69,6 +73,10 @@ export const QUEUES: Record<JobName, QueueConfig> = {
   // Singleton per organisation (lib/balance-care/after-debit.ts); retried through Stripe outages
   // with the same PaymentIntent idempotency key (purchase:<id>), so a retry never pays twice.
   "balance.auto-recharge": { policy: "stately", retryLimit: 10, retryDelay: 15, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
+  // Singleton per payment method (detach:<pm>); the job never detaches the card in use.
+  "stripe.detach-payment-method": { policy: "stately", retryLimit: 12, retryDelay: 10, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
+  // Singleton per purchase; applies the payment's card by the card-setup ordering rules.
+  "balance.save-card-from-payment": { policy: "stately", retryLimit: 12, retryDelay: 10, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
   // One job per bucket (startAfter = its expiry) plus the hourly sweep; idempotent per bucket.
   "credits.expire": { policy: "standard", retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 * 7 },
   // Singleton (one pending push covers every organisation); the cron adds one every N minutes.

@@ -22,6 +22,7 @@ import { syncSubscription } from "../subscriptions/sync";
 import { runAutoRechargeJob } from "../balance-care/auto-recharge";
 import { runExpireJob } from "../ledger/expiry";
 import { runPushUsageJob } from "../usage/push";
+import { runDetachJob, runSaveCardFromPaymentJob } from "../balance-care/card-setup";
 import { JOB_SCHEMA, QUEUES, schedules, type JobData, type JobName } from "./queue";
 
 type JobHandler<N extends JobName> = (db: Db, data: JobData[N]) => Promise<unknown>;
@@ -41,6 +42,8 @@ const HANDLERS: { [N in JobName]: JobHandler<N> } = {
   "balance.auto-recharge": runAutoRechargeJob,
   "credits.expire": runExpireJob,
   "billing.push-usage": runPushUsageJob,
+  "stripe.detach-payment-method": runDetachJob,
+  "balance.save-card-from-payment": runSaveCardFromPaymentJob,
 };
 
 function databaseUrl(explicit?: string): string {

@@ -7,6 +7,9 @@
 // refused (`conflict`) and the staff member corrects by at most the balance. The check and the
 // entry run under the organisation's row lock, so a concurrent delivery cannot slip in between.
 //
+// Balance care: a correction that takes the balance below a threshold records the low-balance
+// notification and starts auto-recharge like a delivery would (lib/balance-care/after-debit.ts).
+//
 // Idempotency: the form sends a request id; the entry's key is `adjustment:<requestId>`, so a
 // double submit records one entry (and one audit row: the second call finds the entry and stops).
 import { eq } from "drizzle-orm";
@@ -15,6 +18,7 @@ import { creditEntries, organizations } from "@/db/schema";
 import { recordAudit } from "../audit/audit";
 import { resumeCampaignsCoveredBy } from "../campaigns/service";
 import { AppError } from "../errors";
+import { afterBalanceDrop } from "../balance-care/after-debit";
 import { grantCredits } from "./ledger";
 
 export type AdjustmentInput = {
@@ -63,6 +67,8 @@ export async function adjustCredits(db: Db, input: AdjustmentInput) {
       details: { amount: input.amount, reason, balanceAfter: entry.balanceAfter },
     });
     if (input.amount > 0) await resumeCampaignsCoveredBy(tx, input.orgId, entry.balanceAfter);
+    // A correction below the low-balance / auto-recharge threshold is a crossing like a delivery's.
+    else if (created) await afterBalanceDrop(tx, { orgId: input.orgId, entry, autoRecharge: true });
     return { entry, created };
   });
 }

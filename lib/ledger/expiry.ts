@@ -8,11 +8,13 @@
 // then the bucket; debits take the same two locks in the same order (lib/ledger/ledger.ts), so a
 // debit racing the expiry either drains the bucket before it (and less expires) or runs after it
 // (and the credits are gone), never both. The entry never takes the balance below zero: what
-// expires is min(remaining, balance).
+// expires is min(remaining, balance). An expiry entry that takes the balance below a threshold is a
+// crossing (low-balance notification, auto-recharge), as a delivery's would be.
 import { and, asc, eq, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { creditGrants, organizations } from "@/db/schema";
 import { grantCredits } from "./ledger";
+import { afterBalanceDrop } from "../balance-care/after-debit";
 import { formatCredits } from "../money/money";
 import { log } from "../log";
 
@@ -30,13 +32,15 @@ export async function expireGrant(db: Db, grantId: string, now: Date = new Date(
     if (bucket.expiresAt.getTime() > now.getTime()) return { grantId, outcome: "not_due", credits: 0 };
     const credits = Math.min(bucket.remaining, Math.max(org.balance, 0));
     if (credits > 0) {
-      await grantCredits(tx, {
+      const { entry, created } = await grantCredits(tx, {
         orgId: bucket.orgId,
         amount: -credits,
         kind: "expiry",
         idempotencyKey: `expiry:${bucket.id}`,
         description: `${formatCredits(credits)} unused plan credits expired`,
       });
+      // Expired credits are gone as if spent: a crossing warns and may auto-recharge.
+      if (created) await afterBalanceDrop(tx, { orgId: bucket.orgId, entry, autoRecharge: true });
     }
     await tx.update(creditGrants).set({ remaining: 0, expiredAt: sql`now()` }).where(eq(creditGrants.id, bucket.id));
     // The bucket is no longer live: what was left of it leaves the organisation's expiring credits.

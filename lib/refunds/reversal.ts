@@ -10,12 +10,15 @@
 // Disputes: act on the dispute as Stripe reports it NOW (the handler re-fetches it). Open or lost:
 // its share is reversed (`dispute:<dp>`); won: the reversal, if any, is restored
 // (`dispute:<dp>:won`). The disputes table mirrors it; an open one flags the organisation.
+// Balance care: a reversal below the low-balance threshold records the notification (once per
+// crossing); it never starts auto-recharge (lib/balance-care/after-debit.ts says why).
 import { and, eq, like, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Tx } from "@/db/client";
 import { creditEntries, disputes, purchases, type Purchase } from "@/db/schema";
 import { grantCredits } from "../ledger/ledger";
 import { resumeCampaignsCoveredBy } from "../campaigns/service";
+import { afterBalanceDrop } from "../balance-care/after-debit";
 import { log } from "../log";
 import { creditsForShare, refundReversalDelta } from "./shares";
 
@@ -58,7 +61,7 @@ export async function reverseRefundedShare(tx: Tx, charge: Stripe.Charge): Promi
     purchase.credits - already - disputedNet,
   );
   if (delta <= 0) return `purchase ${purchase.id}: nothing more to reverse`;
-  const { entry } = await grantCredits(tx, {
+  const { entry, created } = await grantCredits(tx, {
     orgId: purchase.orgId,
     amount: -delta,
     kind: "refund_reversal",
@@ -66,6 +69,8 @@ export async function reverseRefundedShare(tx: Tx, charge: Stripe.Charge): Promi
     description: `Refund: ${charge.amount_refunded === charge.amount ? "full" : "partial"} refund of a top-up (${delta} credits reversed)`,
     purchaseId: purchase.id,
   });
+  // A crossing warns the organisation; no auto-recharge for money that went back (after-debit.ts).
+  if (created) await afterBalanceDrop(tx, { orgId: purchase.orgId, entry, autoRecharge: false });
   if (entry.balanceAfter < 0) log.warn({ orgId: purchase.orgId, purchaseId: purchase.id, balance: entry.balanceAfter }, "refund reversal left a negative balance: spending stops until covered");
   return `purchase ${purchase.id}: ${delta} credits reversed`;
 }
@@ -100,7 +105,7 @@ export async function applyDispute(tx: Tx, dispute: Stripe.Dispute): Promise<str
   const refunded = await reversedSoFar(tx, purchase.id, "refund:");
   const credits = Math.min(creditsForShare({ credits: purchase.credits, amount: purchase.amount, share: dispute.amount }), purchase.credits - refunded);
   if (credits <= 0) return `dispute ${dispute.id}: nothing left to reverse`;
-  const { entry } = await grantCredits(tx, {
+  const { entry, created } = await grantCredits(tx, {
     orgId: purchase.orgId,
     amount: -credits,
     kind: "refund_reversal",
@@ -108,6 +113,7 @@ export async function applyDispute(tx: Tx, dispute: Stripe.Dispute): Promise<str
     description: `Dispute opened (${dispute.reason ?? "unknown reason"}): ${credits} credits reversed`,
     purchaseId: purchase.id,
   });
+  if (created) await afterBalanceDrop(tx, { orgId: purchase.orgId, entry, autoRecharge: false });
   log.warn({ orgId: purchase.orgId, purchaseId: purchase.id, disputeId: dispute.id, balance: entry.balanceAfter }, "dispute opened: credits reversed, organisation flagged");
   return `dispute ${dispute.id} ${dispute.status}: ${credits} credits reversed`;
 }

@@ -15,6 +15,8 @@ export async function createPurchasePaymentIntent(p: {
   amount: number;
   currency: string;
   description: string;
+  /** Save the card for auto-recharge (off-session payments) when the payment succeeds. */
+  saveCard?: boolean;
 }): Promise<Stripe.PaymentIntent> {
   return stripe().paymentIntents.create(
     {
@@ -22,6 +24,7 @@ export async function createPurchasePaymentIntent(p: {
       currency: p.currency,
       customer: p.customerId,
       description: p.description,
+      ...(p.saveCard ? { setup_future_usage: "off_session" as const } : {}),
       // Cards only, no redirect-based methods: the test-card form confirms without a return_url.
       automatic_payment_methods: { enabled: true, allow_redirects: "never" },
       metadata: { purchase_id: p.purchaseId, org_id: p.orgId },

@@ -46,8 +46,9 @@ function startTopUpInput(access: OrgAccess, input: z.infer<typeof startTopUpSche
 export const startTopUpDef = defineOrgAction({
   name: "startTopUp",
   role: "member",
-  schema: startTopUpSchema,
-  handler: ({ db, access, input }) => startTopUp(db, startTopUpInput(access, input)),
+  // The embedded form may also save the card for auto-recharge (admins; lib/topups/start.ts).
+  schema: startTopUpSchema.extend({ saveCard: z.boolean().optional() }),
+  handler: ({ db, access, input }) => startTopUp(db, { ...startTopUpInput(access, input), saveCard: input.saveCard }),
 });
 
 export const confirmTestCardDef = defineOrgAction({

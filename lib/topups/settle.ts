@@ -18,6 +18,7 @@ import { enqueue } from "../jobs/queue";
 import { log } from "../log";
 import { decideSettlement, type Decision } from "./decide";
 import { autoRechargeFailed } from "../balance-care/recharge-failed";
+import { afterTopUpSucceeded } from "../balance-care/card-setup";
 
 export type SettleResult = { purchase: Purchase; changed: boolean; decision: Decision; resumedCampaignIds: string[] };
 
@@ -124,6 +125,9 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, dec
   // transaction's connection; each is written at once, in this order). A purchase with a coupon
   // first settles its redemption, whole, before the organisation is locked (it may take the
   // coupon's lock, and no transaction may wait for a coupon while holding an organisation).
+  // An admin asked to save this payment's card (setup_future_usage, lib/balance-care/card-setup.ts):
+  // its job is enqueued first, before anything is locked; other payments skip this round trip.
+  if (pi.setup_future_usage) await afterTopUpSucceeded(tx, purchase);
   const purchaseUpdated = tx
     .update(purchases)
     .set({

@@ -1,4 +1,5 @@
-// Starting a top-up: a pending purchase (with its coupon hold) and its PaymentIntent.
+// Starting a top-up: a pending purchase (with its coupon hold) and its PaymentIntent (with
+// setup_future_usage when an admin asks to save the card for auto-recharge: card-setup.ts).
 // A double submit carries the same requestId and gets the same purchase and PaymentIntent back;
 // the coupon row lock makes the redemption cap exact under concurrent checkouts.
 // Linking the intent is guarded (pending and not linked to another intent): a checkout that was
@@ -15,6 +16,7 @@ import { createPurchasePaymentIntent, isStripeConnectionError } from "../stripe/
 import { holdRedemption } from "../coupons/redemptions";
 import { log } from "../log";
 import { reclaimStaleHolds } from "./reclaim";
+import { topUpSavesCard } from "../balance-care/card-setup";
 import { closeUnlinkedPurchase, enqueueCancelIntent } from "./settle";
 import { formatCredits, isSupportedCurrency, minimumCharge } from "../money/money";
 
@@ -25,6 +27,8 @@ export type StartTopUpInput = {
   packId: string;
   couponCode?: string | null;
   requestId: string;
+  /** Admins: save the card for auto-recharge (setup_future_usage), embedded checkout only. */
+  saveCard?: boolean;
 };
 
 export type StartedTopUp = {
@@ -37,6 +41,7 @@ export type StartedTopUp = {
 };
 
 export async function startTopUp(db: Db, input: StartTopUpInput): Promise<StartedTopUp> {
+  if (input.saveCard && input.role !== "admin") throw new AppError("forbidden", "Only organisation admins can save a card for auto-recharge.");
   const purchase = await reservePurchase(db, input);
   return payEmbedded(db, input, purchase);
 }
@@ -122,8 +127,10 @@ async function payEmbedded(db: Db, input: StartTopUpInput, purchase: Purchase): 
   let clientSecret: string;
   try {
     const customerId = await ensureStripeCustomer(db, input.org);
+    const saveCard = await topUpSavesCard(db, { orgId: input.org.id, userId: input.userId, purchaseId: purchase.id, linked: purchase.stripePaymentIntentId !== null, wanted: input.saveCard === true });
     // Idempotency key purchase:<id>: a re-submit gets the same intent back.
     const pi = await createPurchasePaymentIntent({
+      saveCard,
       purchaseId: purchase.id,
       orgId: input.org.id,
       customerId,

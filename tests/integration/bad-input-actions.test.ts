@@ -46,6 +46,8 @@ const ACCEPTED: Record<string, (v: unknown) => boolean> = {
   threshold: (v) => v === null,
   // Auto-recharge on or off.
   enabled: (v) => typeof v === "boolean",
+  // Save the top-up's card for auto-recharge, or not (an admin calls it here).
+  saveCard: (v) => typeof v === "boolean",
   // An API key's name is free text within a plain character set (letters and digits of any script).
   name: (v) => typeof v === "string" && v.trim().length >= 1 && v.trim().length <= 60 && /^[\p{L}\p{N} ._\-()/]+$/u.test(v.trim()),
 };
@@ -83,7 +85,8 @@ describe("bad input to every server action", () => {
       ...Object.keys(valid).map((field) => {
         const { [field]: _dropped, ...rest } = valid;
         return [`${field} (missing)`, undefined, rest] as [string, unknown, unknown];
-      }).filter(([label]) => !label.startsWith("couponCode")),
+      // Optional fields: no coupon; saveCard absent is "do not save the card".
+      }).filter(([label]) => !label.startsWith("couponCode") && !label.startsWith("saveCard")),
     ];
 
     for (const [field, value, input] of inputs) {

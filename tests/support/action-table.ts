@@ -14,6 +14,7 @@ import { syncCatalogue } from "@/lib/plans/sync";
 import { changePlanDef, confirmSubscriptionTestCardDef, startSubscriptionDef } from "@/lib/subscriptions/actions";
 import { createApiKey } from "@/lib/api-keys/service";
 import { saveCard } from "@/lib/balance-care/settings";
+import { startCardSetupDef } from "@/lib/balance-care/actions";
 import { makeCoupon, makeOrg, makePack, makeUser } from "./fixtures";
 import { fund, makeActiveCampaign } from "./deliveries";
 
@@ -23,7 +24,7 @@ export const ROUTE_ACTORS = ["anonymous", "otherOrg", "member", "admin", "staff"
 export type RouteActor = (typeof ROUTE_ACTORS)[number];
 
 export type World = Awaited<ReturnType<typeof makeWorld>>;
-export type Prepared = { purchaseId?: string; eventId?: string; subscriptionId?: string; campaignId?: string; keyId?: string };
+export type Prepared = { purchaseId?: string; eventId?: string; subscriptionId?: string; campaignId?: string; keyId?: string; setupIntentId?: string };
 
 export async function makeWorld(db: Db) {
   const org = await makeOrg(db);
@@ -188,8 +189,9 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
     input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, couponCode: w.coupon.code }),
     expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
   },
+  // saveCard (setup_future_usage) is for admins; false is every member's.
   startTopUpAction: {
-    input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }),
+    input: (w) => ({ orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID(), saveCard: false }),
     expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "ok", otherMember: "ok", admin: "ok", staff: "not_found" },
   },
   // The hosted checkout path: members may buy packs, as with the embedded form.
@@ -287,6 +289,23 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
   saveCardAction: {
     input: (w) => ({ orgSlug: w.org.slug, requestId: crypto.randomUUID(), paymentMethod: "pm_card_visa" }),
     expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
+  },
+  // Saving a card with Elements (real Stripe): admins only, like the test-card form.
+  startCardSetupAction: {
+    input: (w) => ({ orgSlug: w.org.slug, requestId: crypto.randomUUID() }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "ok", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
+  },
+  // Verifying a SetupIntent of our organisation (confirmed as Stripe.js would): another
+  // organisation's admin, even naming their own organisation, finds nothing.
+  verifyCardSetupAction: {
+    prepare: async (w) => {
+      const r = await runOrgAction(startCardSetupDef, w.users.admin, { orgSlug: w.org.slug, requestId: crypto.randomUUID() }, w.db);
+      if (!r.ok) throw new Error(`setup: ${r.error}`);
+      await stripe().setupIntents.confirm(r.data.setupIntentId, { payment_method: "pm_card_visa" });
+      return { setupIntentId: r.data.setupIntentId };
+    },
+    input: (w, p) => ({ orgSlug: w.org.slug, setupIntentId: p.setupIntentId }),
+    expect: { anonymous: "unauthenticated", otherOrg: "not_found", otherOrgOwnSlug: "not_found", member: "forbidden", otherMember: "forbidden", admin: "ok", staff: "not_found" },
   },
   setAutoRechargeAction: {
     prepare: async (w) => {

@@ -11,6 +11,7 @@ import { onSubscriptionScheduleChanged } from "./subscription-schedule-changed";
 import { onInvoicePaid } from "./invoice-paid";
 import { onInvoicePaymentFailed } from "./invoice-payment-failed";
 import { onCheckoutSessionCompleted } from "./checkout-session-completed";
+import { onSetupIntentChanged } from "./setup-intent";
 
 export type { Handler, HandlerResult } from "./types";
 
@@ -38,6 +39,10 @@ export const handlers: HandlerMap = {
   // The hosted checkout path (CHECKOUT_MODE=hosted): the same finalisation as the embedded one.
   "checkout.session.completed": onCheckoutSessionCompleted,
   "checkout.session.async_payment_succeeded": onCheckoutSessionCompleted,
+  // Saving a card for auto-recharge (lib/balance-care/card-setup.ts), as the settings page does.
+  "setup_intent.succeeded": onSetupIntentChanged,
+  "setup_intent.setup_failed": onSetupIntentChanged,
+  "setup_intent.canceled": onSetupIntentChanged,
 };
 
 export function handlerFor(event: Stripe.Event): Handler<Stripe.Event> | undefined {
