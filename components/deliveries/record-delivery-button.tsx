@@ -1,13 +1,15 @@
 "use client";
 // Demo button on the campaigns page: records one delivery of a running campaign through the same
 // path as the delivery API (keyed by a request id per click, so a double submit records one).
+// The page keeps it mounted for campaigns that are not running (`running` false: no button), so
+// the answer to the last click stays visible after the refresh that shows the campaign paused.
 import { useState } from "react";
 import { useRouter } from "next/navigation";
 import { recordDemoDeliveryAction } from "@/lib/actions/delivery-actions";
 import { formatCredits } from "@/lib/money/money";
 import { Spinner } from "../ui";
 
-export function RecordDeliveryButton({ slug, campaignId, campaignName }: { slug: string; campaignId: string; campaignName: string }) {
+export function RecordDeliveryButton({ slug, campaignId, campaignName, running }: { slug: string; campaignId: string; campaignName: string; running: boolean }) {
   const router = useRouter();
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: "ok" | "error"; text: string } | null>(null);
@@ -32,16 +34,18 @@ export function RecordDeliveryButton({ slug, campaignId, campaignName }: { slug:
 
   return (
     <div className="flex flex-col items-end gap-1">
-      <button
-        type="button"
-        onClick={record}
-        disabled={busy}
-        data-testid="record-delivery"
-        aria-label={`Record a delivery for ${campaignName}`}
-        className="inline-flex items-center gap-2 rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50 disabled:opacity-60"
-      >
-        {busy && <Spinner />} Record a delivery
-      </button>
+      {running && (
+        <button
+          type="button"
+          onClick={record}
+          disabled={busy}
+          data-testid="record-delivery"
+          aria-label={`Record a delivery for ${campaignName}`}
+          className="inline-flex items-center gap-2 rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50 disabled:opacity-60"
+        >
+          {busy && <Spinner />} Record a delivery
+        </button>
+      )}
       {message && (
         <p role={message.tone === "error" ? "alert" : "status"} data-testid="delivery-message" className={`text-xs ${message.tone === "error" ? "text-red-700" : "text-emerald-700"}`}>
           {message.text}

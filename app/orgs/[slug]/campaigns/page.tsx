@@ -41,7 +41,7 @@ export default async function Campaigns({ params }: { params: Promise<{ slug: st
                   <p className="font-mono text-xs text-slate-400" title="Campaign id (delivery API)" data-testid="campaign-id">{c.id}</p>
                 </div>
                 <div className="flex items-center gap-3">
-                  {demoButton && role === "admin" && c.status === "active" && <RecordDeliveryButton slug={slug} campaignId={c.id} campaignName={c.name} />}
+                  {demoButton && role === "admin" && <RecordDeliveryButton slug={slug} campaignId={c.id} campaignName={c.name} running={c.status === "active"} />}
                   <CampaignStatusBadge campaign={c} />
                 </div>
               </li>
