@@ -1,6 +1,6 @@
 // Campaign state changes that depend on credits: resume after a grant (inside the caller's
 // transaction). Deliveries and the pause when one cannot be paid: lib/deliveries/service.ts.
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { campaigns } from "@/db/schema";
 import { campaignsToResume, type PausedCampaign } from "./rules";
@@ -16,15 +16,20 @@ export async function resumeCampaignsCoveredBy(tx: Tx, orgId: string, balance: n
  * the organisation's row lock is not held across one more round trip.
  */
 export function lockCampaignsPausedForCredits(tx: Tx, orgId: string): Promise<PausedCampaign[]> {
+  // NO KEY UPDATE (what the UPDATE in resumeCovered takes anyway): waits for a delivery changing
+  // the campaign, not for the key share lock a delivery row's foreign key holds while that
+  // delivery waits for this transaction's organisation lock (FOR UPDATE would deadlock with it).
+  // A template, not a builder (the webhook's hot path: db/raw.ts), sent now, in the caller's
+  // order (see settle.ts).
   return tx
-    .select({ id: campaigns.id, costPerDelivery: campaigns.costPerDelivery, pausedAt: campaigns.pausedAt })
-    .from(campaigns)
-    .where(and(eq(campaigns.orgId, orgId), eq(campaigns.status, "paused"), eq(campaigns.pauseReason, "insufficient_credits")))
-    // NO KEY UPDATE (what the UPDATE in resumeCovered takes anyway): waits for a delivery changing
-    // the campaign, not for the key share lock a delivery row's foreign key holds while that
-    // delivery waits for this transaction's organisation lock (FOR UPDATE would deadlock with it).
-    .for("no key update")
-    .execute(); // sent now, in the caller's order (see settle.ts)
+    .execute<{ id: string; cost_per_delivery: number; paused_at: string | null }>(sql`
+    select id, cost_per_delivery, paused_at from campaigns
+    where org_id = ${orgId}::uuid and status = 'paused' and pause_reason = 'insufficient_credits'
+    for no key update`)
+    .execute()
+    .then((rows) =>
+      rows.map((r) => ({ id: r.id, costPerDelivery: r.cost_per_delivery, pausedAt: r.paused_at === null ? null : (campaigns.pausedAt.mapFromDriverValue(r.paused_at) as Date) })),
+    );
 }
 
 /** Resumes those of `paused` (locked by lockCampaignsPausedForCredits) that `balance` covers. */

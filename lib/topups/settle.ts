@@ -6,10 +6,11 @@
 // may all call it; credits are granted once (ledger idempotency key purchase:<id>).
 // Callers pass the intent as Stripe reports it NOW (re-fetched) when acting on a failure or a
 // cancellation; a succeeded intent is final, so an event's copy of it is enough.
-import { and, eq, isNull, or, sql, type SQL } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
+import { rowMapper } from "@/db/raw";
 import type Stripe from "stripe";
 import type { Tx } from "@/db/client";
-import { creditPacks, purchases, type Purchase } from "@/db/schema";
+import { purchases, type Purchase } from "@/db/schema";
 import { grantCredits } from "../ledger/ledger";
 import { lockCampaignsPausedForCredits, resumeCovered } from "../campaigns/service";
 import { formatCredits } from "../money/money";
@@ -37,22 +38,23 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function lockPurchaseForIntent(tx: Tx, pi: Stripe.PaymentIntent, onlyIf?: SQL): Promise<LockedPurchase | undefined> {
   const metaId = pi.metadata?.purchase_id;
   const byMeta = metaId && UUID.test(metaId) ? metaId : null;
-  const linked = eq(purchases.stripePaymentIntentId, pi.id);
-  const which = byMeta
-    ? or(linked, and(eq(purchases.id, byMeta), or(isNull(purchases.stripePaymentIntentId), linked)))
-    : linked;
-  // execute() writes the statement at once, so a caller can pipeline it behind another.
+  // A template, not a builder (hot path: db/raw.ts); execute() writes it at once, so a caller
+  // can pipeline it behind another statement.
   const [row] = await tx
-    .select({ purchase: purchases, packName: creditPacks.name })
-    .from(purchases)
-    .innerJoin(creditPacks, eq(creditPacks.id, purchases.packId))
-    .where(onlyIf ? and(which, onlyIf) : which)
-    .orderBy(sql`(${purchases.stripePaymentIntentId} IS NOT DISTINCT FROM ${pi.id}) DESC`)
-    .limit(1)
-    .for("update", { of: purchases })
+    .execute<Record<string, unknown>>(sql`
+    select p.*, k.name as pack_name
+    from purchases p join credit_packs k on k.id = p.pack_id
+    where (p.stripe_payment_intent_id = ${pi.id}
+           or (p.id = ${byMeta}::uuid and (p.stripe_payment_intent_id is null or p.stripe_payment_intent_id = ${pi.id})))
+      and ${onlyIf ?? sql`true`}
+    order by (p.stripe_payment_intent_id is not distinct from ${pi.id}) desc
+    limit 1
+    for update of p`)
     .execute();
-  return row;
+  return row ? { purchase: toPurchase(row), packName: String(row.pack_name) } : undefined;
 }
+
+const toPurchase = rowMapper(purchases);
 
 /** Enqueues (in `tx`) the job that cancels this intent at Stripe and then settles from it. */
 export function enqueueCancelIntent(tx: Tx, paymentIntentId: string, purchaseId: string | null, reason: string) {
@@ -129,17 +131,12 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, dec
   // its job is enqueued first, before anything is locked; other payments skip this round trip.
   if (pi.setup_future_usage) await afterTopUpSucceeded(tx, purchase);
   const purchaseUpdated = tx
-    .update(purchases)
-    .set({
-      status: "succeeded",
-      stripePaymentIntentId: pi.id,
-      failureCode: null,
-      failureMessage: null,
-      finalizedAt: sql`now()`,
-      updatedAt: sql`now()`,
-    })
-    .where(eq(purchases.id, purchase.id))
-    .returning()
+    .execute<Record<string, unknown>>(sql`
+    update purchases
+    set status = 'succeeded', stripe_payment_intent_id = ${pi.id}, failure_code = null, failure_message = null,
+        finalized_at = now(), updated_at = now()
+    where id = ${purchase.id}::uuid
+    returning *`)
     .execute();
   if (purchase.couponId) {
     void purchaseUpdated.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
@@ -155,7 +152,8 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, dec
     actorUserId: purchase.userId,
   });
   const pausedLocked = lockCampaignsPausedForCredits(tx, purchase.orgId);
-  const [[updated], { entry }, paused] = await Promise.all([purchaseUpdated, granted, pausedLocked]);
+  const [[updatedRow], { entry }, paused] = await Promise.all([purchaseUpdated, granted, pausedLocked]);
+  const updated = toPurchase(updatedRow!);
   const resumedCampaignIds = await resumeCovered(tx, paused, entry.balanceAfter);
   return { purchase: updated!, changed: true, decision, resumedCampaignIds };
 }
