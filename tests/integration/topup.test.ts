@@ -2,7 +2,8 @@
 // card → signed webhook → one ledger entry, balance, purchase and campaigns updated together.
 import { afterAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { couponRedemptions, stripeCustomers, stripeEvents } from "@/db/schema";
+import { couponRedemptions, purchases, stripeCustomers, stripeEvents } from "@/db/schema";
+import { lockPurchaseForIntent, settleFromPaymentIntent } from "@/lib/topups/settle";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { confirmTestCardDef, purchaseStatusDef, startTopUpDef } from "@/lib/topups/actions";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
@@ -91,6 +92,22 @@ describe("top-up", () => {
     expect(s.balance).toBe(500);
     const [row] = await db.select().from(stripeEvents).where(eq(stripeEvents.id, event!.id));
     expect(row?.processedAt).not.toBeNull();
+  });
+
+  it("settlement returns the purchase exactly as the database holds it (hot-path rows mapped like drizzle's)", async () => {
+    const { org, admin, pack } = await setup();
+    const started = await runOrgAction(startTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, requestId: crypto.randomUUID() }, db);
+    if (!started.ok) throw new Error(started.error);
+    const piId = (await snapshot(db, org.id)).purchases[0]!.stripePaymentIntentId!;
+    const pi = await stripe().paymentIntents.confirm(piId, { payment_method: "pm_card_visa" });
+    const locked = await db.transaction((tx) => lockPurchaseForIntent(tx, pi));
+    const [before] = await db.select().from(purchases).where(eq(purchases.id, started.data.purchaseId));
+    expect(locked).toEqual({ purchase: before, packName: pack.name });
+    const settled = await db.transaction((tx) => settleFromPaymentIntent(tx, pi));
+    const [after] = await db.select().from(purchases).where(eq(purchases.id, started.data.purchaseId));
+    expect(settled!.purchase).toEqual(after);
+    expect(after!.finalizedAt).toBeInstanceOf(Date);
+    expect(settled!.resumedCampaignIds.sort()).toEqual((await snapshot(db, org.id)).campaigns.map((c) => c.id).sort());
   });
 
   it("a declined card fails the purchase with the reason and changes no balance", async () => {
