@@ -178,7 +178,7 @@ async function main() {
     const cpuLine = (senders: number) => {
       const c = cpu[senders]!;
       const per = (x: CpuSplit, side: "app" | "pg" | "gen") => (x[side] / x.n).toFixed(2);
-      return `CPU per event at ${senders} senders, ms (server / PostgreSQL / load generator): signature-only route ${per(c.route, "app")} / – / ${per(c.route, "gen")}; one organisation ${per(c.one, "app")} / ${per(c.one, "pg")} / ${per(c.one, "gen")}; spread ${per(c.spread, "app")} / ${per(c.spread, "pg")} / ${per(c.spread, "gen")}`;
+      return `CPU per event at ${senders} senders, ms (server / PostgreSQL / load generator): signature-only route ${per(c.route, "app")} / ${per(c.route, "pg")} (idle app) / ${per(c.route, "gen")}; one organisation ${per(c.one, "app")} / ${per(c.one, "pg")} / ${per(c.one, "gen")}; spread ${per(c.spread, "app")} / ${per(c.spread, "pg")} / ${per(c.spread, "gen")}`;
     };
     if (process.env.BENCH_ONLY === "http") {
       // A quick look while working on the hot path: the HTTP cases only, no report written.
