@@ -2,7 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { getDb } from "@/db/client";
 import { requireStaffPage } from "@/lib/auth/staff-page";
-import { couponOverRedemptions, organisationsWithLedger, purchasesNeedingReview, recentWebhookEvents } from "@/lib/staff/queries";
+import { couponOverRedemptions, meterBatchesNeedingAttention, organisationsWithLedger, purchasesNeedingReview, recentWebhookEvents } from "@/lib/staff/queries";
+import { meteringConfig } from "@/lib/usage/rules";
 import { formatCredits, formatMoney } from "@/lib/money/money";
 import { handlers } from "@/lib/webhooks/handlers";
 import { formatDateTime } from "@/components/entry-labels";
@@ -14,15 +15,18 @@ export const dynamic = "force-dynamic";
 export default async function StaffPage() {
   await requireStaffPage();
   const db = getDb();
-  const [orgs, events, review, overRedeemed] = await Promise.all([
+  // A batch is late once it has missed two pushes.
+  const stuckAfterMinutes = 2 * meteringConfig().pushEveryMinutes;
+  const [orgs, events, review, overRedeemed, meterIssues] = await Promise.all([
     organisationsWithLedger(db),
     recentWebhookEvents(db),
     purchasesNeedingReview(db),
     couponOverRedemptions(db),
+    meterBatchesNeedingAttention(db, stuckAfterMinutes),
   ]);
   return (
     <>
-      <PageTitle title="Platform operations" subtitle="Balances against their ledgers, payments needing review, coupon over-redemptions, and the Stripe webhook log." />
+      <PageTitle title="Platform operations" subtitle="Balances against their ledgers, payments needing review, coupon over-redemptions, metered usage not reaching Stripe, and the Stripe webhook log." />
       <Card>
         <h2 className="mb-2 font-semibold">Organisations</h2>
         <ul className="divide-y divide-slate-100">
@@ -75,6 +79,30 @@ export default async function StaffPage() {
                 <p className="break-all text-xs text-slate-500">
                   purchase {r.purchaseId} · {formatDateTime(r.at)} · a late payment after its hold was released; the credits stand
                 </p>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+      <Card className="mt-4">
+        <h2 className="mb-2 font-semibold">Metered usage not reaching Stripe</h2>
+        {meterIssues.length === 0 ? (
+          <p data-testid="meter-issues-empty" className="text-sm text-slate-500">None: every overage batch was pushed to Stripe&apos;s meter on time.</p>
+        ) : (
+          <ul data-testid="meter-issues" className="divide-y divide-slate-100">
+            {meterIssues.map((b) => (
+              <li key={b.id} className="py-2 text-sm">
+                <div className="flex flex-wrap items-center justify-between gap-2">
+                  <Link href={`/staff/orgs/${b.orgSlug}`} className="font-medium text-indigo-600 hover:text-indigo-500">{b.orgName}</Link>
+                  <span className="tabular-nums">
+                    {formatCredits(b.credits)} overage credits{" "}
+                    {b.failedAt ? <Badge tone="red">refused by Stripe — not billed</Badge> : <Badge tone="amber">not pushed after {stuckAfterMinutes} min</Badge>}
+                  </span>
+                </div>
+                <p className="break-all text-xs text-slate-500">
+                  {b.identifier} · batched {formatDateTime(b.createdAt)} · {b.attempts} attempt{b.attempts === 1 ? "" : "s"}
+                </p>
+                {b.lastError && <p className="break-words text-xs text-red-700">{b.lastError}</p>}
               </li>
             ))}
           </ul>

@@ -5,7 +5,8 @@
 // credit exactly once.
 import { describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
-import { auditLog, coupons, creditEntries, resyncRuns, stripeEvents } from "@/db/schema";
+import { auditLog, coupons, creditEntries, meterBatches, resyncRuns, stripeEvents } from "@/db/schema";
+import { meterBatchesNeedingAttention } from "@/lib/staff/queries";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { runStaffAction } from "@/lib/actions/staff-action";
 import { adjustCreditsDef, createCouponDef, deactivateCouponDef, replayEventDef, resyncEventsDef } from "@/lib/staff/actions";
@@ -299,5 +300,30 @@ describe("staff console: event log, replay and re-sync", () => {
     expect(row!.attempts).toBe(2);
     expect(await runStaffAction(replayEventDef, w.staff, { eventId: event.id }, db)).toMatchObject({ ok: true, data: { result: "duplicate" } });
     expect((await snapshot(db, w.org.id)).balance).toBe(120);
+  });
+});
+
+describe("staff console: metered usage not reaching Stripe", () => {
+  it("lists batches Stripe refused and batches unpushed past the delay; not fresh or pushed ones", async () => {
+    const org = await makeOrg(db);
+    const batch = (tag: string, minutesAgo: number, extra: Partial<typeof meterBatches.$inferInsert> = {}) => ({
+      id: crypto.randomUUID(),
+      identifier: `usage-batch:${tag}`,
+      orgId: org.id,
+      stripeCustomerId: "cus_test",
+      credits: 40,
+      eventAt: new Date(),
+      createdAt: new Date(Date.now() - minutesAgo * 60_000),
+      ...extra,
+    });
+    await db.insert(meterBatches).values([
+      batch("refused", 1, { failedAt: new Date(), lastError: "timestamp too old", attempts: 1 }),
+      batch("stuck", 30, { attempts: 4, lastError: "api_error" }),
+      batch("fresh", 1),
+      batch("pushed", 60, { pushedAt: new Date(), attempts: 1 }),
+    ]);
+    const listed = await meterBatchesNeedingAttention(db, 10);
+    expect(listed.map((b) => b.identifier).sort()).toEqual(["usage-batch:refused", "usage-batch:stuck"]);
+    expect(listed.find((b) => b.identifier === "usage-batch:refused")).toMatchObject({ orgSlug: org.slug, credits: 40, lastError: "timestamp too old" });
   });
 });
