@@ -12,7 +12,8 @@
 //   balance_mismatch       organizations.balance <> SUM(credit_entries.amount)
 // and paid subscription invoices against invoice:<in_…> grants (lib/reconcile/invoices.ts:
 // missing_invoice_grant → fixed through applyPaidInvoice; invoice_grant_mismatch;
-// invoice_grant_without_payment).
+// invoice_grant_without_payment), and metered overage against Stripe's meter (lib/reconcile/usage.ts:
+// usage_mismatch, reported only).
 import { eq, inArray, like, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Db } from "@/db/client";
@@ -24,6 +25,7 @@ import { listSucceededPaymentIntents } from "../stripe/events-api";
 import { settleFromPaymentIntent } from "../topups/settle";
 import { tryLinkPaymentIntent } from "../topups/start";
 import { reconcileInvoices } from "./invoices";
+import { reconcileUsage } from "./usage";
 
 export type FindingKind =
   | "missing_grant"
@@ -33,6 +35,7 @@ export type FindingKind =
   | "missing_invoice_grant"
   | "invoice_grant_mismatch"
   | "invoice_grant_without_payment"
+  | "usage_mismatch"
   | "balance_mismatch";
 export type Finding = {
   kind: FindingKind;
@@ -133,6 +136,8 @@ export async function reconcile(db: Db, opts: ReconcileOptions = {}) {
     const invoices = await reconcileInvoices(db, { fix, actorUserId: opts.actorUserId ?? null, runId: run!.id, slugOf });
     findings.push(...invoices.findings);
     fixed += invoices.fixed;
+
+    findings.push(...(await reconcileUsage(db, { slugOf })).findings);
 
     for (const m of await findBalanceMismatches(db)) {
       findings.push({ kind: "balance_mismatch", orgId: m.orgId, orgSlug: slugOf(m.orgId), purchaseId: null, paymentIntentId: null, cause: `Balance ${m.balance} but the ledger sums to ${m.ledgerSum}.`, fixed: false });

@@ -37,3 +37,20 @@ export function isDuplicateIdentifier(e: unknown): boolean {
 export function isPermanentMeterError(e: unknown): boolean {
   return e instanceof Stripe.errors.StripeInvalidRequestError && !isDuplicateIdentifier(e) && e.statusCode === 400;
 }
+
+/** The active overage meter (created by `npm run stripe:sync`), or null when there is none. */
+export async function findOverageMeter(): Promise<Stripe.Billing.Meter | null> {
+  for await (const meter of stripe().billing.meters.list({ status: "active", limit: 100 })) {
+    if (meter.event_name === OVERAGE_METER_EVENT) return meter;
+  }
+  return null;
+}
+
+/** What the meter holds for a customer between two minute-aligned times (seconds; end exclusive). */
+export async function meterTotal(meterId: string, customerId: string, startTime: number, endTime: number): Promise<number> {
+  let total = 0;
+  for await (const s of stripe().billing.meters.listEventSummaries(meterId, { customer: customerId, start_time: startTime, end_time: endTime, limit: 100 })) {
+    total += s.aggregated_value;
+  }
+  return total;
+}

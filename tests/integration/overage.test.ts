@@ -20,6 +20,7 @@ import { overagePriceIdFor } from "@/lib/plans/sync";
 import { drainDeliveries } from "../support/emulator";
 import { assignBatches, pushUsage } from "@/lib/usage/push";
 import { overageSummary } from "@/lib/usage/queries";
+import { reconcileUsage } from "@/lib/reconcile/usage";
 import { useTestDatabase } from "../support/context";
 import { clearFaults, injectFault, useWebhookReceiver } from "../support/emulator";
 import type Stripe from "stripe";
@@ -247,6 +248,36 @@ describe("billing.push-usage", () => {
     expect(batches.find((b) => b.id === unmarked!.id)!.identifier).toBe(unmarked!.identifier);
     expect(await meteredAtStripe(w.customer.id)).toBe(await usageSum(w.org.id));
     expect(await usageSum(w.org.id)).toBe(120);
+  });
+
+  it("reconciliation compares our pushed batches with the meter: clean, an unmarked push, marked again, and a batch Stripe never got", async () => {
+    const w = await world(0, 30);
+    const check = async () => (await reconcileUsage(db, { slugOf: () => w.org.slug, now: new Date(Date.now() + 120_000) })).findings;
+    for (let i = 0; i < 2; i++) await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: `r-${i}` });
+    await pushUsage(db);
+    expect(await check()).toEqual([]);
+
+    // Pushed but not marked (the process stopped in between): Stripe holds more than our marks.
+    await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "r-2" });
+    await db.execute(sql`create or replace function test_fail_mark() returns trigger language plpgsql as $$
+      begin if new.pushed_at is not null then raise exception 'injected crash before marking the batch pushed'; end if; return new; end $$`);
+    await db.execute(sql`create trigger test_fail_mark before update on meter_batches for each row execute function test_fail_mark()`);
+    await pushUsage(db).catch(() => null);
+    await db.execute(sql`drop trigger test_fail_mark on meter_batches`);
+    const unmarked = await check();
+    expect(unmarked).toHaveLength(1);
+    expect(unmarked[0]).toMatchObject({ kind: "usage_mismatch", orgId: w.org.id, fixed: false });
+    expect(unmarked[0]!.cause).toMatch(/60 credits by our batches, 90 on the meter/);
+    expect(unmarked[0]!.cause).toMatch(/30 more are in batches not marked pushed yet/);
+
+    // The next push run marks it (its identifier is a duplicate at Stripe): clean again.
+    await pushUsage(db);
+    expect(await check()).toEqual([]);
+
+    // A batch marked pushed that Stripe never received.
+    await db.insert(meterBatches).values({ id: crypto.randomUUID(), identifier: "usage-batch:phantom", orgId: w.org.id, stripeCustomerId: w.customer.id, credits: 5, eventAt: new Date(), pushedAt: new Date(), attempts: 1 });
+    const phantom = await check();
+    expect(phantom.map((f) => f.cause)).toEqual([expect.stringMatching(/95 credits by our batches, 90 on the meter/)]);
   });
 
   it("a crash before the push (batch committed, Stripe never called) is pushed by the next run", async () => {
