@@ -89,7 +89,11 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
         apiKeyId: req.apiKeyId ?? null,
         userId: req.userId ?? null,
       })
-      .onConflictDoNothing({ target: [deliveries.orgId, deliveries.idempotencyKey] })
+      // No conflict target: every unique index is an arbiter. The id is derived from (org, key),
+      // so two identical requests collide on the primary key as well; with only (org_id,
+      // idempotency_key) as the target, one that passed the pre-check together with the other
+      // failed with a unique violation on the primary key instead of becoming a replay.
+      .onConflictDoNothing()
       .returning();
     let delivery: Delivery | undefined = claimed;
     if (!delivery) {

@@ -55,6 +55,20 @@ describe("delivery API", () => {
     expect(s.entries.filter((e) => e.kind === "usage").map((e) => e.balanceAfter).sort((a, b) => b - a)).toEqual(Array.from({ length: 50 }, (_, i) => 490 - i * 10));
   });
 
+  it("identical requests arriving at the same instant never fail on the delivery's key (repeated rounds of 12)", async () => {
+    // Both inserts can pass the conflict pre-check before either has written its index entries;
+    // the loser must then be a replay, not a unique-violation 500 (it was, on the primary key,
+    // when only (org_id, idempotency_key) was the ON CONFLICT target).
+    const w = await world(10_000, 10);
+    for (let round = 0; round < 25; round++) {
+      const results = await Promise.all(Array.from({ length: 12 }, () => callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: `burst-${round}` })));
+      expect(results.map((r) => r.status)).toEqual(Array(12).fill(201));
+    }
+    const s = await snapshot(db, w.org.id);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(25);
+    expect(s.balance).toBe(10_000 - 25 * 10);
+  });
+
   it("a retried request debits once and gets the same answer, even when the retries race", async () => {
     const w = await world(100, 10);
     const body = JSON.stringify({ reference: "creator-42/post-7" });
