@@ -62,6 +62,19 @@ export async function campaignOfOrg(db: Db | Tx, orgId: string, campaignId: stri
 
 type TxResult = { kind: "delivered"; outcome: DeliveryOutcome } | { kind: "refused"; deliveryId: string; paused: boolean };
 
+/**
+ * Counts a delivery on its campaign, which must still be running. Paused or stopped between our
+ * read and the debit: the delivery is refused and its transaction (with the debit) rolls back.
+ */
+async function countDelivery(tx: Tx, campaignId: string): Promise<void> {
+  const [counted] = await tx
+    .update(campaigns)
+    .set({ deliveriesCount: sql`${campaigns.deliveriesCount} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(campaigns.id, campaignId), eq(campaigns.status, "active")))
+    .returning({ id: campaigns.id });
+  if (!counted) throw new AppError("conflict", "The campaign stopped running while this delivery was recorded.", { apiCode: "campaign_not_active" });
+}
+
 export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<DeliveryOutcome> {
   const id = deliveryIdFor(req.orgId, req.idempotencyKey);
   const reference = req.reference ?? null;
@@ -127,13 +140,7 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
         deliveryId: id,
       });
       if (entry) {
-        const [counted] = await tx
-          .update(campaigns)
-          .set({ deliveriesCount: sql`${campaigns.deliveriesCount} + 1`, updatedAt: sql`now()` })
-          .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, "active")))
-          .returning({ id: campaigns.id });
-        // Paused or stopped between our read and the debit: undo everything (rolls back the debit).
-        if (!counted) throw new AppError("conflict", "The campaign stopped running while this delivery was recorded.", { apiCode: "campaign_not_active" });
+        await countDelivery(tx, campaign.id);
         const [done] = await tx
           .update(deliveries)
           .set({ status: "delivered", entryId: entry.id, credits: cost, updatedAt: sql`now()` })
@@ -166,12 +173,7 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
           // We hold the organisation lock and the balance covers split.debit: this cannot miss.
           if (!entry) throw new Error(`delivery ${id}: the overage debit of ${split.debit} was refused under the lock`);
         }
-        const [counted] = await tx
-          .update(campaigns)
-          .set({ deliveriesCount: sql`${campaigns.deliveriesCount} + 1`, updatedAt: sql`now()` })
-          .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, "active")))
-          .returning({ id: campaigns.id });
-        if (!counted) throw new AppError("conflict", "The campaign stopped running while this delivery was recorded.", { apiCode: "campaign_not_active" });
+        await countDelivery(tx, campaign.id);
         await recordUsage(tx, { orgId: req.orgId, deliveryId: id, credits: split.overage, terms });
         const [done] = await tx
           .update(deliveries)
