@@ -13,7 +13,8 @@
 //     the billing overview's server render at 1,000,000 entries.
 // It prints a table, writes it into docs/benchmarks.md with the machine and date, and ends with
 // one `BENCH {…}` line. BENCH_SCALE (default 1) multiplies the request counts; BENCH_ONLY=http
-// stops after the HTTP cases (a quick look while working on the hot path; nothing written).
+// stops after the HTTP cases (a quick look while working on the hot path; nothing written);
+// BENCH_CPU_PROFILE=<dir> has the product server write a V8 CPU profile into <dir>.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -76,7 +77,9 @@ async function main() {
     ensureBuild(root, ["app", "lib", "db", "components", "instrumentation.ts", "next.config.ts", "package-lock.json"], env, log);
     ensureBuild(path.join(root, "bench/sig-route"), ["bench/sig-route/app", "bench/sig-route/next.config.ts"], env, log);
     log("starting next start (product) and the signature-only route…");
-    const app = await startNext(root, PORTS.benchApp, env, "/api/health");
+    // BENCH_CPU_PROFILE=<dir>: the product server writes a V8 CPU profile there when it stops.
+    const profileDir = process.env.BENCH_CPU_PROFILE;
+    const app = await startNext(root, PORTS.benchApp, env, "/api/health", profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : []);
     servers.push(app);
     const sigRoute = await startNext(path.join(root, "bench/sig-route"), PORTS.benchSigRoute, env, "/api/webhook");
     servers.push(sigRoute);
