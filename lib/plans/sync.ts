@@ -57,28 +57,17 @@ async function ensureMeter(client: Stripe, report: SyncReport): Promise<Stripe.B
 
 /** The plan's metered overage price (monthly, billed in arrears from the meter). */
 async function ensureOveragePrice(client: Stripe, plan: Plan, overage: PlanOverage, productId: string, meterId: string, report: SyncReport): Promise<Stripe.Price> {
-  const [existing] = (await client.prices.list({ lookup_keys: [overage.lookupKey], limit: 1 })).data;
-  if (existing) {
-    const same =
+  return ensurePriceByLookupKey(client, report, {
+    lookupKey: overage.lookupKey,
+    matches: (existing) =>
       existing.unit_amount === overage.unitAmount &&
       existing.currency === plan.currency &&
       existing.recurring?.usage_type === "metered" &&
       existing.recurring?.meter === meterId &&
       existing.recurring?.interval === "month" &&
-      (typeof existing.product === "string" ? existing.product : existing.product.id) === productId;
-    if (!same) {
-      throw new Error(`Stripe price ${existing.id} (lookup key ${overage.lookupKey}) differs from the catalogue's overage; prices are immutable — give it a new lookup key (e.g. …_v2).`);
-    }
-    if (!existing.active) {
-      report.updated.push(`price ${overage.lookupKey}`);
-      return client.prices.update(existing.id, { active: true });
-    }
-    report.unchanged.push(`price ${overage.lookupKey}`);
-    return existing;
-  }
-  report.created.push(`price ${overage.lookupKey}`);
-  return client.prices.create(
-    {
+      productOf(existing) === productId,
+    mismatch: "differs from the catalogue's overage; prices are immutable — give it a new lookup key (e.g. …_v2).",
+    create: {
       product: productId,
       currency: plan.currency,
       unit_amount: overage.unitAmount,
@@ -87,8 +76,7 @@ async function ensureOveragePrice(client: Stripe, plan: Plan, overage: PlanOvera
       nickname: `${plan.name} overage (per credit)`,
       metadata: { plan_key: plan.key, overage: "true" },
     },
-    { idempotencyKey: `catalogue:price:${overage.lookupKey}` },
-  );
+  });
 }
 
 async function ensureProduct(client: Stripe, plan: Plan, report: SyncReport): Promise<Stripe.Product> {
@@ -121,29 +109,16 @@ async function ensureProduct(client: Stripe, plan: Plan, report: SyncReport): Pr
 }
 
 async function ensurePrice(client: Stripe, plan: Plan, price: PlanPrice, productId: string, report: SyncReport): Promise<Stripe.Price> {
-  const [existing] = (await client.prices.list({ lookup_keys: [price.lookupKey], limit: 1 })).data;
-  if (existing) {
-    const same =
+  return ensurePriceByLookupKey(client, report, {
+    lookupKey: price.lookupKey,
+    matches: (existing) =>
       existing.unit_amount === price.amount &&
       existing.currency === plan.currency &&
       existing.recurring?.interval === price.interval &&
       existing.recurring?.interval_count === 1 &&
-      (typeof existing.product === "string" ? existing.product : existing.product.id) === productId;
-    if (!same) {
-      throw new Error(
-        `Stripe price ${existing.id} (lookup key ${price.lookupKey}) differs from the catalogue; prices are immutable — give the changed price a new lookup key (e.g. …_v2).`,
-      );
-    }
-    if (!existing.active) {
-      report.updated.push(`price ${price.lookupKey}`);
-      return client.prices.update(existing.id, { active: true });
-    }
-    report.unchanged.push(`price ${price.lookupKey}`);
-    return existing;
-  }
-  report.created.push(`price ${price.lookupKey}`);
-  return client.prices.create(
-    {
+      productOf(existing) === productId,
+    mismatch: "differs from the catalogue; prices are immutable — give the changed price a new lookup key (e.g. …_v2).",
+    create: {
       product: productId,
       currency: plan.currency,
       unit_amount: price.amount,
@@ -151,8 +126,33 @@ async function ensurePrice(client: Stripe, plan: Plan, price: PlanPrice, product
       lookup_key: price.lookupKey,
       metadata: { plan_key: plan.key },
     },
-    { idempotencyKey: `catalogue:price:${price.lookupKey}` },
-  );
+  });
+}
+
+const productOf = (price: Stripe.Price) => (typeof price.product === "string" ? price.product : price.product.id);
+
+/**
+ * The price with this lookup key: the existing one when it still matches the catalogue
+ * (reactivated if archived), else a refusal — prices are immutable, a change needs a new key —
+ * or, when there is none, a new one (idempotency key per lookup key).
+ */
+async function ensurePriceByLookupKey(
+  client: Stripe,
+  report: SyncReport,
+  p: { lookupKey: string; matches: (existing: Stripe.Price) => boolean; mismatch: string; create: Stripe.PriceCreateParams },
+): Promise<Stripe.Price> {
+  const [existing] = (await client.prices.list({ lookup_keys: [p.lookupKey], limit: 1 })).data;
+  if (existing) {
+    if (!p.matches(existing)) throw new Error(`Stripe price ${existing.id} (lookup key ${p.lookupKey}) ${p.mismatch}`);
+    if (!existing.active) {
+      report.updated.push(`price ${p.lookupKey}`);
+      return client.prices.update(existing.id, { active: true });
+    }
+    report.unchanged.push(`price ${p.lookupKey}`);
+    return existing;
+  }
+  report.created.push(`price ${p.lookupKey}`);
+  return client.prices.create(p.create, { idempotencyKey: `catalogue:price:${p.lookupKey}` });
 }
 
 async function upsertPlan(db: DbOrTx, plan: Plan, productId: string, overagePriceId: string | null) {
