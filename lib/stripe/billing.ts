@@ -28,15 +28,18 @@ export async function retrieveSubscription(id: string): Promise<Stripe.Subscript
   return stripe().subscriptions.retrieve(id, { expand: SUB_EXPAND });
 }
 
-export async function createSubscription(p: {
+/** What starts a plan at Stripe, by subscription (embedded form) or Checkout Session (hosted). */
+export type PlanStart = {
   rowId: string;
   orgId: string;
   customerId: string;
   priceId: string;
-  /** The plan's metered overage price: a second item, billed in arrears from the meter. */
+  /** The plan's metered overage price: a second item, no quantity, billed in arrears from the meter. */
   overagePriceId?: string | null;
   trialDays: number;
-}): Promise<Stripe.Subscription> {
+};
+
+export async function createSubscription(p: PlanStart): Promise<Stripe.Subscription> {
   return stripe().subscriptions.create(
     {
       customer: p.customerId,

@@ -6,6 +6,7 @@
 // row only (no clock-derived expires_at), so a retry with the key replays instead of failing.
 import "server-only";
 import Stripe from "stripe";
+import type { PlanStart } from "./billing";
 import { stripe } from "./client";
 
 export type { Stripe };
@@ -39,17 +40,7 @@ export async function createPackCheckoutSession(p: {
   );
 }
 
-export async function createPlanCheckoutSession(p: {
-  rowId: string;
-  orgId: string;
-  customerId: string;
-  priceId: string;
-  /** The plan's metered overage price (no quantity: billed from the meter in arrears). */
-  overagePriceId?: string | null;
-  trialDays: number;
-  successUrl: string;
-  cancelUrl: string;
-}): Promise<Stripe.Checkout.Session> {
+export async function createPlanCheckoutSession(p: PlanStart & { successUrl: string; cancelUrl: string }): Promise<Stripe.Checkout.Session> {
   const meta = { subscription_row_id: p.rowId, org_id: p.orgId };
   return stripe().checkout.sessions.create(
     {
