@@ -17,6 +17,7 @@ import { runMigrations } from "../db/migrate";
 import { createDb } from "../db/client";
 import { stopAndWait } from "../tests/support/pg-restart";
 import {
+  RECOVERY_LOAD_EVENTS,
   exactlyOnceViolations,
   makePaidEvents,
   medianRate,
@@ -80,7 +81,7 @@ async function main() {
   const killAll = async () =>
     (await harness.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${APP_NAME} and pid <> pg_backend_pid()`)).length;
 
-  const events = await makePaidEvents(harness.db, { count: Number(process.env.BENCH_RECOVERY_EVENTS ?? 30_000), orgs: 50 });
+  const events = await makePaidEvents(harness.db, { count: Number(process.env.BENCH_RECOVERY_EVENTS ?? RECOVERY_LOAD_EVENTS), orgs: 50 });
   const run = startLoad({ events, deliver, secret: WEBHOOK_SECRET, concurrency: 16, duplicateRatio: 0.3 });
   const out = { push: (line: string) => process.stdout.write(line + "\n") };
   out.push(`recovery: ${where}; 16 concurrent deliveries, ~30 % duplicates, retried on non-2xx`);

@@ -153,9 +153,8 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, dec
   });
   const pausedLocked = lockCampaignsPausedForCredits(tx, purchase.orgId);
   const [[updatedRow], { entry }, paused] = await Promise.all([purchaseUpdated, granted, pausedLocked]);
-  const updated = toPurchase(updatedRow!);
   const resumedCampaignIds = await resumeCovered(tx, paused, entry.balanceAfter);
-  return { purchase: updated!, changed: true, decision, resumedCampaignIds };
+  return { purchase: toPurchase(updatedRow!), changed: true, decision, resumedCampaignIds };
 }
 
 /**
