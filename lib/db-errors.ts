@@ -66,6 +66,21 @@ export function classifyDbError(e: unknown): DbFailure | null {
   return null;
 }
 
+/**
+ * Our own SQLSTATE: a one-statement hot path (db/migrations/0014_settle_paid_topup.sql) found a
+ * race after writing and rolled itself back; the caller runs its general path instead.
+ */
+export const ONE_CALL_RACE = "CL001";
+
+/** True when `e` or one of its causes carries SQLSTATE `code`. */
+export function hasSqlState(e: unknown, code: string): boolean {
+  for (let cur: unknown = e, depth = 0; cur && depth < 6; depth++) {
+    if (codeOf(cur) === code) return true;
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return false;
+}
+
 export const isTransientDbError = (e: unknown): boolean => classifyDbError(e) !== null;
 
 /** What a person is told when the database is briefly unavailable or too slow. */

@@ -21,6 +21,7 @@ import type { Db, Tx } from "@/db/client";
 import { stripeEvents } from "@/db/schema";
 import { handlerFor } from "./handlers";
 import { log } from "../log";
+import { hasSqlState, ONE_CALL_RACE } from "../db-errors";
 
 export type ProcessOutcome =
   | { result: "processed"; detail: string }
@@ -29,10 +30,20 @@ export type ProcessOutcome =
 
 export class WebhookHandlerError extends Error {}
 
-export async function processStripeEvent(db: Db, event: Stripe.Event): Promise<ProcessOutcome> {
+/** `oneCall: false` skips a handler's one-statement path (tests compare it with the general one). */
+export async function processStripeEvent(db: Db, event: Stripe.Event, opts: { oneCall?: boolean } = {}): Promise<ProcessOutcome> {
   const handler = handlerFor(event);
   let outcome: ProcessOutcome;
   try {
+    // The common case of a hot event type, whole, in one statement that is its own transaction.
+    if (handler?.oneCall && opts.oneCall !== false) {
+      const done = await handler.oneCall(db, event).catch((e: unknown) => {
+        if (!hasSqlState(e, ONE_CALL_RACE)) throw e;
+        log.info({ event: "webhook_one_call_race", eventId: event.id, type: event.type }, "webhook: one-call path rolled back; general path");
+        return null;
+      });
+      if (done) return done;
+    }
     outcome = await db.transaction(async (tx) => {
       // The claim's INSERT and the handler's first statement (if it has one) go out together,
       // right behind BEGIN: one round trip. The early statement only acts once the claim holds.

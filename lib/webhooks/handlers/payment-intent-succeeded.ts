@@ -1,11 +1,12 @@
 import type Stripe from "stripe";
-import type { Tx } from "@/db/client";
+import type { Db, Tx } from "@/db/client";
 import type { SQL } from "drizzle-orm";
 import { lockPurchaseForIntent, settleFromPaymentIntent, type LockedPurchase } from "../../topups/settle";
+import { settlePaidTopUpInOneCall } from "../../topups/settle-paid";
 import type { Handler, HandlerResult } from "./types";
 
 /**
- * Top-up paid: purchase succeeded, coupon redeemed, credits granted, campaigns resumed. A
+ * Top-up paid (the plain case first tries `oneCall`, one round trip): purchase succeeded, coupon redeemed, credits granted, campaigns resumed. A
  * succeeded intent never changes state again, so the event's copy is trusted (no round trip on
  * the hot path). An amount or currency mismatch marks the purchase needs_review and answers 200.
  */
@@ -18,5 +19,13 @@ export const onPaymentIntentSucceeded: Handler<Stripe.PaymentIntentSucceededEven
   {
     // The purchase lock travels with the claim (one round trip less on the hot path).
     early: (tx: Tx, event: Stripe.PaymentIntentSucceededEvent, claimed: SQL) => lockPurchaseForIntent(tx, event.data.object, claimed),
+    // The plain paid top-up, whole, in one round trip (lib/topups/settle-paid.ts); the handler
+    // above runs for everything else.
+    oneCall: async (db: Db, event: Stripe.PaymentIntentSucceededEvent) => {
+      const settled = await settlePaidTopUpInOneCall(db, event);
+      if (settled.outcome === "processed") return { result: "processed", detail: `purchase ${settled.purchaseId} succeeded` } as const;
+      if (settled.outcome === "duplicate") return { result: "duplicate" } as const;
+      return null;
+    },
   },
 );

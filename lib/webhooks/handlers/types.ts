@@ -1,7 +1,7 @@
 // Handler types, in a leaf module so the dispatcher and the handlers never import each other.
 import type Stripe from "stripe";
 import type { SQL } from "drizzle-orm";
-import type { Tx } from "@/db/client";
+import type { Db, Tx } from "@/db/client";
 
 /**
  * A handler writes only through `tx`. A Stripe call that must follow its change is a job enqueued
@@ -20,4 +20,12 @@ export type Handler<E extends Stripe.Event> = {
    * gets `early` undefined and takes its first step itself.
    */
   early?: (tx: Tx, event: E, claimed: SQL) => Promise<unknown>;
+  /**
+   * Optional: the whole of the common case in ONE statement that is its own transaction (claim,
+   * effects and processed marker together), tried before the general path. It answers
+   * "processed" or "duplicate", or null having written nothing, and the general path then runs
+   * (as it also does when it throws SQLSTATE ONE_CALL_RACE, lib/db-errors.ts). See lib/topups/settle-paid.ts.
+   */
+  oneCall?: (db: Db, event: E) => Promise<OneCallResult | null>;
 };
+export type OneCallResult = { result: "processed"; detail: string } | { result: "duplicate" };
