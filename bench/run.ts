@@ -79,9 +79,11 @@ async function main() {
     log("starting next start (product) and the signature-only route…");
     // BENCH_CPU_PROFILE=<dir>: the product server writes a V8 CPU profile there when it stops.
     const profileDir = process.env.BENCH_CPU_PROFILE;
-    const app = await startNext(root, PORTS.benchApp, env, "/api/health", profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : []);
+    // BENCH_NODE_ARGS: extra Node flags for both servers alike (e.g. GC settings), to compare.
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+    const app = await startNext(root, PORTS.benchApp, env, "/api/health", [...nodeArgs, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [])]);
     servers.push(app);
-    const sigRoute = await startNext(path.join(root, "bench/sig-route"), PORTS.benchSigRoute, env, "/api/webhook");
+    const sigRoute = await startNext(path.join(root, "bench/sig-route"), PORTS.benchSigRoute, env, "/api/webhook", nodeArgs);
     servers.push(sigRoute);
 
     // ---- fixtures ----

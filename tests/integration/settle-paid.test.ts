@@ -42,16 +42,29 @@ async function paid(opts: Opts = {}) {
 
 const eventRow = async (id: string) => (await db.select().from(stripeEvents).where(eq(stripeEvents.id, id)))[0];
 
-/** What both paths must leave behind, without ids and times. */
+/**
+ * What both paths must leave behind: the whole rows (so a column one path sets and the other
+ * does not shows up), with ids, times and this case's own references normalised.
+ */
 async function effects(orgId: string, purchaseId: string) {
   const s = await snapshot(db, orgId);
+  const [org] = await db.execute<Record<string, unknown>>(sql`select * from organizations where id = ${orgId}::uuid`);
+  const { id: _o, slug: _s, name: _n, created_at: _c, updated_at: _u, ...orgRest } = org!;
   const p = s.purchases.find((x) => x.id === purchaseId)!;
+  const { id: _p, orgId: _po, userId: _pu, packId: _pk, requestId: _pr, stripePaymentIntentId, createdAt: _pc, updatedAt, finalizedAt, ...purchaseRest } = p;
   return {
-    balance: s.balance,
+    org: orgRest,
     ledgerSum: s.ledgerSum,
-    purchase: { status: p.status, failureCode: p.failureCode, failureMessage: p.failureMessage, finalized: p.finalizedAt !== null, reviewReason: p.reviewReason },
-    entries: s.entries.map((e) => ({ kind: e.kind, amount: e.amount, balanceAfter: e.balanceAfter, key: e.idempotencyKey.replace(purchaseId, "<p>"), description: e.description, purchase: e.purchaseId === purchaseId, actor: e.actorUserId !== null })),
-    campaigns: s.campaigns.map((c) => ({ name: c.name, status: c.status, pauseReason: c.pauseReason, paused: c.pausedAt !== null })).sort((a, b) => a.name.localeCompare(b.name)),
+    purchase: { ...purchaseRest, linked: stripePaymentIntentId !== null, finalized: finalizedAt !== null, touched: updatedAt > p.createdAt },
+    entries: s.entries.map(({ id: _e, orgId: _eo, createdAt: _ec, ...e }) => ({
+      ...e,
+      idempotencyKey: e.idempotencyKey.replace(purchaseId, "<p>"),
+      purchaseId: e.purchaseId === purchaseId,
+      actorUserId: e.actorUserId !== null,
+    })),
+    campaigns: s.campaigns
+      .map(({ id: _c, orgId: _co, createdAt: _cc, updatedAt: _cu, pausedAt, ...c }) => ({ ...c, paused: pausedAt !== null }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
 
@@ -74,7 +87,7 @@ describe("one-call settlement of a paid top-up", () => {
     // 1,250 covers a (1,000) then c (200) in pause order; b (400) and d do not fit after a.
     expect(results[0]!.campaigns.map((c) => `${c.name}:${c.status}`)).toEqual(["a:active", "b:paused", "c:active", "d:paused"]);
     expect(results[0]!.entries).toEqual([
-      { kind: "purchase", amount: 1250, balanceAfter: 1250, key: "purchase:<p>", description: `Top-up: Starter (${formatCredits(1250)} credits)`, purchase: true, actor: true },
+      expect.objectContaining({ kind: "purchase", amount: 1250, balanceAfter: 1250, idempotencyKey: "purchase:<p>", description: `Top-up: Starter (${formatCredits(1250)} credits)`, purchaseId: true, actorUserId: true }),
     ]);
   });
 
