@@ -39,11 +39,21 @@ export function send(agent: http.Agent, port: number, req: Req): Promise<{ statu
   });
 }
 
-export async function load(port: number, reqs: Req[], senders: number): Promise<LoadResult> {
+/**
+ * Posts `reqs` from `senders` concurrent loops and times each request. With `prime`, every
+ * sender first sends that request once, untimed, so the timed requests run on open keep-alive
+ * connections: without it each run's first request per sender also pays for opening its
+ * connection, all senders at once. `settleMs` then waits before timing starts, so what the
+ * previous case left running (a server's garbage collection, the database's background writes)
+ * does not land on this one.
+ */
+export async function load(port: number, reqs: Req[], senders: number, opts: { prime?: Req; settleMs?: number } = {}): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: senders });
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
   let i = 0;
+  if (opts.prime) await Promise.all(Array.from({ length: senders }, () => send(agent, port, opts.prime!)));
+  if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: senders }, async () => {
