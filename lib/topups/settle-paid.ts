@@ -1,20 +1,30 @@
 // The webhook's hot path for a paid top-up: the whole settlement of payment_intent.succeeded in
-// ONE round trip, by the database function creditloop_settle_paid_topup
-// (db/migrations/0014_settle_paid_topup.sql), called as a single statement outside any explicit
-// transaction, so it is its own transaction with BEGIN and COMMIT included.
+// ONE round trip, by the database function creditloop_settle_paid_topups
+// (db/migrations/0015_settle_paid_topups_batch.sql), called as a single statement outside any
+// explicit transaction, so it is its own transaction with BEGIN and COMMIT included.
 //
 // Why a function: the general path (lib/webhooks/process.ts + lib/topups/settle.ts) needs three
 // round trips (BEGIN+claim+purchase lock, purchase update+ledger+campaign lock, COMMIT), and on
 // two shared cores each round trip costs more than the statements it carries (docs/benchmarks.md).
 // In one call the organisation's row lock is held for two statements and the commit.
 //
+// Why batches: one organisation's events serialise on its balance row, which each event held
+// through its own commit (the WAL flush, most of the time it is held). Events of one organisation
+// that arrive while a call for it is running wait for it and then go together in the next call:
+// one commit for all of them, each still committed with its own processed marker. No event waits
+// for a timer: a lone event goes at once, as a batch of one. The organisation is read from the
+// intent's metadata (lib/stripe/payment-intents.ts sets org_id); it only chooses the batch, the
+// function finds the purchase and its organisation itself.
+//
 // The function only settles the plain case (no coupon, amount and currency as charged, purchase
-// not yet succeeded or under review) and otherwise answers "slow" having written nothing; a race
-// found after its claim raises SQLSTATE CL001 and rolls back. Either way the caller falls back to
-// the general path, which handles every case with the same effects.
+// not yet succeeded or under review) and otherwise answers "slow" for that event having written
+// nothing for it; a race found after a claim raises SQLSTATE CL001 and rolls the call back. A
+// batch that fails in any way is retried event by event, so a bad event fails alone; "slow" and
+// CL001 send the event to the general path, which handles every case with the same effects.
 import type Stripe from "stripe";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { log } from "../log";
 
 export type OneCallSettlement =
   | { outcome: "processed"; purchaseId: string; entryId: number; balanceAfter: number; resumedCampaignIds: string[] }
@@ -23,38 +33,124 @@ export type OneCallSettlement =
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type Row = { outcome: string; purchase_id: string | null; entry_id: string | number | null; balance_after: number | null; resumed: string[] | null };
+/** At most this many events in one call (the organisation's lock is held for all of them). */
+export const MAX_BATCH = 32;
+
+type Row = { idx: number; outcome: string; purchase_id: string | null; entry_id: string | number | null; balance_after: number | null; resumed: string[] | null };
+
+/** Settles `events` in one statement, in order; one result per event. */
+export async function settlePaidTopUpsInOneCall(db: Db, events: Stripe.PaymentIntentSucceededEvent[]): Promise<OneCallSettlement[]> {
+  // One jsonb parameter: the events as Stripe sent them; the function reads the fields it needs.
+  const rows = await db
+    .execute<Row>(sql`select * from creditloop_settle_paid_topups(${JSON.stringify(events)}::jsonb)`)
+    .execute();
+  if (rows.length !== events.length) throw new Error(`creditloop_settle_paid_topups answered ${rows.length} rows for ${events.length} events`);
+  return [...rows]
+    .sort((a, b) => a.idx - b.idx)
+    .map((row): OneCallSettlement => {
+      switch (row.outcome) {
+        case "processed":
+          return {
+            outcome: "processed",
+            purchaseId: row.purchase_id!,
+            entryId: Number(row.entry_id),
+            balanceAfter: row.balance_after!,
+            resumedCampaignIds: row.resumed ?? [],
+          };
+        case "duplicate":
+          return { outcome: "duplicate" };
+        case "slow":
+          return { outcome: "slow" };
+        default:
+          throw new Error(`creditloop_settle_paid_topups answered ${JSON.stringify(row)}`);
+      }
+    });
+}
+
+/** One event in one call (a batch of one). */
+export async function settlePaidTopUpInOneCall(db: Db, event: Stripe.PaymentIntentSucceededEvent): Promise<OneCallSettlement> {
+  if (!oneCallCase(event)) return { outcome: "slow" };
+  return (await settlePaidTopUpsInOneCall(db, [event]))[0]!;
+}
+
+/** False for what the function must not even see: saving the card enqueues a job first (lib/balance-care/card-setup.ts). */
+function oneCallCase(event: Stripe.PaymentIntentSucceededEvent): boolean {
+  return !event.data.object.setup_future_usage;
+}
+
+
+type Waiting = { event: Stripe.PaymentIntentSucceededEvent; resolve: (r: OneCallSettlement) => void; reject: (e: unknown) => void };
 
 /**
- * Settles a payment_intent.succeeded event in one statement when it is the plain case. `slow`
- * means nothing was written: run the general path. Throws on a database failure (the caller
- * records it and answers 500), and on a race after the claim (code CL001, nothing written).
+ * Per organisation, at most one call in flight from this process; events arriving meanwhile go
+ * together in the next one. Each event gets its own result or its own error.
  */
-export async function settlePaidTopUpInOneCall(db: Db, event: Stripe.PaymentIntentSucceededEvent): Promise<OneCallSettlement> {
-  const pi = event.data.object;
-  // Saving the card for later enqueues a job first (lib/balance-care/card-setup.ts): general path.
-  if (pi.setup_future_usage) return { outcome: "slow" };
-  const metaId = pi.metadata?.purchase_id;
-  const byMeta = metaId && UUID.test(metaId) ? metaId : null;
-  const [row] = await db
-    .execute<Row>(sql`
-    select * from creditloop_settle_paid_topup(${event.id}::text, ${event.type}::text, ${event.livemode}::boolean,
-      ${JSON.stringify(event)}::jsonb, ${pi.id}::text, ${byMeta}::uuid, ${pi.amount_received}::int, ${pi.currency}::text)`)
-    .execute();
-  switch (row?.outcome) {
-    case "processed":
-      return {
-        outcome: "processed",
-        purchaseId: row.purchase_id!,
-        entryId: Number(row.entry_id),
-        balanceAfter: row.balance_after!,
-        resumedCampaignIds: row.resumed ?? [],
-      };
-    case "duplicate":
-      return { outcome: "duplicate" };
-    case "slow":
-      return { outcome: "slow" };
-    default:
-      throw new Error(`creditloop_settle_paid_topup answered ${JSON.stringify(row)}`);
+export class OneCallBatcher {
+  private readonly queues = new Map<string, Waiting[]>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxBatch = MAX_BATCH,
+  ) {}
+
+  settle(event: Stripe.PaymentIntentSucceededEvent): Promise<OneCallSettlement> {
+    const orgId = event.data.object.metadata?.org_id;
+    // No organisation named: no batch to join (the function still finds the purchase).
+    if (!orgId || !UUID.test(orgId) || !oneCallCase(event)) return settlePaidTopUpInOneCall(this.db, event);
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(orgId);
+      if (queue) {
+        queue.push({ event, resolve, reject });
+        return;
+      }
+      this.queues.set(orgId, [{ event, resolve, reject }]);
+      void this.drain(orgId);
+    });
   }
+
+  private async drain(orgId: string): Promise<void> {
+    for (;;) {
+      const queue = this.queues.get(orgId)!;
+      if (queue.length === 0) {
+        this.queues.delete(orgId);
+        return;
+      }
+      const batch = queue.splice(0, this.maxBatch);
+      await this.run(batch);
+    }
+  }
+
+  private async run(batch: Waiting[]): Promise<void> {
+    try {
+      const results = await settlePaidTopUpsInOneCall(
+        this.db,
+        batch.map((w) => w.event),
+      );
+      batch.forEach((w, i) => w.resolve(results[i]!));
+      return;
+    } catch (e) {
+      if (batch.length === 1) {
+        batch[0]!.reject(e);
+        return;
+      }
+      // The whole call rolled back: each event again on its own, so one bad event fails alone.
+      log.warn({ event: "webhook_batch_retried_singly", events: batch.length, err: e }, "webhook: a batch of paid top-ups failed; settling them one by one");
+    }
+    for (const w of batch) {
+      try {
+        w.resolve(await settlePaidTopUpInOneCall(this.db, w.event));
+      } catch (e) {
+        w.reject(e);
+      }
+    }
+  }
+}
+
+const batchers = new WeakMap<Db, OneCallBatcher>();
+
+/** The process's batcher for `db`. */
+export function oneCallBatcher(db: Db): OneCallBatcher {
+  let b = batchers.get(db);
+  if (!b) batchers.set(db, (b = new OneCallBatcher(db)));
+  return b;
 }

@@ -8,7 +8,7 @@ import Stripe from "stripe";
 import { campaigns, creditEntries, purchases, stripeEvents } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { startTopUpDef } from "@/lib/topups/actions";
-import { settlePaidTopUpInOneCall } from "@/lib/topups/settle-paid";
+import { OneCallBatcher, settlePaidTopUpInOneCall, settlePaidTopUpsInOneCall } from "@/lib/topups/settle-paid";
 import { processStripeEvent } from "@/lib/webhooks/process";
 import { campaignsToResume } from "@/lib/campaigns/rules";
 import { formatCredits } from "@/lib/money/money";
@@ -204,6 +204,105 @@ describe("one-call settlement of a paid top-up", () => {
     for (const n of [1, 12, 999, 1000, 12345, 999999, 1000000, 2147483647]) {
       const [row] = await db.execute<{ s: string }>(sql`select to_char(${n}::int, 'FM999,999,999,990') as s`);
       expect(row!.s).toBe(formatCredits(n));
+    }
+  });
+
+  it("a batch leaves the rows the same events leave one by one through the general path (campaigns resumed after each grant)", async () => {
+    const results = [];
+    for (const batched of [true, false]) {
+      const org = await makeOrg(db);
+      // 100 then 100: after the first, a (100) resumes; after the second, b (150) does too —
+      // each grant's resume sees the campaigns still paused, as one by one.
+      await makePausedCampaign(db, org.id, 100, "a");
+      await makePausedCampaign(db, org.id, 150, "b");
+      await makePausedCampaign(db, org.id, 1000, "c");
+      const paidOnes = [];
+      for (let i = 0; i < 4; i++) paidOnes.push(await paid({ org, credits: 100 }));
+      if (batched) {
+        const out = await settlePaidTopUpsInOneCall(db, paidOnes.map((p) => p.event));
+        expect(out.map((o) => o.outcome)).toEqual(["processed", "processed", "processed", "processed"]);
+        expect(out.map((o) => (o.outcome === "processed" ? o.balanceAfter : null))).toEqual([100, 200, 300, 400]);
+      } else {
+        for (const p of paidOnes) expect(await processStripeEvent(db, p.event, { oneCall: false })).toMatchObject({ result: "processed" });
+      }
+      const s = await snapshot(db, org.id);
+      results.push({
+        balance: s.balance,
+        ledgerSum: s.ledgerSum,
+        entries: s.entries.map((e) => ({ amount: e.amount, balanceAfter: e.balanceAfter, description: e.description, purchase: paidOnes.findIndex((p) => p.purchaseId === e.purchaseId) })),
+        campaigns: s.campaigns.map((c) => `${c.name}:${c.status}`).sort(),
+      });
+    }
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0]!.campaigns).toEqual(["a:active", "b:active", "c:paused"]);
+    expect(results[0]!.entries.map((e) => e.purchase)).toEqual([0, 1, 2, 3]);
+  });
+
+  it("a batch answers each event for itself: processed, duplicate, slow (coupon), and the same event twice (then a duplicate)", async () => {
+    const org = await makeOrg(db);
+    const coupon = await makeCoupon(db, { percentOff: 10 });
+    const first = await paid({ org });
+    expect(await processStripeEvent(db, first.event)).toMatchObject({ result: "processed" });
+    const fresh1 = await paid({ org });
+    const withCoupon = await paid({ org, couponCode: coupon.code });
+    const fresh2 = await paid({ org });
+    const out = await settlePaidTopUpsInOneCall(db, [fresh1.event, first.event, withCoupon.event, fresh2.event, fresh2.event]);
+    // The second copy of fresh2 sees the claim of the first, in the same transaction: a duplicate
+    // (the answer is only given once that transaction has committed).
+    expect(out.map((o) => o.outcome)).toEqual(["processed", "duplicate", "slow", "processed", "duplicate"]);
+    expect(await eventRow(withCoupon.event.id)).toBeUndefined();
+    // The slow ones then take the general path, as the webhook does.
+    expect(await processStripeEvent(db, withCoupon.event)).toMatchObject({ result: "processed" });
+    expect(await processStripeEvent(db, fresh2.event)).toEqual({ result: "duplicate" });
+    const s = await snapshot(db, org.id);
+    expect(s.entries).toHaveLength(4);
+    expect(s.balance).toBe(1200);
+    expect(s.ledgerSum).toBe(1200);
+    expect(s.purchases.every((p) => p.status === "succeeded")).toBe(true);
+  });
+
+  it("the batcher sends an organisation's events that arrive during a call together, in one transaction", async () => {
+    const org = await makeOrg(db);
+    const paidOnes = [];
+    for (let i = 0; i < 10; i++) paidOnes.push(await paid({ org, credits: 10 }));
+    const batcher = new OneCallBatcher(db);
+    const out = await Promise.all(paidOnes.map((p) => batcher.settle(p.event)));
+    expect(out.every((o) => o.outcome === "processed")).toBe(true);
+    // xmin: the transaction that wrote each processed marker. The first event went at once,
+    // alone; the nine that arrived while it ran went together.
+    const [row] = await db.execute<{ n: number }>(
+      sql`select count(distinct xmin::text)::int as n from stripe_events where id in ${paidOnes.map((p) => p.event.id)}`,
+    );
+    expect(row!.n).toBe(2);
+    const s = await snapshot(db, org.id);
+    expect(s.balance).toBe(100);
+    expect(s.ledgerSum).toBe(100);
+  });
+
+  it("a batch that fails is retried event by event: the bad event fails alone, the others settle", async () => {
+    const org = await makeOrg(db);
+    const paidOnes = [];
+    for (let i = 0; i < 5; i++) paidOnes.push(await paid({ org, credits: 10 }));
+    const bad = paidOnes[3]!;
+    await db.execute(sql.raw(`
+      create or replace function test_fail_one_purchase() returns trigger language plpgsql as $$
+      begin
+        if new.id = '${bad.purchaseId}'::uuid and new.status = 'succeeded' then raise exception 'injected failure for one purchase'; end if;
+        return new;
+      end $$;
+      create trigger test_fail_one_purchase before update on purchases for each row execute function test_fail_one_purchase();`));
+    try {
+      const batcher = new OneCallBatcher(db);
+      const out = await Promise.allSettled(paidOnes.map((p) => batcher.settle(p.event)));
+      expect(out.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled"]);
+      expect(await eventRow(bad.event.id)).toBeUndefined();
+      const s = await snapshot(db, org.id);
+      expect(s.entries).toHaveLength(4);
+      expect(s.balance).toBe(40);
+      expect(s.ledgerSum).toBe(40);
+      expect(s.purchases.find((p) => p.id === bad.purchaseId)!.status).toBe("pending");
+    } finally {
+      await db.execute(sql.raw(`drop trigger test_fail_one_purchase on purchases; drop function test_fail_one_purchase();`));
     }
   });
 });

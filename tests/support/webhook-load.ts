@@ -77,7 +77,7 @@ export async function insertPaidPurchases(
               amount: 1000,
               amount_received: 1000,
               currency: "usd",
-              metadata: { purchase_id: row.id },
+              metadata: { purchase_id: row.id, org_id: row.orgId },
             },
           },
         }),

@@ -2,7 +2,7 @@ import type Stripe from "stripe";
 import type { Db, Tx } from "@/db/client";
 import type { SQL } from "drizzle-orm";
 import { lockPurchaseForIntent, settleFromPaymentIntent, type LockedPurchase } from "../../topups/settle";
-import { settlePaidTopUpInOneCall } from "../../topups/settle-paid";
+import { oneCallBatcher } from "../../topups/settle-paid";
 import type { Handler, HandlerResult } from "./types";
 
 /**
@@ -19,10 +19,11 @@ export const onPaymentIntentSucceeded: Handler<Stripe.PaymentIntentSucceededEven
   {
     // The purchase lock travels with the claim (one round trip less on the hot path).
     early: (tx: Tx, event: Stripe.PaymentIntentSucceededEvent, claimed: SQL) => lockPurchaseForIntent(tx, event.data.object, claimed),
-    // The plain paid top-up, whole, in one round trip (lib/topups/settle-paid.ts); the handler
-    // above runs for everything else.
+    // The plain paid top-up, whole, in one round trip, batched with the organisation's other
+    // events arriving meanwhile (lib/topups/settle-paid.ts); the handler above runs for
+    // everything else.
     oneCall: async (db: Db, event: Stripe.PaymentIntentSucceededEvent) => {
-      const settled = await settlePaidTopUpInOneCall(db, event);
+      const settled = await oneCallBatcher(db).settle(event);
       if (settled.outcome === "processed") return { result: "processed", detail: `purchase ${settled.purchaseId} succeeded` } as const;
       if (settled.outcome === "duplicate") return { result: "duplicate" } as const;
       return null;
