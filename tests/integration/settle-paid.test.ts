@@ -20,6 +20,8 @@ const { db } = useTestDatabase();
 
 type Opts = { credits?: number; amount?: number; couponCode?: string; org?: Awaited<ReturnType<typeof makeOrg>> };
 
+type Paid = Awaited<ReturnType<typeof paid>>;
+
 /** A purchase paid at the emulator whose payment_intent.succeeded has not reached us. */
 async function paid(opts: Opts = {}) {
   const org = opts.org ?? (await makeOrg(db));
@@ -186,7 +188,7 @@ describe("one-call settlement of a paid top-up", () => {
 
   it("fresh events for one organisation and duplicates of each, all at once: one entry per purchase, balance = SUM", async () => {
     const org = await makeOrg(db);
-    const paidOnes = [];
+    const paidOnes: Paid[] = [];
     for (let i = 0; i < 12; i++) paidOnes.push(await paid({ org, credits: 100 + i }));
     const deliveries = paidOnes.flatMap((p) => [p.event, p.event, p.event]);
     const outcomes = await Promise.all(deliveries.map((e) => processStripeEvent(db, e)));
@@ -216,7 +218,7 @@ describe("one-call settlement of a paid top-up", () => {
       await makePausedCampaign(db, org.id, 100, "a");
       await makePausedCampaign(db, org.id, 150, "b");
       await makePausedCampaign(db, org.id, 1000, "c");
-      const paidOnes = [];
+      const paidOnes: Paid[] = [];
       for (let i = 0; i < 4; i++) paidOnes.push(await paid({ org, credits: 100 }));
       if (batched) {
         const out = await settlePaidTopUpsInOneCall(db, paidOnes.map((p) => p.event));
@@ -263,7 +265,7 @@ describe("one-call settlement of a paid top-up", () => {
 
   it("the batcher sends an organisation's events that arrive during a call together, in one transaction", async () => {
     const org = await makeOrg(db);
-    const paidOnes = [];
+    const paidOnes: Paid[] = [];
     for (let i = 0; i < 10; i++) paidOnes.push(await paid({ org, credits: 10 }));
     const batcher = new OneCallBatcher(db);
     const out = await Promise.all(paidOnes.map((p) => batcher.settle(p.event)));
@@ -281,7 +283,7 @@ describe("one-call settlement of a paid top-up", () => {
 
   it("a batch that fails is retried event by event: the bad event fails alone, the others settle", async () => {
     const org = await makeOrg(db);
-    const paidOnes = [];
+    const paidOnes: Paid[] = [];
     for (let i = 0; i < 5; i++) paidOnes.push(await paid({ org, credits: 10 }));
     const bad = paidOnes[3]!;
     await db.execute(sql.raw(`
