@@ -10,9 +10,10 @@
 //
 // Why batches: one organisation's events serialise on its balance row, which each event held
 // through its own commit (the WAL flush, most of the time it is held). Events of one organisation
-// that arrive while a call for it is running wait for it and then go together in the next call:
-// one commit for all of them, each still committed with its own processed marker. No event waits
-// for a timer: a lone event goes at once, as a batch of one. The organisation is read from the
+// that arrive while calls for it are running (two at most from one process: one holds the
+// organisation's lock through its commit while the next does its first phase) wait and then go
+// together in the next call: one commit for all of them, each still committed with its own
+// processed marker. No event waits for a timer: a lone event goes at once, as a batch of one. The organisation is read from the
 // intent's metadata (lib/stripe/payment-intents.ts sets org_id); it only chooses the batch, the
 // function finds the purchase and its organisation itself.
 //
@@ -81,16 +82,21 @@ function oneCallCase(event: Stripe.PaymentIntentSucceededEvent): boolean {
 
 type Waiting = { event: Stripe.PaymentIntentSucceededEvent; resolve: (r: OneCallSettlement) => void; reject: (e: unknown) => void };
 
+/** Calls in flight per organisation from one process: one holds the lock while the next does its first phase. */
+export const CALLS_PER_ORGANISATION = 2;
+
 /**
- * Per organisation, at most one call in flight from this process; events arriving meanwhile go
- * together in the next one. Each event gets its own result or its own error.
+ * Per organisation, at most CALLS_PER_ORGANISATION calls in flight from this process; events
+ * arriving meanwhile wait and go together in the next one. Each event gets its own result or its
+ * own error.
  */
 export class OneCallBatcher {
-  private readonly queues = new Map<string, Waiting[]>();
+  private readonly orgs = new Map<string, { queue: Waiting[]; running: number }>();
 
   constructor(
     private readonly db: Db,
     private readonly maxBatch = MAX_BATCH,
+    private readonly callsPerOrg = CALLS_PER_ORGANISATION,
   ) {}
 
   settle(event: Stripe.PaymentIntentSucceededEvent): Promise<OneCallSettlement> {
@@ -98,26 +104,24 @@ export class OneCallBatcher {
     // No organisation named: no batch to join (the function still finds the purchase).
     if (!orgId || !UUID.test(orgId) || !oneCallCase(event)) return settlePaidTopUpInOneCall(this.db, event);
     return new Promise((resolve, reject) => {
-      const queue = this.queues.get(orgId);
-      if (queue) {
-        queue.push({ event, resolve, reject });
-        return;
-      }
-      this.queues.set(orgId, [{ event, resolve, reject }]);
-      void this.drain(orgId);
+      let org = this.orgs.get(orgId);
+      if (!org) this.orgs.set(orgId, (org = { queue: [], running: 0 }));
+      org.queue.push({ event, resolve, reject });
+      this.next(orgId, org);
     });
   }
 
-  private async drain(orgId: string): Promise<void> {
-    for (;;) {
-      const queue = this.queues.get(orgId)!;
-      if (queue.length === 0) {
-        this.queues.delete(orgId);
-        return;
-      }
-      const batch = queue.splice(0, this.maxBatch);
-      await this.run(batch);
+  private next(orgId: string, org: { queue: Waiting[]; running: number }): void {
+    if (org.running >= this.callsPerOrg) return;
+    if (org.queue.length === 0) {
+      if (org.running === 0) this.orgs.delete(orgId);
+      return;
     }
+    org.running++;
+    void this.run(org.queue.splice(0, this.maxBatch)).finally(() => {
+      org.running--;
+      this.next(orgId, org);
+    });
   }
 
   private async run(batch: Waiting[]): Promise<void> {
