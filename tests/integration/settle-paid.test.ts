@@ -76,7 +76,12 @@ describe("one-call settlement of a paid top-up", () => {
     for (const oneCall of [true, false]) {
       const org = await makeOrg(db);
       // 1,250 credits: a thousands separator in the entry's description.
-      for (const [name, cost] of [["a", 1000], ["b", 400], ["c", 200], ["d", 5000]] as const) await makePausedCampaign(db, org.id, cost, name);
+      // Paused in this order, a second apart (created in the same millisecond, the order would
+      // fall to the random ids).
+      for (const [i, [name, cost]] of ([["a", 1000], ["b", 400], ["c", 200], ["d", 5000]] as const).entries()) {
+        const c = await makePausedCampaign(db, org.id, cost, name);
+        await db.update(campaigns).set({ pausedAt: new Date(Date.UTC(2026, 10, 1, 10, 0, i)) }).where(eq(campaigns.id, c.id));
+      }
       const { purchaseId, event } = await paid({ org, credits: 1250, amount: 9900 });
       expect(await processStripeEvent(db, event, { oneCall })).toEqual({ result: "processed", detail: `purchase ${purchaseId} succeeded` });
       const row = await eventRow(event.id);
