@@ -9,13 +9,13 @@
 // In one call the organisation's row lock is held for two statements and the commit.
 //
 // Why batches: one organisation's events serialise on its balance row, which each event held
-// through its own commit (the WAL flush, most of the time it is held). Events of one organisation
-// that arrive while calls for it are running (two at most from one process: one holds the
-// organisation's lock through its commit while the next does its first phase) wait and then go
-// together in the next call: one commit for all of them, each still committed with its own
-// processed marker. No event waits for a timer: a lone event goes at once, as a batch of one. The organisation is read from the
-// intent's metadata (lib/stripe/payment-intents.ts sets org_id); it only chooses the batch, the
-// function finds the purchase and its organisation itself.
+// through its own commit (the WAL flush, most of the time it is held); and every call costs a
+// round trip and a commit whatever it carries. Events that arrive while calls are running (two
+// at most from one process: one holds its locks through its commit while the next does its first
+// phase) wait and then go together in the next call: one round trip and one commit for all of
+// them, each event still committed with its own processed marker. No event waits for a timer: a
+// lone event goes at once, as a batch of one. A batch may mix organisations; the function takes
+// their locks in one order, so concurrent calls do not deadlock on each other.
 //
 // The function only settles the plain case (no coupon, amount and currency as charged, purchase
 // not yet succeeded or under review) and otherwise answers "slow" for that event having written
@@ -31,8 +31,6 @@ export type OneCallSettlement =
   | { outcome: "processed"; purchaseId: string; entryId: number; balanceAfter: number; resumedCampaignIds: string[] }
   | { outcome: "duplicate" }
   | { outcome: "slow" };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** At most this many events in one call (the organisation's lock is held for all of them). */
 export const MAX_BATCH = 32;
@@ -82,45 +80,40 @@ function oneCallCase(event: Stripe.PaymentIntentSucceededEvent): boolean {
 
 type Waiting = { event: Stripe.PaymentIntentSucceededEvent; resolve: (r: OneCallSettlement) => void; reject: (e: unknown) => void };
 
-/** Calls in flight per organisation from one process: one holds the lock while the next does its first phase. */
-export const CALLS_PER_ORGANISATION = 2;
+/**
+ * Calls in flight from one process. While one holds organisations' locks through its commit, the
+ * next runs its first phase; events arriving meanwhile wait for one of them to end.
+ */
+export const CALLS_IN_FLIGHT = 2;
 
 /**
- * Per organisation, at most CALLS_PER_ORGANISATION calls in flight from this process; events
- * arriving meanwhile wait and go together in the next one. Each event gets its own result or its
- * own error.
+ * At most CALLS_IN_FLIGHT calls in flight from this process; events arriving meanwhile wait and
+ * go together in the next one. Each event gets its own result or its own error.
  */
 export class OneCallBatcher {
-  private readonly orgs = new Map<string, { queue: Waiting[]; running: number }>();
+  private readonly queue: Waiting[] = [];
+  private running = 0;
 
   constructor(
     private readonly db: Db,
     private readonly maxBatch = MAX_BATCH,
-    private readonly callsPerOrg = CALLS_PER_ORGANISATION,
+    private readonly callsInFlight = CALLS_IN_FLIGHT,
   ) {}
 
   settle(event: Stripe.PaymentIntentSucceededEvent): Promise<OneCallSettlement> {
-    const orgId = event.data.object.metadata?.org_id;
-    // No organisation named: no batch to join (the function still finds the purchase).
-    if (!orgId || !UUID.test(orgId) || !oneCallCase(event)) return settlePaidTopUpInOneCall(this.db, event);
+    if (!oneCallCase(event)) return Promise.resolve({ outcome: "slow" });
     return new Promise((resolve, reject) => {
-      let org = this.orgs.get(orgId);
-      if (!org) this.orgs.set(orgId, (org = { queue: [], running: 0 }));
-      org.queue.push({ event, resolve, reject });
-      this.next(orgId, org);
+      this.queue.push({ event, resolve, reject });
+      this.next();
     });
   }
 
-  private next(orgId: string, org: { queue: Waiting[]; running: number }): void {
-    if (org.running >= this.callsPerOrg) return;
-    if (org.queue.length === 0) {
-      if (org.running === 0) this.orgs.delete(orgId);
-      return;
-    }
-    org.running++;
-    void this.run(org.queue.splice(0, this.maxBatch)).finally(() => {
-      org.running--;
-      this.next(orgId, org);
+  private next(): void {
+    if (this.running >= this.callsInFlight || this.queue.length === 0) return;
+    this.running++;
+    void this.run(this.queue.splice(0, this.maxBatch)).finally(() => {
+      this.running--;
+      this.next();
     });
   }
 

@@ -268,7 +268,7 @@ describe("one-call settlement of a paid top-up", () => {
     expect(s.purchases.every((p) => p.status === "succeeded")).toBe(true);
   });
 
-  it("the batcher sends an organisation's events that arrive during a call together, in one transaction", async () => {
+  it("the batcher sends the events that arrive during calls together, in one transaction", async () => {
     const org = await makeOrg(db);
     const paidOnes: Paid[] = [];
     for (let i = 0; i < 10; i++) paidOnes.push(await paid({ org, credits: 10 }));
@@ -276,7 +276,7 @@ describe("one-call settlement of a paid top-up", () => {
     const out = await Promise.all(paidOnes.map((p) => batcher.settle(p.event)));
     expect(out.every((o) => o.outcome === "processed")).toBe(true);
     // xmin: the transaction that wrote each processed marker. The first two events went at once,
-    // alone (two calls per organisation); the eight that arrived while they ran went together.
+    // alone (two calls in flight); the eight that arrived while they ran went together.
     const [row] = await db.execute<{ n: number }>(
       sql`select count(distinct xmin::text)::int as n from stripe_events where id in ${paidOnes.map((p) => p.event.id)}`,
     );
@@ -310,6 +310,25 @@ describe("one-call settlement of a paid top-up", () => {
       expect(s.purchases.find((p) => p.id === bad.purchaseId)!.status).toBe("pending");
     } finally {
       await db.execute(sql.raw(`drop trigger test_fail_one_purchase on purchases; drop function test_fail_one_purchase();`));
+    }
+  });
+
+  it("two calls with the same organisations in opposite orders, at once: no deadlock, every event settled once", async () => {
+    const a = await makeOrg(db);
+    const b = await makeOrg(db);
+    for (let round = 0; round < 8; round++) {
+      const [a1, b1, a2, b2] = [await paid({ org: a, credits: 10 }), await paid({ org: b, credits: 10 }), await paid({ org: a, credits: 10 }), await paid({ org: b, credits: 10 })];
+      const [x, y] = await Promise.all([
+        settlePaidTopUpsInOneCall(db, [a1.event, b1.event]),
+        settlePaidTopUpsInOneCall(db, [b2.event, a2.event]),
+      ]);
+      expect([...x, ...y].map((o) => o.outcome)).toEqual(["processed", "processed", "processed", "processed"]);
+    }
+    for (const org of [a, b]) {
+      const s = await snapshot(db, org.id);
+      expect(s.entries).toHaveLength(16);
+      expect(s.balance).toBe(160);
+      expect(s.ledgerSum).toBe(160);
     }
   });
 });
