@@ -1,7 +1,8 @@
-// The one-call settlement of a paid top-up (lib/topups/settle-paid.ts, the database function in
-// db/migrations/0014_settle_paid_topup.sql) against the general path it short-cuts: the same
-// rows for the same case, "slow" with nothing written for every case it leaves to the general
-// path, a race after its claim rolled back whole, and the ledger exact under concurrency.
+// The one-call settlement of paid top-ups (lib/topups/settle-paid.ts, the database function in
+// db/migrations/0015_settle_paid_topups_batch.sql) against the general path it short-cuts: the
+// same rows for the same case, one by one and in batches; "slow" with nothing written for every
+// case it leaves to the general path; a race after its claim rolled back whole; a failed batch
+// retried event by event; no deadlock between batches; the ledger exact under concurrency.
 import { describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import Stripe from "stripe";
