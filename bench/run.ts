@@ -116,7 +116,8 @@ async function main() {
     await webhook([one!.id], 300, 16, "warm-up one org");
 
     // ---- HTTP: signature-only route vs webhook, one organisation vs spread ----
-    const counts = { 1: n(300), 16: n(1200), 64: n(1200) } as const;
+    // 16 senders is where the targets are: twice the events, in twice the rounds.
+    const counts = { 1: n(300), 16: n(2400), 64: n(1200) } as const;
     const route: Record<number, LoadResult> = {};
     const oneOrg: Record<number, LoadResult> = {};
     const spreadR: Record<number, LoadResult> = {};
@@ -124,10 +125,11 @@ async function main() {
     type CpuSplit = { app: number; pg: number; gen: number; n: number };
     const cpu: Record<number, Record<"route" | "one" | "spread", CpuSplit>> = {};
     const pgPid = pg.external ? null : postmasterPid(path.join(root, ".data/postgres-bench"));
-    // The three cases run interleaved in ROUNDS rounds, so drift in a shared, noisy machine's
-    // load spreads over all of them instead of favouring whichever ran first.
-    const ROUNDS = 3;
-    const chunks = <T,>(xs: T[]) => Array.from({ length: ROUNDS }, (_, r) => xs.slice(Math.floor((r * xs.length) / ROUNDS), Math.floor(((r + 1) * xs.length) / ROUNDS)));
+    // The three cases run interleaved in rounds (3, or 6 at 16 senders), so drift in a shared,
+    // noisy machine's load spreads over all of them instead of favouring whichever ran first.
+    const roundsAt = (s: number) => (s === 16 ? 6 : 3);
+    const chunks = <T,>(xs: T[], rounds: number) =>
+      Array.from({ length: rounds }, (_, r) => xs.slice(Math.floor((r * xs.length) / rounds), Math.floor(((r + 1) * xs.length) / rounds)));
     // Steady state: each timed run first opens its senders' keep-alive connections with one
     // refused (badly signed) delivery per sender, then leaves the machine 1 s to settle from the
     // previous case (docs/benchmarks.md, "Third round", says what these two changed).
@@ -138,7 +140,8 @@ async function main() {
       const onePayloads = await freshEvents([one!.id], counts[s]);
       const spreadPayloads = await freshEvents(spreadIds, counts[s]);
       const parts = { route: [] as LoadResult[], one: [] as LoadResult[], spread: [] as LoadResult[] };
-      const [routeChunks, oneChunks, spreadChunks] = [chunks(sigPayloads), chunks(onePayloads), chunks(spreadPayloads)];
+      const rounds = roundsAt(s);
+      const [routeChunks, oneChunks, spreadChunks] = [chunks(sigPayloads, rounds), chunks(onePayloads, rounds), chunks(spreadPayloads, rounds)];
       // CPU of each side while a case runs (ms per event, summed over its rounds).
       const withCpu = async (c: keyof typeof parts, server: Server, run: () => Promise<LoadResult>) => {
         const before = [treeCpuMs(server.child.pid!), pgPid ? treeCpuMs(pgPid) : 0, selfCpuMs()];
@@ -163,7 +166,7 @@ async function main() {
       await webhook(spreadIds, 4 * s, s, "ramp-up spread");
       // A Latin square: each case runs once in each position (first, after the route, last).
       const orders = [["route", "one", "spread"], ["spread", "route", "one"], ["one", "spread", "route"]] as const;
-      for (let r = 0; r < ROUNDS; r++) for (const c of orders[r % orders.length]!) await runCase[c](r);
+      for (let r = 0; r < rounds; r++) for (const c of orders[r % orders.length]!) await runCase[c](r);
       route[s] = summarise(parts.route);
       oneOrg[s] = summarise(parts.one);
       spreadR[s] = summarise(parts.spread);
@@ -389,7 +392,7 @@ async function main() {
         .map((k) => `${k} ${f2(reads1k[k as keyof typeof reads1k])} → ${f2(reads1m[k as keyof typeof reads1m])} ms`)
         .join("; ")}`,
       `- server render p50 (next start, signed in): billing overview ${f1(overview1k)} ms at 1k entries, ${f1(overview1m)} ms at 1M; transactions page ${f1(txPage1m)} ms at 1M`,
-      `- requests per run: ${SENDERS.map((s) => `${s} sender(s): ${counts[s]} events per case`).join(", ")}; every answer 200, ledger exact (${counted!.entries} entries)`,
+      `- requests per run: ${SENDERS.map((s) => `${s} sender(s): ${counts[s]} events per case in ${roundsAt(s)} rounds`).join(", ")}; every answer 200, ledger exact (${counted!.entries} entries)`,
     ];
     const bench = {
       route16: Math.round(route[16]!.rate),

@@ -131,7 +131,7 @@ export class OneCallBatcher {
         return;
       }
       // The whole call rolled back: each event again on its own, so one bad event fails alone.
-      log.warn({ event: "webhook_batch_retried_singly", events: batch.length, err: e }, "webhook: a batch of paid top-ups failed; settling them one by one");
+      log.warn({ event: "webhook_batch_retried_singly", eventIds: batch.map((w) => w.event.id), err: e }, "webhook: a batch of paid top-ups failed; settling them one by one");
     }
     for (const w of batch) {
       try {
