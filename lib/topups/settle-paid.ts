@@ -20,11 +20,13 @@
 // The function only settles the plain case (no coupon, amount and currency as charged, purchase
 // not yet succeeded or under review) and otherwise answers "slow" for that event having written
 // nothing for it; a race found after a claim raises SQLSTATE CL001 and rolls the call back. A
-// batch that fails in any way is retried event by event, so a bad event fails alone; "slow" and
+// batch that fails is retried event by event, so a bad event fails alone (unless the database is
+// out of reach: then every event of the batch fails at once, as it would have alone); "slow" and
 // CL001 send the event to the general path, which handles every case with the same effects.
 import type Stripe from "stripe";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { classifyDbError } from "../db-errors";
 import { log } from "../log";
 
 export type OneCallSettlement =
@@ -126,8 +128,10 @@ export class OneCallBatcher {
       batch.forEach((w, i) => w.resolve(results[i]!));
       return;
     } catch (e) {
-      if (batch.length === 1) {
-        batch[0]!.reject(e);
+      // The database out of reach: one attempt per delivery, as without batches (Stripe
+      // retries); trying each event again would only double the wait for the same answer.
+      if (batch.length === 1 || classifyDbError(e)?.kind === "unavailable") {
+        for (const w of batch) w.reject(e);
         return;
       }
       // The whole call rolled back: each event again on its own, so one bad event fails alone.
