@@ -67,7 +67,7 @@ export function classifyDbError(e: unknown): DbFailure | null {
 }
 
 /**
- * Our own SQLSTATE: a one-statement hot path (db/migrations/0015_settle_paid_topups_batch.sql)
+ * Our own SQLSTATE: a one-statement hot path (db/migrations/0014_settle_paid_topups_batch.sql)
  * found a race after writing and rolled itself back; the caller runs its general path instead.
  */
 export const ONE_CALL_RACE = "CL001";

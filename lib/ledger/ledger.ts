@@ -1,6 +1,6 @@
 // The code that writes credit_entries and organizations.balance — with one exception: plain
 // paid top-ups settled by the webhook in one call run the same grant statement inside the
-// database function creditloop_settle_paid_topups (db/migrations/0015_settle_paid_topups_batch.sql,
+// database function creditloop_settle_paid_topups (db/migrations/0014_settle_paid_topups_batch.sql,
 // lib/topups/settle-paid.ts; tests/integration/settle-paid.test.ts compares the rows both leave).
 // A change here that alters what a grant writes must change that function too. Callers pass the
 // transaction of the change that causes the entry, so both commit together; a change with no

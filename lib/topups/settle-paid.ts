@@ -1,6 +1,6 @@
 // The webhook's hot path for a paid top-up: the whole settlement of payment_intent.succeeded in
 // ONE round trip, by the database function creditloop_settle_paid_topups
-// (db/migrations/0015_settle_paid_topups_batch.sql), called as a single statement outside any
+// (db/migrations/0014_settle_paid_topups_batch.sql), called as a single statement outside any
 // explicit transaction, so it is its own transaction with BEGIN and COMMIT included.
 //
 // Why a function: the general path (lib/webhooks/process.ts + lib/topups/settle.ts) needs three

@@ -1,5 +1,5 @@
 // The one-call settlement of paid top-ups (lib/topups/settle-paid.ts, the database function in
-// db/migrations/0015_settle_paid_topups_batch.sql) against the general path it short-cuts: the
+// db/migrations/0014_settle_paid_topups_batch.sql) against the general path it short-cuts: the
 // same rows for the same case, one by one and in batches; "slow" with nothing written for every
 // case it leaves to the general path; a race after its claim rolled back whole; a failed batch
 // retried event by event; no deadlock between batches; the ledger exact under concurrency.

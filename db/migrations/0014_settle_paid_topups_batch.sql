@@ -1,11 +1,10 @@
 -- Paid top-ups settled in ONE call, several at once (issue 6, lib/topups/settle-paid.ts).
 --
--- Replaces creditloop_settle_paid_topup (0014), which settled one event: this takes a batch of
--- payment_intent.succeeded events (one is a batch of one) and settles each exactly as that
--- function did, all in the one transaction the call is. The webhook batches the events that
--- arrive while calls are running: one organisation's events serialise on its balance row, and
--- each used to hold that row through its own commit (the WAL flush); a batch holds it through
--- one commit for all its events, and the events of a batch share one round trip and one commit.
+-- It takes a batch of payment_intent.succeeded events (one is a batch of one) and settles each,
+-- all in the one transaction the call is. The webhook batches the events that arrive while calls
+-- are running: one organisation's events serialise on its balance row, and each used to hold
+-- that row through its own commit (the WAL flush); a batch holds it through one commit for all
+-- its events, and the events of a batch share one round trip and one commit.
 -- Every event's effects still commit together with its processed marker (in the same
 -- transaction), and a batch that fails is retried by the caller event by event, so one bad event
 -- never holds back the others.
@@ -26,8 +25,6 @@
 -- after a claim raises SQLSTATE CL001, which rolls the whole call back; the caller then takes
 -- the general path. tests/integration/settle-paid.test.ts runs this and the general path on the
 -- same cases and compares the rows they leave.
-DROP FUNCTION IF EXISTS creditloop_settle_paid_topup(text, text, boolean, jsonb, text, uuid, integer, text);
---> statement-breakpoint
 CREATE OR REPLACE FUNCTION creditloop_settle_paid_topups(
   -- A JSON array of payment_intent.succeeded events, as Stripe sent them (each is stored whole as
   -- its event's payload).
