@@ -50,9 +50,17 @@ function codeOf(e: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+/** `e` and its causes (drivers and drizzle wrap the database's own error), at most six deep. */
+function* causes(e: unknown): Generator<unknown> {
+  for (let cur: unknown = e, depth = 0; cur && depth < 6; depth++) {
+    yield cur;
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+}
+
 /** The transient database failure in `e` or its causes, or null when it is something else. */
 export function classifyDbError(e: unknown): DbFailure | null {
-  for (let cur: unknown = e, depth = 0; cur && depth < 6; depth++) {
+  for (const cur of causes(e)) {
     const code = codeOf(cur);
     if (code) {
       const message = cur instanceof Error ? cur.message.split("\n")[0]! : String(cur);
@@ -61,7 +69,6 @@ export function classifyDbError(e: unknown): DbFailure | null {
       if (TIMEOUT_CODES.has(code)) return { kind: "timeout", code, message };
       if (CONFLICT_CODES.has(code)) return { kind: "conflict", code, message };
     }
-    cur = cur instanceof Error ? cur.cause : undefined;
   }
   return null;
 }
@@ -74,10 +81,7 @@ export const ONE_CALL_RACE = "CL001";
 
 /** True when `e` or one of its causes carries SQLSTATE `code`. */
 export function hasSqlState(e: unknown, code: string): boolean {
-  for (let cur: unknown = e, depth = 0; cur && depth < 6; depth++) {
-    if (codeOf(cur) === code) return true;
-    cur = cur instanceof Error ? cur.cause : undefined;
-  }
+  for (const cur of causes(e)) if (codeOf(cur) === code) return true;
   return false;
 }
 
