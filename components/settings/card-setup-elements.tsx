@@ -61,16 +61,13 @@ export function ElementsCardSetup({
           }
           if (r?.ok) {
             const d = r.data;
-            if (d.status === "saved") {
-              setMsg({ ok: true, text: `Card saved (${d.cardBrand ?? "card"} •••• ${d.cardLast4 ?? ""}).` });
-              setStarted(null);
-              requestId.current = crypto.randomUUID();
-              setPhase("idle");
-              router.refresh();
-              return;
-            }
-            if (d.status === "superseded") {
-              setMsg({ ok: false, text: "A newer card was saved in the meantime, so this one was not used." });
+            if (d.status === "saved" || d.status === "superseded") {
+              setMsg(
+                d.status === "saved"
+                  ? { ok: true, text: `Card saved (${d.cardBrand ?? "card"} •••• ${d.cardLast4 ?? ""}).` }
+                  : { ok: false, text: "A newer card was saved in the meantime, so this one was not used." },
+              );
+              // This attempt is over either way: the next one starts afresh.
               setStarted(null);
               requestId.current = crypto.randomUUID();
               setPhase("idle");
