@@ -79,7 +79,6 @@ function oneCallCase(event: Stripe.PaymentIntentSucceededEvent): boolean {
   return !event.data.object.setup_future_usage;
 }
 
-
 type Waiting = { event: Stripe.PaymentIntentSucceededEvent; resolve: (r: OneCallSettlement) => void; reject: (e: unknown) => void };
 
 /**

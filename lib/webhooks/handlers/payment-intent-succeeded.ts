@@ -6,9 +6,10 @@ import { oneCallBatcher } from "../../topups/settle-paid";
 import type { Handler, HandlerResult } from "./types";
 
 /**
- * Top-up paid (the plain case first tries `oneCall`, one round trip): purchase succeeded, coupon redeemed, credits granted, campaigns resumed. A
- * succeeded intent never changes state again, so the event's copy is trusted (no round trip on
- * the hot path). An amount or currency mismatch marks the purchase needs_review and answers 200.
+ * Top-up paid: purchase succeeded, coupon redeemed, credits granted, campaigns resumed (the plain
+ * case first tries `oneCall`, one round trip). A succeeded intent never changes state again, so
+ * the event's copy is trusted (no round trip on the hot path). An amount or currency mismatch
+ * marks the purchase needs_review and answers 200.
  */
 export const onPaymentIntentSucceeded: Handler<Stripe.PaymentIntentSucceededEvent> = Object.assign(
   async (tx: Tx, event: Stripe.PaymentIntentSucceededEvent, early?: unknown): Promise<HandlerResult> => {
@@ -19,9 +20,8 @@ export const onPaymentIntentSucceeded: Handler<Stripe.PaymentIntentSucceededEven
   {
     // The purchase lock travels with the claim (one round trip less on the hot path).
     early: (tx: Tx, event: Stripe.PaymentIntentSucceededEvent, claimed: SQL) => lockPurchaseForIntent(tx, event.data.object, claimed),
-    // The plain paid top-up, whole, in one round trip, batched with the organisation's other
-    // events arriving meanwhile (lib/topups/settle-paid.ts); the handler above runs for
-    // everything else.
+    // The plain paid top-up, whole, in one round trip, batched with the events arriving
+    // meanwhile (lib/topups/settle-paid.ts); the handler above runs for everything else.
     oneCall: async (db: Db, event: Stripe.PaymentIntentSucceededEvent) => {
       const settled = await oneCallBatcher(db).settle(event);
       if (settled.outcome === "processed") return { result: "processed", detail: `purchase ${settled.purchaseId} succeeded` } as const;
