@@ -41,73 +41,64 @@ export default async function StaffPage() {
           ))}
         </ul>
       </Card>
-      <Card className="mt-4">
-        <h2 className="mb-2 font-semibold">Payments needing review</h2>
-        {review.length === 0 ? (
-          <p data-testid="needs-review-empty" className="text-sm text-slate-500">None: every payment matched its purchase.</p>
-        ) : (
-          <ul data-testid="needs-review" className="divide-y divide-slate-100">
-            {review.map((p) => (
-              <li key={p.id} className="py-2 text-sm">
-                <div className="flex flex-wrap items-center justify-between gap-2">
-                  <Link href={`/staff/orgs/${p.orgSlug}`} className="font-medium text-indigo-600 hover:text-indigo-500">{p.orgName}</Link>
-                  <span className="tabular-nums">
-                    {formatMoney(p.amount, p.currency)} <Badge tone="red">needs review — no credits granted</Badge>
-                  </span>
-                </div>
-                <p className="break-words text-xs text-slate-600">{p.reason}</p>
-                <p className="break-all text-xs text-slate-500">
-                  purchase {p.id} · {p.paymentIntentId ?? "no PaymentIntent"}{p.at ? ` · ${formatDateTime(p.at)}` : ""}
-                </p>
-              </li>
-            ))}
-          </ul>
+      <ListCard
+        title="Payments needing review"
+        testId="needs-review"
+        empty="None: every payment matched its purchase."
+        items={review}
+        item={(p) => (
+          <li key={p.id} className="py-2 text-sm">
+            <div className="flex flex-wrap items-center justify-between gap-2">
+              <Link href={`/staff/orgs/${p.orgSlug}`} className="font-medium text-indigo-600 hover:text-indigo-500">{p.orgName}</Link>
+              <span className="tabular-nums">
+                {formatMoney(p.amount, p.currency)} <Badge tone="red">needs review — no credits granted</Badge>
+              </span>
+            </div>
+            <p className="break-words text-xs text-slate-600">{p.reason}</p>
+            <p className="break-all text-xs text-slate-500">
+              purchase {p.id} · {p.paymentIntentId ?? "no PaymentIntent"}{p.at ? ` · ${formatDateTime(p.at)}` : ""}
+            </p>
+          </li>
         )}
-      </Card>
-      <Card className="mt-4">
-        <h2 className="mb-2 font-semibold">Coupon over-redemptions</h2>
-        {overRedeemed.length === 0 ? (
-          <p data-testid="over-redemptions-empty" className="text-sm text-slate-500">None: every coupon stayed within its limits.</p>
-        ) : (
-          <ul data-testid="over-redemptions" className="divide-y divide-slate-100">
-            {overRedeemed.map((r) => (
-              <li key={r.id} className="py-2 text-sm">
-                <div className="flex flex-wrap items-center justify-between gap-2">
-                  <span className="font-medium">{r.code} · {r.orgName}</span>
-                  <Badge tone="red">{r.reason === "once_per_org" ? "used twice by one organisation" : "past its redemption limit"}</Badge>
-                </div>
-                <p className="break-all text-xs text-slate-500">
-                  purchase {r.purchaseId} · {formatDateTime(r.at)} · a late payment after its hold was released; the credits stand
-                </p>
-              </li>
-            ))}
-          </ul>
+      />
+      <ListCard
+        title="Coupon over-redemptions"
+        testId="over-redemptions"
+        empty="None: every coupon stayed within its limits."
+        items={overRedeemed}
+        item={(r) => (
+          <li key={r.id} className="py-2 text-sm">
+            <div className="flex flex-wrap items-center justify-between gap-2">
+              <span className="font-medium">{r.code} · {r.orgName}</span>
+              <Badge tone="red">{r.reason === "once_per_org" ? "used twice by one organisation" : "past its redemption limit"}</Badge>
+            </div>
+            <p className="break-all text-xs text-slate-500">
+              purchase {r.purchaseId} · {formatDateTime(r.at)} · a late payment after its hold was released; the credits stand
+            </p>
+          </li>
         )}
-      </Card>
-      <Card className="mt-4">
-        <h2 className="mb-2 font-semibold">Metered usage not reaching Stripe</h2>
-        {meterIssues.length === 0 ? (
-          <p data-testid="meter-issues-empty" className="text-sm text-slate-500">None: every overage batch was pushed to Stripe&apos;s meter on time.</p>
-        ) : (
-          <ul data-testid="meter-issues" className="divide-y divide-slate-100">
-            {meterIssues.map((b) => (
-              <li key={b.id} className="py-2 text-sm">
-                <div className="flex flex-wrap items-center justify-between gap-2">
-                  <Link href={`/staff/orgs/${b.orgSlug}`} className="font-medium text-indigo-600 hover:text-indigo-500">{b.orgName}</Link>
-                  <span className="tabular-nums">
-                    {formatCredits(b.credits)} overage credits{" "}
-                    {b.failedAt ? <Badge tone="red">refused by Stripe — not billed</Badge> : <Badge tone="amber">not pushed after {stuckAfterMinutes} min</Badge>}
-                  </span>
-                </div>
-                <p className="break-all text-xs text-slate-500">
-                  {b.identifier} · batched {formatDateTime(b.createdAt)} · {b.attempts} attempt{b.attempts === 1 ? "" : "s"}
-                </p>
-                {b.lastError && <p className="break-words text-xs text-red-700">{b.lastError}</p>}
-              </li>
-            ))}
-          </ul>
+      />
+      <ListCard
+        title="Metered usage not reaching Stripe"
+        testId="meter-issues"
+        empty="None: every overage batch was pushed to Stripe's meter on time."
+        items={meterIssues}
+        item={(b) => (
+          <li key={b.id} className="py-2 text-sm">
+            <div className="flex flex-wrap items-center justify-between gap-2">
+              <Link href={`/staff/orgs/${b.orgSlug}`} className="font-medium text-indigo-600 hover:text-indigo-500">{b.orgName}</Link>
+              <span className="tabular-nums">
+                {formatCredits(b.credits)} overage credits{" "}
+                {b.failedAt ? <Badge tone="red">refused by Stripe — not billed</Badge> : <Badge tone="amber">not pushed after {stuckAfterMinutes} min</Badge>}
+              </span>
+            </div>
+            <p className="break-all text-xs text-slate-500">
+              {b.identifier} · batched {formatDateTime(b.createdAt)} · {b.attempts} attempt{b.attempts === 1 ? "" : "s"}
+            </p>
+            {b.lastError && <p className="break-words text-xs text-red-700">{b.lastError}</p>}
+          </li>
         )}
-      </Card>
+      />
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Webhook events <Link href="/staff/events" className="text-sm font-normal text-indigo-600">(full log, filters, replay, re-sync)</Link></h2>
         {events.length === 0 ? (
@@ -136,5 +127,21 @@ export default async function StaffPage() {
         )}
       </Card>
     </>
+  );
+}
+
+/** A card listing what needs a person's attention, or saying that nothing does. */
+function ListCard<T>(p: { title: string; testId: string; empty: string; items: T[]; item: (x: T) => React.ReactNode }) {
+  return (
+    <Card className="mt-4">
+      <h2 className="mb-2 font-semibold">{p.title}</h2>
+      {p.items.length === 0 ? (
+        <p data-testid={`${p.testId}-empty`} className="text-sm text-slate-500">{p.empty}</p>
+      ) : (
+        <ul data-testid={p.testId} className="divide-y divide-slate-100">
+          {p.items.map(p.item)}
+        </ul>
+      )}
+    </Card>
   );
 }
