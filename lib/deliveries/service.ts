@@ -140,12 +140,16 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
         deliveryId: id,
       });
       if (entry) {
-        await countDelivery(tx, campaign.id);
-        const [done] = await tx
-          .update(deliveries)
-          .set({ status: "delivered", entryId: entry.id, credits: cost, updatedAt: sql`now()` })
-          .where(eq(deliveries.id, id))
-          .returning();
+        // Both statements go out together (one round trip under the organisation lock the debit
+        // took); a campaign that stopped meanwhile fails the count and rolls the whole back.
+        const [, [done]] = await Promise.all([
+          countDelivery(tx, campaign.id),
+          tx
+            .update(deliveries)
+            .set({ status: "delivered", entryId: entry.id, credits: cost, updatedAt: sql`now()` })
+            .where(eq(deliveries.id, id))
+            .returning(),
+        ]);
         await afterDebit(tx, { orgId: req.orgId, entry, credits: cost, settings });
         return { kind: "delivered", outcome: { replayed: false, delivery: view(done!, entry.balanceAfter) } };
       }

@@ -168,6 +168,42 @@ describe("delivery API", () => {
     expect((await snapshot(db, w.org.id)).balance).toBe(100);
   });
 
+  it("a campaign stopped while its delivery waited for the organisation's lock: 409, and the debit and the claim roll back", async () => {
+    // The debit, then the count (guarded: still active) together with the delivery's own update.
+    // Another transaction holds the organisation row, so the delivery waits at its debit while
+    // the campaign is cancelled; when it goes on, the count finds the campaign not active.
+    const w = await world(100, 10);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((r) => (locked = r));
+    const holder = db.transaction(async (tx) => {
+      await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
+      locked();
+      await released;
+    });
+    await lockTaken;
+    const outcome = recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "stopped-meanwhile" }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    for (let i = 0; i < 200; i++) {
+      const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (row!.n > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await db.update(campaigns).set({ status: "cancelled" }).where(eq(campaigns.id, w.campaign.id));
+    release();
+    await holder;
+    expect(await outcome).toMatchObject({ code: "conflict", details: { apiCode: "campaign_not_active" } });
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(100);
+    expect(s.ledgerSum).toBe(100);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);
+    expect(s.campaigns[0]).toMatchObject({ status: "cancelled", deliveriesCount: 0 });
+    expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(0);
+  });
+
   it("rate-limits each key per minute in the database; the refused request debits nothing", async () => {
     process.env.API_RATE_LIMIT_PER_MINUTE = "3";
     const w = await world(1000, 10);
