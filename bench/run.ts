@@ -7,8 +7,10 @@
 //     spread over organisations, at 1, 16 and 64 senders over HTTP keep-alive;
 //   - a TPC-B-like transaction through the same driver on the same server at 1, 16 and 64 clients;
 //   - the cost of a duplicate delivery against a fresh one (in-process, past the HTTP layer that
-//     both pay alike), and duplicates over HTTP at 16 senders;
-//   - 1,000 concurrent debits on one organisation;
+//     both pay alike), and duplicates over HTTP at 16 senders; one organisation vs spread at one
+//     sender in-process too;
+//   - 1,000 concurrent debits on one organisation, and 1,000 concurrent deliveries (the product's
+//     debit path);
 //   - balance read and the first and last transactions pages at 1,000 vs 1,000,000 entries, and
 //     the billing overview's server render at 1,000,000 entries.
 // It prints a table, writes it into docs/benchmarks.md with the machine and date, and ends with
@@ -26,7 +28,7 @@ import { ensurePostgres } from "../scripts/pg";
 import { PORTS } from "../scripts/ports";
 import { runMigrations } from "../db/migrate";
 import { createDb } from "../db/client";
-import { creditPacks, memberships, organizations, users } from "../db/schema";
+import { campaigns, creditPacks, memberships, organizations, users } from "../db/schema";
 import { assertAll, load, percentile, send, summarise, type LoadResult, type Req } from "./lib/load";
 import { ensureBuild, root, startNext, type Server } from "./lib/servers";
 import { runTpcb, setupTpcb } from "./lib/tpcb";
@@ -116,8 +118,9 @@ async function main() {
     await webhook([one!.id], 300, 16, "warm-up one org");
 
     // ---- HTTP: signature-only route vs webhook, one organisation vs spread ----
-    // 16 senders is where the targets are: twice the events, in twice the rounds.
-    const counts = { 1: n(300), 16: n(2400), 64: n(1200) } as const;
+    // 16 senders is where the targets are: twice the events, in twice the rounds. At 1 sender
+    // the target compares two p50s of a few milliseconds: three times the events, in nine rounds.
+    const counts = { 1: n(900), 16: n(2400), 64: n(1200) } as const;
     const route: Record<number, LoadResult> = {};
     const oneOrg: Record<number, LoadResult> = {};
     const spreadR: Record<number, LoadResult> = {};
@@ -127,7 +130,7 @@ async function main() {
     const pgPid = pg.external ? null : postmasterPid(path.join(root, ".data/postgres-bench"));
     // The three cases run interleaved in rounds (3, or 6 at 16 senders), so drift in a shared,
     // noisy machine's load spreads over all of them instead of favouring whichever ran first.
-    const roundsAt = (s: number) => (s === 16 ? 6 : 3);
+    const roundsAt = (s: number) => (s === 1 ? 9 : s === 16 ? 6 : 3);
     const chunks = <T,>(xs: T[], rounds: number) =>
       Array.from({ length: rounds }, (_, r) => xs.slice(Math.floor((r * xs.length) / rounds), Math.floor(((r + 1) * xs.length) / rounds)));
     // Steady state: each timed run first opens its senders' keep-alive connections with one
@@ -232,6 +235,14 @@ async function main() {
     const dupTimes = await inProcess(dupPayloads);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const dupRatio = mean(dupTimes) / mean(freshTimes);
+    // One sender, one organisation vs spread, past the HTTP layer both pay alike: the product's
+    // own cost of each, in ten interleaved rounds.
+    const inOne: number[] = [];
+    const inSpread: number[] = [];
+    for (let r = 0; r < 10; r++) {
+      const pair = [async () => inOne.push(...(await inProcess(await freshEvents([one!.id], n(100))))), async () => inSpread.push(...(await inProcess(await freshEvents(spreadIds, n(100)))))];
+      for (const run of r % 2 ? pair : pair.reverse()) await run();
+    }
 
     // ---- 1,000 concurrent debits on one organisation ----
     log("1,000 concurrent debits…");
@@ -265,6 +276,18 @@ async function main() {
     if (hotRow!.b !== 1_000_000 - 6 * 1000 * 7) throw new Error(`hot balance ${hotRow!.b}`);
     const hotDebitsTx = percentile(debitRatesTx, 50);
     const hotDebitsStmt = percentile(debitRatesStmt, 50);
+    // The product's debits are deliveries (lib/deliveries/service.ts): each in its transaction with
+    // the delivery's claim, the campaign's count and the delivery's update. The same 1,000 at once.
+    const { recordDelivery } = await import("../lib/deliveries/service");
+    const [hotCampaign] = await db.insert(campaigns).values({ orgId: hot!.id, name: "Bench hot", status: "active", costPerDelivery: 7 }).returning();
+    const deliveryRates: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => recordDelivery(db, { orgId: hot!.id, campaignId: hotCampaign!.id, idempotencyKey: `bench:hot:d${round}:${i}` })));
+      deliveryRates.push(1000 / ((performance.now() - t0) / 1000));
+    }
+    const [hotAfter] = await db.select({ b: organizations.balance }).from(organizations).where(eq(organizations.id, hot!.id));
+    if (hotAfter!.b !== 1_000_000 - 8 * 1000 * 7) throw new Error(`hot balance after deliveries ${hotAfter!.b}`);
 
     // ---- ledger read paths at 1,000 vs 1,000,000 entries ----
     log("seeding 1,000 and 1,000,000 ledger entries…");
@@ -387,7 +410,8 @@ async function main() {
       `- duplicates: in-process ${f2(mean(dupTimes))} ms vs fresh ${f2(mean(freshTimes))} ms (mean of ${dupTimes.length}, one sender); over HTTP at 16 senders ${f0(dupHttp16!.rate)}/s (p99 ${f1(dupHttp16!.p99)} ms) against ${f0(oneOrg[16]!.rate)}/s fresh`,
       `- ${cpuLine(16)}`,
       `- TPC-B-like at 1 client, 3 rounds interleaved with the debit rounds: ${tpcb1Rates.map(f0).join(", ")} tps`,
-      `- 1,000 concurrent debits on one organisation (pool of 20 connections), 3 rounds each: one statement each ${debitRatesStmt.map(f0).join(", ")} debits/s; in explicit transactions ${debitRatesTx.map(f0).join(", ")} debits/s`,
+      `- 1,000 concurrent debits on one organisation (pool of 20 connections), 3 rounds each: one statement each ${debitRatesStmt.map(f0).join(", ")} debits/s; in explicit transactions ${debitRatesTx.map(f0).join(", ")} debits/s; as the product debits, 1,000 concurrent deliveries (recordDelivery), 2 rounds: ${deliveryRates.map(f0).join(", ")} deliveries/s`,
+      `- 1 sender in-process (past the HTTP layer), ${inOne.length} events each in 10 interleaved rounds: one organisation p50 ${f2(percentile(inOne, 50))} ms, spread ${f2(percentile(inSpread, 50))} ms (${f2(percentile(inOne, 50) / percentile(inSpread, 50))} ×)`,
       `- ledger reads p50, 1k → 1M entries: ${Object.keys(reads1k)
         .map((k) => `${k} ${f2(reads1k[k as keyof typeof reads1k])} → ${f2(reads1m[k as keyof typeof reads1m])} ms`)
         .join("; ")}`,
