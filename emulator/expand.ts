@@ -13,6 +13,7 @@ type Obj = Record<string, unknown>;
 const EXPANDABLE: Record<string, string[]> = {
   payment_intent: ["customer", "latest_charge", "payment_method"] satisfies (keyof Stripe.PaymentIntent)[],
   charge: ["customer", "payment_intent"] satisfies (keyof Stripe.Charge)[],
+  dispute: ["charge", "payment_intent"] satisfies (keyof Stripe.Dispute)[],
   payment_method: ["customer"] satisfies (keyof Stripe.PaymentMethod)[],
   customer: [`${"invoice_settings" satisfies keyof Stripe.Customer}.${"default_payment_method" satisfies keyof Stripe.Customer.InvoiceSettings}`],
   // Billing (emulator/billing/). `confirmation_secret` and `payments` are includable: absent
@@ -34,6 +35,7 @@ const INCLUDABLE: Record<string, string[]> = {
 const FIELD_TYPE: Record<string, string> = {
   customer: "customer",
   latest_charge: "charge",
+  charge: "charge",
   payment_method: "payment_method",
   payment_intent: "payment_intent",
   "invoice_settings.default_payment_method": "payment_method",

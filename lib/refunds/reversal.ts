@@ -12,10 +12,14 @@
 // (`dispute:<dp>:won`). The disputes table mirrors it; an open one flags the organisation.
 // Balance care: a reversal below the low-balance threshold records the notification (once per
 // crossing); it never starts auto-recharge (lib/balance-care/after-debit.ts says why).
-import { and, eq, like, sql } from "drizzle-orm";
+// Before the grant: a refund or dispute can arrive before the payment's success is recorded
+// (payment_intent.succeeded failed and waits for Stripe's retry). Its credits are not granted
+// yet but still will be, so it throws GrantNotYetWritten: the webhook records the failure and
+// answers 500, Stripe redelivers it, and the retry after the grant reverses as usual.
+import { and, eq, isNull, like, or, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Tx } from "@/db/client";
-import { creditEntries, disputes, purchases, type Purchase } from "@/db/schema";
+import { creditEntries, disputes, purchases, type Purchase, type PurchaseStatus } from "@/db/schema";
 import { grantCredits } from "../ledger/ledger";
 import { resumeCampaignsCoveredBy } from "../campaigns/service";
 import { afterBalanceDrop } from "../balance-care/after-debit";
@@ -24,9 +28,46 @@ import { creditsForShare, refundReversalDelta } from "./shares";
 
 const idOf = (x: string | { id: string } | null | undefined) => (typeof x === "string" ? x : (x?.id ?? null));
 
-async function purchaseForIntent(tx: Tx, paymentIntentId: string | null): Promise<Purchase | undefined> {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A refund or dispute of a purchase whose grant is still to come: retried (see the header). */
+export class GrantNotYetWritten extends Error {}
+
+/**
+ * Purchases whose credits a succeeded payment still grants (lib/topups/decide.ts: money in ⇒
+ * credits in, even after a decline or a cancellation). needs_review is not one of them: it is
+ * never granted by itself (a person decides, and sees the refund or dispute at Stripe), so
+ * waiting for its grant would retry until Stripe gives up; it has nothing to reverse.
+ */
+const GRANT_STILL_COMING: readonly PurchaseStatus[] = ["pending", "failed", "canceled"];
+
+function throwIfGrantStillComing(purchase: Purchase, what: string): void {
+  if (!GRANT_STILL_COMING.includes(purchase.status)) return;
+  throw new GrantNotYetWritten(`purchase ${purchase.id} is ${purchase.status}: its credits are not granted yet, so this ${what} waits for Stripe's retry after the grant`);
+}
+
+/** Our purchase an intent's (or its charge's) metadata names: purchase_id, or checkout_purchase_id for hosted checkout. */
+function purchaseIdIn(metadata: Stripe.Metadata | null | undefined): string | null {
+  const id = metadata?.purchase_id ?? metadata?.checkout_purchase_id;
+  return id && UUID.test(id) ? id : null;
+}
+
+/**
+ * Locks the purchase this intent pays: the one linked to it, else the one our metadata names
+ * while it is linked to no intent yet (the webhook can overtake the link's write, and a hosted
+ * checkout's intent is linked when its session completes), as lib/topups/settle.ts does.
+ */
+async function purchaseForIntent(tx: Tx, paymentIntentId: string | null, metadata?: Stripe.Metadata | null): Promise<Purchase | undefined> {
   if (!paymentIntentId) return undefined;
-  const [p] = await tx.select().from(purchases).where(eq(purchases.stripePaymentIntentId, paymentIntentId)).for("update");
+  const byMeta = purchaseIdIn(metadata);
+  const linked = eq(purchases.stripePaymentIntentId, paymentIntentId);
+  const [p] = await tx
+    .select()
+    .from(purchases)
+    .where(byMeta ? or(linked, and(eq(purchases.id, byMeta), isNull(purchases.stripePaymentIntentId))) : linked)
+    .orderBy(sql`${purchases.stripePaymentIntentId} is not distinct from ${paymentIntentId} desc`)
+    .limit(1)
+    .for("update");
   return p;
 }
 
@@ -48,8 +89,10 @@ async function disputeNet(tx: Tx, purchaseId: string): Promise<number> {
 }
 
 export async function reverseRefundedShare(tx: Tx, charge: Stripe.Charge): Promise<string> {
-  const purchase = await purchaseForIntent(tx, idOf(charge.payment_intent));
+  // Stripe copies the intent's metadata to its charge, so an unlinked purchase is found too.
+  const purchase = await purchaseForIntent(tx, idOf(charge.payment_intent), charge.metadata);
   if (!purchase) return "no purchase for this charge";
+  throwIfGrantStillComing(purchase, "refund");
   if (purchase.status !== "succeeded") return `purchase ${purchase.id} is ${purchase.status}: no credits to reverse`;
   const already = await reversedSoFar(tx, purchase.id, `refund:${charge.id}:`);
   // Never take back more than the purchase granted, whatever a dispute already took (net of a
@@ -76,8 +119,12 @@ export async function reverseRefundedShare(tx: Tx, charge: Stripe.Charge): Promi
 }
 
 export async function applyDispute(tx: Tx, dispute: Stripe.Dispute): Promise<string> {
-  const purchase = await purchaseForIntent(tx, idOf(dispute.payment_intent));
+  // The handler expands payment_intent, so an unlinked purchase is found by its metadata.
+  const intent = typeof dispute.payment_intent === "object" ? dispute.payment_intent : null;
+  const purchase = await purchaseForIntent(tx, idOf(dispute.payment_intent), intent?.metadata);
   if (!purchase) return "no purchase for this dispute";
+  // Before the dispute row too: the retry records it, with the purchase it then reverses.
+  throwIfGrantStillComing(purchase, "dispute");
   const closed = dispute.status === "won" || dispute.status === "lost";
   await tx
     .insert(disputes)

@@ -21,6 +21,7 @@ export function isPermanentRefundError(e: unknown): e is Stripe.errors.StripeInv
   return e instanceof Stripe.errors.StripeInvalidRequestError;
 }
 
+/** With its payment_intent expanded: the intent's metadata names our purchase before it is linked. */
 export async function retrieveDispute(id: string): Promise<Stripe.Dispute> {
-  return stripe().disputes.retrieve(id);
+  return stripe().disputes.retrieve(id, { expand: ["payment_intent"] });
 }

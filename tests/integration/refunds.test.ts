@@ -4,7 +4,8 @@
 // flags the organisation and reverses, won restores, lost keeps the reversal; replays change nothing.
 import { describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
-import { auditLog, creditEntries, disputes, refunds, stripeEvents } from "@/db/schema";
+import type Stripe from "stripe";
+import { auditLog, creditEntries, disputes, purchases, refunds, stripeEvents } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { runStaffAction } from "@/lib/actions/staff-action";
 import { refundPurchaseDef, replayEventDef } from "@/lib/staff/actions";
@@ -13,6 +14,7 @@ import { debitCredits } from "@/lib/ledger/ledger";
 import { runQueuedJobs } from "@/lib/jobs/workers";
 import { stripe } from "@/lib/stripe/client";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
+import { processStripeEvent } from "@/lib/webhooks/process";
 import { useTestDatabase } from "../support/context";
 import { closeDispute, drainDeliveries, openDispute, startWebhookReceiver } from "../support/emulator";
 import { makeOrg, makePack, makeUser, snapshot } from "../support/fixtures";
@@ -226,5 +228,98 @@ describe("disputes", () => {
     } finally {
       await w.receiver.close();
     }
+  });
+});
+
+/** A top-up paid at the emulator whose payment_intent.succeeded has not reached us (no receiver). */
+async function paidUndelivered() {
+  const org = await makeOrg(db);
+  const admin = await makeUser(db, { orgId: org.id, role: "admin" });
+  const pack = await makePack(db, { credits: 300, amount: 2900 });
+  const started = await runOrgAction(startTopUpDef, admin, { orgSlug: org.slug, packId: pack.id, requestId: crypto.randomUUID() }, db);
+  if (!started.ok) throw new Error(started.error);
+  const pi = (await snapshot(db, org.id)).purchases[0]!.stripePaymentIntentId!;
+  const confirmed = await stripe().paymentIntents.confirm(pi, { payment_method: "pm_card_visa" });
+  return { org, purchaseId: started.data.purchaseId, pi, chargeId: String(confirmed.latest_charge), succeeded: await eventAbout("payment_intent.succeeded", pi) };
+}
+
+/** The emulator's event of this type about this PaymentIntent (the intent itself, or its charge or dispute). */
+async function eventAbout(type: Stripe.Event.Type, pi: string): Promise<Stripe.Event> {
+  const events = await stripe().events.list({ type, limit: 20 });
+  const event = events.data.find((e) => {
+    const o = e.data.object as { id: string; payment_intent?: string | null };
+    return o.id === pi || o.payment_intent === pi;
+  });
+  if (!event) throw new Error(`no ${type} event for ${pi}`);
+  return event;
+}
+
+const eventRow = async (id: string) => (await db.select().from(stripeEvents).where(eq(stripeEvents.id, id)))[0];
+
+describe("a refund or dispute that arrives before the payment's success", () => {
+  // payment_intent.succeeded failed (500) and waits for Stripe's retry; meanwhile the payment is
+  // refunded or disputed. Answering "no credits to reverse" would mark the event processed, and
+  // the late success would then grant credits whose money went back.
+  it("charge.refunded before the grant fails (recorded, nothing written); its retry after the grant reverses it", async () => {
+    const { org, purchaseId, pi, succeeded } = await paidUndelivered();
+    await stripe().refunds.create({ payment_intent: pi }); // in Stripe's dashboard
+    const refunded = await eventAbout("charge.refunded", pi);
+
+    await expect(processStripeEvent(db, refunded)).rejects.toThrow(/not granted yet/);
+    expect(await eventRow(refunded.id)).toMatchObject({ processedAt: null, attempts: 1, lastError: expect.stringMatching(/not granted yet/) });
+    expect((await snapshot(db, org.id)).entries).toEqual([]);
+
+    expect(await processStripeEvent(db, succeeded)).toMatchObject({ result: "processed" });
+    expect(await processStripeEvent(db, refunded)).toEqual({ result: "processed", detail: `purchase ${purchaseId}: 300 credits reversed` });
+    const s = await snapshot(db, org.id);
+    expect(s.balance).toBe(0);
+    expect(s.entries.map((e) => [e.kind, e.amount])).toEqual([["purchase", 300], ["refund_reversal", -300]]);
+    expect(s.purchases[0]).toMatchObject({ id: purchaseId, status: "succeeded" });
+    expect(await eventRow(refunded.id)).toMatchObject({ attempts: 2, lastError: null });
+    expect((await eventRow(refunded.id))!.processedAt).not.toBeNull();
+  });
+
+  it("a refund of a purchase not yet linked to its intent is found by the charge's metadata and waits too", async () => {
+    const { org, purchaseId, pi, succeeded } = await paidUndelivered();
+    // The webhook overtook the write of the link (lib/topups/settle.ts lockPurchaseForIntent).
+    await db.update(purchases).set({ stripePaymentIntentId: null }).where(eq(purchases.id, purchaseId));
+    await stripe().refunds.create({ payment_intent: pi, amount: 1450 });
+    const refunded = await eventAbout("charge.refunded", pi);
+
+    await expect(processStripeEvent(db, refunded)).rejects.toThrow(/not granted yet/);
+    expect((await snapshot(db, org.id)).entries).toEqual([]);
+
+    await processStripeEvent(db, succeeded);
+    await processStripeEvent(db, refunded);
+    const s = await snapshot(db, org.id);
+    expect(s.balance).toBe(150);
+    expect(s.entries.map((e) => [e.kind, e.amount])).toEqual([["purchase", 300], ["refund_reversal", -150]]);
+    expect(s.purchases[0]).toMatchObject({ status: "succeeded", stripePaymentIntentId: pi });
+  });
+
+  it("a dispute before the grant fails (no dispute row, nothing reversed); its retry after the grant reverses it", async () => {
+    const { org, purchaseId, pi, chargeId, succeeded } = await paidUndelivered();
+    const dp = await openDispute(chargeId);
+    const created = await eventAbout("charge.dispute.created", pi);
+
+    await expect(processStripeEvent(db, created)).rejects.toThrow(/not granted yet/);
+    expect((await snapshot(db, org.id)).entries).toEqual([]);
+    expect(await db.select().from(disputes)).toEqual([]);
+
+    await processStripeEvent(db, succeeded);
+    expect(await processStripeEvent(db, created)).toEqual({ result: "processed", detail: `dispute ${dp.id} needs_response: 300 credits reversed` });
+    const s = await snapshot(db, org.id);
+    expect(s.balance).toBe(0);
+    expect(s.entries.map((e) => [e.kind, e.amount, e.idempotencyKey])).toEqual([["purchase", 300, `purchase:${purchaseId}`], ["refund_reversal", -300, `dispute:${dp.id}`]]);
+    expect(await db.select().from(disputes)).toMatchObject([{ stripeDisputeId: dp.id, purchaseId, status: "needs_response", closedAt: null }]);
+  });
+
+  it("a refund of a purchase held for review (never granted by itself) is processed and reverses nothing", async () => {
+    const { org, purchaseId, pi } = await paidUndelivered();
+    await db.update(purchases).set({ status: "needs_review", reviewReason: "amount differs", finalizedAt: new Date() }).where(eq(purchases.id, purchaseId));
+    await stripe().refunds.create({ payment_intent: pi });
+    const refunded = await eventAbout("charge.refunded", pi);
+    expect(await processStripeEvent(db, refunded)).toMatchObject({ result: "processed", detail: expect.stringMatching(/needs_review/) });
+    expect((await snapshot(db, org.id)).entries).toEqual([]);
   });
 });
