@@ -1,7 +1,11 @@
 // Disputes: retrieve and list over the API; opened and closed only through the control surface
 // (a test helper stands in for the cardholder's bank): POST /_emulator/charges/<ch>/dispute
-// {amount?, reason?} opens one (charge.dispute.created, the charge marked disputed), and
-// POST /_emulator/disputes/<dp>/close {status: "won" | "lost"} closes it (charge.dispute.closed).
+// {amount?, reason?, inquiry?} opens one (charge.dispute.created, the charge marked disputed),
+// and POST /_emulator/disputes/<dp>/close {status: "won" | "lost"} closes it
+// (charge.dispute.closed). Inquiries (`inquiry: true`: status warning_needs_response, no money
+// withdrawn) close as "warning_closed", or escalate to a chargeback with
+// POST /_emulator/disputes/<dp>/escalate: status needs_response, charge.dispute.updated and
+// charge.dispute.funds_withdrawn, as Stripe does.
 import type Stripe from "stripe";
 import { invalidRequest, missing } from "../errors";
 import { newId } from "../ids";
@@ -35,7 +39,7 @@ export function openDispute(ctx: Ctx, chargeId: string, body: Record<string, unk
     metadata: {},
     payment_intent: typeof charge.payment_intent === "string" ? charge.payment_intent : (charge.payment_intent?.id ?? null),
     reason: typeof body.reason === "string" ? body.reason : "fraudulent",
-    status: "needs_response",
+    status: body.inquiry === true ? "warning_needs_response" : "needs_response",
   } as unknown as Stripe.Dispute;
   disputesOf(ctx)[dispute.id] = dispute;
   charge.disputed = true;
@@ -44,15 +48,33 @@ export function openDispute(ctx: Ctx, chargeId: string, body: Record<string, unk
   return dispute;
 }
 
+const CLOSED: Stripe.Dispute.Status[] = ["won", "lost", "warning_closed", "prevented"];
+const isInquiry = (d: Stripe.Dispute) => d.status.startsWith("warning_");
+
 export function closeDispute(ctx: Ctx, disputeId: string, body: Record<string, unknown>): Stripe.Dispute {
   const dispute = disputesOf(ctx)[disputeId];
   if (!dispute) throw missing("dispute", disputeId);
-  if (body.status !== "won" && body.status !== "lost") throw invalidRequest('status must be "won" or "lost"', { param: "status" });
-  if (dispute.status === "won" || dispute.status === "lost") throw invalidRequest("This dispute is already closed.");
+  if (CLOSED.includes(dispute.status)) throw invalidRequest("This dispute is already closed.");
+  // An inquiry closes without a chargeback; only a chargeback is won or lost.
+  const allowed = isInquiry(dispute) ? ["warning_closed"] : ["won", "lost"];
+  if (!allowed.includes(String(body.status))) throw invalidRequest(`status must be ${allowed.map((a) => `"${a}"`).join(" or ")}`, { param: "status" });
   const previous = { status: dispute.status };
-  dispute.status = body.status;
+  dispute.status = body.status as Stripe.Dispute.Status;
   ctx.store.wrote();
   ctx.outbox.emit("charge.dispute.closed", dispute, null, previous);
+  return dispute;
+}
+
+/** The bank turns an open inquiry into a chargeback: the same dispute, now needs_response, funds withdrawn. */
+export function escalateDispute(ctx: Ctx, disputeId: string): Stripe.Dispute {
+  const dispute = disputesOf(ctx)[disputeId];
+  if (!dispute) throw missing("dispute", disputeId);
+  if (dispute.status !== "warning_needs_response" && dispute.status !== "warning_under_review") throw invalidRequest("Only an open inquiry can be escalated.");
+  const previous = { status: dispute.status };
+  dispute.status = "needs_response";
+  ctx.store.wrote();
+  ctx.outbox.emit("charge.dispute.updated", dispute, null, previous);
+  ctx.outbox.emit("charge.dispute.funds_withdrawn", dispute, null);
   return dispute;
 }
 
@@ -61,6 +83,7 @@ export function handleDisputeControl(ctx: Ctx, method: string, path: string, bod
   let m: RegExpMatchArray | null;
   if (method === "POST" && (m = path.match(/^\/_emulator\/charges\/([^/]+)\/dispute$/))) return { status: 200, body: openDispute(ctx, m[1]!, body) };
   if (method === "POST" && (m = path.match(/^\/_emulator\/disputes\/([^/]+)\/close$/))) return { status: 200, body: closeDispute(ctx, m[1]!, body) };
+  if (method === "POST" && (m = path.match(/^\/_emulator\/disputes\/([^/]+)\/escalate$/))) return { status: 200, body: escalateDispute(ctx, m[1]!) };
   return null;
 }
 

@@ -9,7 +9,9 @@
 // purchase already took, keyed `refund:<charge>:<amount_refunded>`.
 // Disputes: act on the dispute as Stripe reports it NOW (the handler re-fetches it). Open or lost:
 // its share is reversed (`dispute:<dp>`); won: the reversal, if any, is restored
-// (`dispute:<dp>:won`). The disputes table mirrors it; an open one flags the organisation.
+// (`dispute:<dp>:won`). An inquiry (warning_*) or a prevented dispute withdraws no money: it is
+// recorded and reverses nothing; an inquiry escalated to a chargeback (needs_response) is
+// reversed then, once. The disputes table mirrors it; an open one flags the organisation.
 // Balance care: a reversal below the low-balance threshold records the notification (once per
 // crossing); it never starts auto-recharge (lib/balance-care/after-debit.ts says why).
 // Before the grant: a refund or dispute can arrive before the payment's success is recorded
@@ -118,18 +120,33 @@ export async function reverseRefundedShare(tx: Tx, charge: Stripe.Charge): Promi
   return `purchase ${purchase.id}: ${delta} credits reversed`;
 }
 
+/** Statuses Stripe no longer moves on from: the dispute's row gets its closed_at. */
+const CLOSED: readonly Stripe.Dispute.Status[] = ["won", "lost", "warning_closed", "prevented"];
+
+/**
+ * Statuses under which no money has left: an inquiry (warning_*: the bank asks before any
+ * chargeback, and may escalate it to one) and a dispute prevented before it became a chargeback
+ * (a refund settles it instead, and charge.refunded reverses that). Appeals follow a lost
+ * dispute, whose money stays withdrawn.
+ */
+const NO_MONEY_WITHDRAWN: readonly Stripe.Dispute.Status[] = ["warning_needs_response", "warning_under_review", "warning_closed", "prevented"];
+
 export async function applyDispute(tx: Tx, dispute: Stripe.Dispute): Promise<string> {
   // The handler expands payment_intent, so an unlinked purchase is found by its metadata.
   const intent = typeof dispute.payment_intent === "object" ? dispute.payment_intent : null;
   const purchase = await purchaseForIntent(tx, idOf(dispute.payment_intent), intent?.metadata);
   if (!purchase) return "no purchase for this dispute";
-  // Before the dispute row too: the retry records it, with the purchase it then reverses.
-  throwIfGrantStillComing(purchase, "dispute");
-  const closed = dispute.status === "won" || dispute.status === "lost";
+  const moneyWithdrawn = !NO_MONEY_WITHDRAWN.includes(dispute.status);
+  // Before the dispute row too: the retry records it, with the purchase it then reverses. (An
+  // inquiry reverses nothing, so it need not wait for the grant.)
+  if (moneyWithdrawn) throwIfGrantStillComing(purchase, "dispute");
+  const closed = CLOSED.includes(dispute.status);
   await tx
     .insert(disputes)
     .values({ stripeDisputeId: dispute.id, orgId: purchase.orgId, purchaseId: purchase.id, chargeId: idOf(dispute.charge)!, amount: dispute.amount, status: dispute.status, reason: dispute.reason, closedAt: closed ? new Date() : null })
     .onConflictDoUpdate({ target: disputes.stripeDisputeId, set: { status: dispute.status, closedAt: closed ? sql`coalesce(${disputes.closedAt}, now())` : null } });
+  // Recorded (staff see it), nothing taken: there is no money to take credits back for.
+  if (!moneyWithdrawn) return `dispute ${dispute.id} ${dispute.status}: no money withdrawn, nothing reversed`;
   if (purchase.status !== "succeeded") return `purchase ${purchase.id} is ${purchase.status}: dispute recorded, no credits to reverse`;
 
   const key = `dispute:${dispute.id}`;

@@ -15,8 +15,9 @@ import { runQueuedJobs } from "@/lib/jobs/workers";
 import { stripe } from "@/lib/stripe/client";
 import { receiveStripeWebhook } from "@/lib/webhooks/receive";
 import { processStripeEvent } from "@/lib/webhooks/process";
+import { applyDispute } from "@/lib/refunds/reversal";
 import { useTestDatabase } from "../support/context";
-import { closeDispute, drainDeliveries, openDispute, startWebhookReceiver } from "../support/emulator";
+import { closeDispute, drainDeliveries, escalateDispute, openDispute, startWebhookReceiver } from "../support/emulator";
 import { makeOrg, makePack, makeUser, snapshot } from "../support/fixtures";
 
 const { db } = useTestDatabase();
@@ -321,5 +322,102 @@ describe("a refund or dispute that arrives before the payment's success", () => 
     const refunded = await eventAbout("charge.refunded", pi);
     expect(await processStripeEvent(db, refunded)).toMatchObject({ result: "processed", detail: expect.stringMatching(/needs_review/) });
     expect((await snapshot(db, org.id)).entries).toEqual([]);
+  });
+});
+
+describe("inquiries (warning_* disputes: no money withdrawn)", () => {
+  type W = Awaited<ReturnType<typeof paidWorld>>;
+  /** The dispute as Stripe reports it, applied as the handler applies it after the re-fetch. */
+  const apply = (w: W, status: Stripe.Dispute.Status, id = "dp_inquiry_1") =>
+    db.transaction((tx) => applyDispute(tx, { id, object: "dispute", amount: 2900, charge: w.chargeId, payment_intent: w.pi, status, reason: "fraudulent" } as Stripe.Dispute));
+  const row = async () => (await db.select().from(disputes))[0]!;
+
+  it("an inquiry is recorded and reverses nothing; closed (warning_closed) it closes the row, still nothing reversed", async () => {
+    const w = await paidWorld();
+    try {
+      for (const status of ["warning_needs_response", "warning_under_review"] as const) {
+        await apply(w, status);
+        expect(await row()).toMatchObject({ stripeDisputeId: "dp_inquiry_1", orgId: w.org.id, status, closedAt: null });
+        expect((await snapshot(db, w.org.id)).balance).toBe(300);
+      }
+      await apply(w, "warning_closed");
+      expect((await row()).status).toBe("warning_closed");
+      expect((await row()).closedAt).not.toBeNull();
+      const s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(300);
+      expect(s.entries.map((e) => e.kind)).toEqual(["purchase"]);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("a prevented dispute closes the row and reverses nothing", async () => {
+    const w = await paidWorld();
+    try {
+      await apply(w, "prevented");
+      expect((await row()).closedAt).not.toBeNull();
+      expect((await snapshot(db, w.org.id)).entries.map((e) => e.kind)).toEqual(["purchase"]);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("an inquiry escalated to a chargeback reverses the disputed share once; lost keeps it", async () => {
+    const w = await paidWorld();
+    try {
+      await apply(w, "warning_needs_response");
+      expect((await snapshot(db, w.org.id)).balance).toBe(300);
+      await apply(w, "needs_response");
+      await apply(w, "under_review");
+      expect((await row()).closedAt).toBeNull();
+      await apply(w, "lost");
+      const s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(0);
+      expect(s.entries.filter((e) => e.kind === "refund_reversal").map((e) => [e.amount, e.idempotencyKey])).toEqual([[-300, "dispute:dp_inquiry_1"]]);
+      expect((await row()).closedAt).not.toBeNull();
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("through the emulator: an inquiry reverses nothing, escalated it reverses once, won restores; another closes as warning_closed", async () => {
+    const w = await paidWorld();
+    try {
+      const dp = await openDispute(w.chargeId, { inquiry: true });
+      await drainDeliveries();
+      expect((await snapshot(db, w.org.id)).balance).toBe(300);
+      expect(await row()).toMatchObject({ stripeDisputeId: dp.id, status: "warning_needs_response", closedAt: null });
+
+      await escalateDispute(dp.id); // charge.dispute.updated + charge.dispute.funds_withdrawn
+      await drainDeliveries();
+      let s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(0);
+      expect(s.entries.filter((e) => e.kind === "refund_reversal").map((e) => [e.amount, e.idempotencyKey])).toEqual([[-300, `dispute:${dp.id}`]]);
+      expect((await row()).status).toBe("needs_response");
+
+      await closeDispute(dp.id, "won");
+      await drainDeliveries();
+      s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(300);
+      expect((await row()).closedAt).not.toBeNull();
+    } finally {
+      await w.receiver.close();
+    }
+
+    const v = await paidWorld();
+    try {
+      const dp = await openDispute(v.chargeId, { inquiry: true });
+      await drainDeliveries();
+      await closeDispute(dp.id, "warning_closed");
+      await drainDeliveries();
+      const s = await snapshot(db, v.org.id);
+      expect(s.balance).toBe(300);
+      expect(s.entries.map((e) => e.kind)).toEqual(["purchase"]);
+      const [closed] = await db.select().from(disputes).where(eq(disputes.stripeDisputeId, dp.id));
+      expect(closed).toMatchObject({ status: "warning_closed" });
+      expect(closed!.closedAt).not.toBeNull();
+    } finally {
+      await v.receiver.close();
+    }
   });
 });

@@ -89,8 +89,14 @@ export function useWebhookReceiver(db: Db): void {
   afterAll(async () => receiver?.close());
 }
 
-/** Opens a dispute on a succeeded charge (the cardholder's bank, in tests): charge.dispute.created. */
-export const openDispute = (chargeId: string, opts: { amount?: number; reason?: string } = {}) =>
+/**
+ * Opens a dispute on a succeeded charge (the cardholder's bank, in tests): charge.dispute.created.
+ * `inquiry`: an inquiry (warning_needs_response), no money withdrawn.
+ */
+export const openDispute = (chargeId: string, opts: { amount?: number; reason?: string; inquiry?: boolean } = {}) =>
   control<{ id: string; amount: number; status: string }>("POST", `/_emulator/charges/${chargeId}/dispute`, opts);
-/** Closes a dispute as won or lost: charge.dispute.closed. */
-export const closeDispute = (disputeId: string, status: "won" | "lost") => control<{ id: string; status: string }>("POST", `/_emulator/disputes/${disputeId}/close`, { status });
+/** Closes a chargeback as won or lost, an inquiry as warning_closed: charge.dispute.closed. */
+export const closeDispute = (disputeId: string, status: "won" | "lost" | "warning_closed") =>
+  control<{ id: string; status: string }>("POST", `/_emulator/disputes/${disputeId}/close`, { status });
+/** An open inquiry becomes a chargeback (needs_response): charge.dispute.updated and .funds_withdrawn. */
+export const escalateDispute = (disputeId: string) => control<{ id: string; status: string }>("POST", `/_emulator/disputes/${disputeId}/escalate`);

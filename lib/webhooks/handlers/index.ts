@@ -23,6 +23,9 @@ export const handlers: HandlerMap = {
   "payment_intent.canceled": onPaymentIntentCanceled,
   "charge.refunded": onChargeRefunded,
   "charge.dispute.created": onChargeDispute,
+  // An inquiry escalated to a chargeback (lib/refunds/reversal.ts): re-fetched and applied alike.
+  "charge.dispute.updated": onChargeDispute,
+  "charge.dispute.funds_withdrawn": onChargeDispute,
   "charge.dispute.closed": onChargeDispute,
   // Subscriptions (lib/subscriptions): the README lists these as the events to enable.
   "customer.subscription.created": onSubscriptionChanged,
