@@ -83,7 +83,9 @@ export async function applyPaidInvoice(tx: Tx, invoice: Stripe.Invoice): Promise
       );
     }
   }
-  const resumed = await resumeCampaignsCoveredBy(tx, row.orgId, entry.balanceAfter);
+  // Only a new grant resumes: an existing one's balanceAfter is the balance back then, which
+  // spending since may have used (the re-application changes no balance, so resumes nothing).
+  const resumed = created ? await resumeCampaignsCoveredBy(tx, row.orgId, entry.balanceAfter) : [];
   if (created) log.info({ invoiceId: invoice.id, subscriptionId: row.id, orgId: row.orgId, credits: grant.credits, kind: grant.kind }, "subscription credits granted");
   return {
     detail: `invoice ${invoice.id}: ${grant.kind} ${created ? "granted" : "already granted"} ${grant.credits}${resumed.length ? `, ${resumed.length} campaigns resumed` : ""}`,

@@ -20,6 +20,8 @@ import {
   subscriptionStatusDef,
 } from "@/lib/subscriptions/actions";
 import { applyGraceEnd } from "@/lib/subscriptions/dunning";
+import { applyPaidInvoice } from "@/lib/subscriptions/grants";
+import { debitCredits } from "@/lib/ledger/ledger";
 import { syncSubscription } from "@/lib/subscriptions/sync";
 import { processStripeEvent } from "@/lib/webhooks/process";
 import { useTestDatabase } from "../support/context";
@@ -81,6 +83,29 @@ describe("subscribe and renew", () => {
     ]);
     r = await row(w.org.id);
     expect(r.currentPeriodStart!.getTime()).toBeGreaterThan(w.now * 1000);
+  });
+
+  it("an invoice applied again (checkout.session.completed after invoice.paid) resumes only what the balance covers now", async () => {
+    const w = await clockOrg(db);
+    // Each costs 3,000 a delivery: Growth's 4,000 covers one of them, paused first.
+    const a = await makePausedCampaign(db, w.org.id, 3000, "a");
+    const b = await makePausedCampaign(db, w.org.id, 3000, "b");
+    await db.update(campaigns).set({ pausedAt: new Date(Date.UTC(2026, 10, 1, 10, 0, 0)) }).where(eq(campaigns.id, a.id));
+    await db.update(campaigns).set({ pausedAt: new Date(Date.UTC(2026, 10, 1, 10, 0, 1)) }).where(eq(campaigns.id, b.id));
+    await subscribePaid(db, w, "growth", "month");
+    let s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(4000);
+    expect(s.campaigns.map((c) => `${c.name}:${c.status}`).sort()).toEqual(["a:active", "b:paused"]);
+
+    // A delivers once: 1,000 left, which does not cover b.
+    await db.transaction((tx) => debitCredits(tx, { orgId: w.org.id, credits: 3000, idempotencyKey: "delivery:test-a-1", description: "delivery" }));
+    const invoice = await latestInvoice((await row(w.org.id)).stripeSubscriptionId!);
+    const again = await db.transaction((tx) => applyPaidInvoice(tx, invoice));
+    expect(again.granted).toBe(0);
+    s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(1000);
+    expect(subKinds(s.entries).filter((e) => e.kind === "subscription_grant")).toHaveLength(1);
+    expect(s.campaigns.map((c) => `${c.name}:${c.status}`).sort()).toEqual(["a:active", "b:paused"]);
   });
 
   it("double clicks, two tabs and two admins starting plans at once end with exactly one subscription", async () => {
