@@ -15,6 +15,7 @@ import { log } from "../log";
 import { bearerKey } from "../api-keys/keys";
 import { authenticateApiKey } from "../api-keys/service";
 import { takeRequest } from "../api-keys/rate-limit";
+import { declaredOver, readBodyCapped } from "../http/read-capped";
 import { campaignOfOrg, recordDelivery, type DeliveryView } from "./service";
 
 export const API_ERRORS = {
@@ -75,10 +76,15 @@ export async function receiveDeliveryRequest(db: Db, request: Request, campaignI
   if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     return apiError("invalid_request", "Send an Idempotency-Key header of 1 to 255 printable ASCII characters, unique per delivery.");
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) return apiError("payload_too_large", `The body is limited to ${MAX_BODY_BYTES} bytes.`);
-  const raw = await request.text();
-  if (Buffer.byteLength(raw, "utf8") > MAX_BODY_BYTES) return apiError("payload_too_large", `The body is limited to ${MAX_BODY_BYTES} bytes.`);
+  // Content-Length only refuses early; a chunked body has none, so the cap holds while reading
+  // (request.text() would buffer any size before it could be measured, ahead of the rate limit).
+  if (declaredOver(request, MAX_BODY_BYTES)) {
+    await request.body?.cancel().catch(() => {});
+    return apiError("payload_too_large", `The body is limited to ${MAX_BODY_BYTES} bytes.`);
+  }
+  const bytes = await readBodyCapped(request, MAX_BODY_BYTES);
+  if (bytes === null) return apiError("payload_too_large", `The body is limited to ${MAX_BODY_BYTES} bytes.`);
+  const raw = new TextDecoder().decode(bytes); // as request.text() decodes: UTF-8, a BOM dropped
   let body: unknown = {};
   if (raw.trim() !== "") {
     const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();

@@ -12,7 +12,8 @@ import { resumeCampaignsCoveredBy } from "@/lib/campaigns/service";
 import { grantCredits } from "@/lib/ledger/ledger";
 import { useTestDatabase } from "../support/context";
 import { makeOrg, makeUser, snapshot } from "../support/fixtures";
-import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey } from "../support/deliveries";
+import { MAX_BODY_BYTES } from "@/lib/deliveries/receive";
+import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey, streamedBody } from "../support/deliveries";
 
 const { db } = useTestDatabase();
 
@@ -154,6 +155,26 @@ describe("delivery API", () => {
       expect(typeof r.body.error.message).toBe("string");
     }
     expect(await deliveryFingerprint(db)).toBe(before);
+  });
+
+  it("a chunked body without Content-Length is cut off at the cap (413) without reading the rest, writing nothing", async () => {
+    // Content-Length is optional: a chunked request has none. The body must be read with a byte
+    // cap, not buffered whole (50 MB here) before being measured.
+    const w = await world(100, 10);
+    const before = await deliveryFingerprint(db);
+    const big = streamedBody(50 * 1024 * 1024, 4096);
+    const r = await callDeliveryApi(db, w.campaign.id, { key: w.key, body: big.stream });
+    expect([r.status, r.body.error?.code, Object.keys(r.body.error ?? {}).sort()]).toEqual([413, "payload_too_large", ["code", "message"]]);
+    // The cap plus what the stream pulls ahead (a few chunks), and the rest is cancelled.
+    expect(big.pulled()).toBeLessThanOrEqual(MAX_BODY_BYTES + 4 * 4096);
+    expect(big.cancelled()).toBe(true);
+    expect(await deliveryFingerprint(db)).toBe(before);
+    // A streamed body at the cap is read, and judged as JSON (spaces only: an empty body, {}).
+    const atCap = streamedBody(MAX_BODY_BYTES, 4096);
+    const ok = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "at-cap", body: atCap.stream });
+    expect(ok.status).toBe(201);
+    expect(atCap.pulled()).toBe(MAX_BODY_BYTES);
+    expect((await snapshot(db, w.org.id)).balance).toBe(90);
   });
 
   it("a campaign that is not running is refused (409), one paused for credits with 402, and nothing is debited", async () => {
