@@ -60,6 +60,12 @@ export async function campaignOfOrg(db: Db | Tx, orgId: string, campaignId: stri
   return Boolean(row);
 }
 
+function notActive(c: { status: string; pauseReason: string | null }): AppError {
+  return new AppError("conflict", `The campaign is ${c.status}${c.pauseReason ? ` (${c.pauseReason.replace(/_/g, " ")})` : ""}, not active.`, {
+    apiCode: "campaign_not_active",
+  });
+}
+
 type TxResult = { kind: "delivered"; outcome: DeliveryOutcome } | { kind: "refused"; deliveryId: string; paused: boolean };
 
 /**
@@ -124,9 +130,7 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
       if (campaign.status === "paused" && campaign.pauseReason === "insufficient_credits") {
         throw new AppError("insufficient_credits", CAMPAIGN_PAUSED_FOR_CREDITS);
       }
-      throw new AppError("conflict", `The campaign is ${campaign.status}${campaign.pauseReason ? ` (${campaign.pauseReason.replace(/_/g, " ")})` : ""}, not active.`, {
-        apiCode: "campaign_not_active",
-      });
+      throw notActive(campaign);
     }
 
     const cost = campaign.costPerDelivery;
@@ -192,6 +196,17 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
         .set({ status: "paused", pauseReason: "insufficient_credits", pausedAt: sql`now()`, updatedAt: sql`now()` })
         .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, "active")))
         .returning({ id: campaigns.id });
+      if (!paused) {
+        // The campaign stopped running after we read it. Only a pause for credits (a concurrent
+        // refusal) makes this a refusal for credits; cancelled, completed or paused for billing,
+        // it is not active, and a refused row would have the platform top up for a campaign a
+        // top-up will not resume: throw, rolling back the claim. (Status is read after the
+        // guarded update, which waited for any writer of the row; grants, which resume
+        // campaigns, wait for the organisation lock we hold.)
+        const [now] = await tx.select({ status: campaigns.status, pauseReason: campaigns.pauseReason }).from(campaigns).where(eq(campaigns.id, campaign.id));
+        if (now?.status === "active") continue; // resumed by hand meanwhile: decide again
+        if (!(now?.status === "paused" && now.pauseReason === "insufficient_credits")) throw notActive(now ?? campaign);
+      }
       await tx.update(deliveries).set({ credits: cost, updatedAt: sql`now()` }).where(eq(deliveries.id, id));
       return { kind: "refused", deliveryId: id, paused: Boolean(paused) };
     }

@@ -225,6 +225,50 @@ describe("delivery API", () => {
     expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(0);
   });
 
+  it("a refusal for credits whose campaign was cancelled or paused for billing meanwhile: 409 and nothing written (402 only if it is now paused for credits)", async () => {
+    // Balance 5, cost 10, no overage: the request read the campaign as active, then waits for the
+    // organisation's lock to decide the refusal; the campaign changes meanwhile. Its pause
+    // (guarded: still active) then matches nothing — and a refusal recorded for a campaign that
+    // is not running would tell the platform to top up, for a campaign a top-up will not resume.
+    const meanwhile = async (change: Partial<typeof campaigns.$inferInsert>) => {
+      const w = await world(5, 10);
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((r) => (locked = r));
+      const holder = db.transaction(async (tx) => {
+        await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
+        locked();
+        await released;
+      });
+      await lockTaken;
+      const call = callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "changed-meanwhile" });
+      for (let i = 0; i < 200; i++) {
+        const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if (row!.n > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await db.update(campaigns).set(change).where(eq(campaigns.id, w.campaign.id));
+      release();
+      await holder;
+      const r = await call;
+      const s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(5);
+      expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);
+      expect(s.campaigns[0]).toMatchObject({ ...change, deliveriesCount: 0 });
+      return { r, rows: await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id)) };
+    };
+    for (const change of [{ status: "cancelled" as const }, { status: "paused" as const, pauseReason: "billing" as const }]) {
+      const { r, rows } = await meanwhile(change);
+      expect({ change, status: r.status, code: r.body.error?.code }).toEqual({ change, status: 409, code: "campaign_not_active" });
+      expect(rows).toHaveLength(0);
+    }
+    // Paused for credits meanwhile (a concurrent refusal): refused for credits, as it would be now.
+    const { r, rows } = await meanwhile({ status: "paused", pauseReason: "insufficient_credits" });
+    expect([r.status, r.body.error?.code]).toEqual([402, "insufficient_credits"]);
+    expect(rows).toMatchObject([{ status: "refused", entryId: null }]);
+  });
+
   it("rate-limits each key per minute in the database; the refused request debits nothing", async () => {
     process.env.API_RATE_LIMIT_PER_MINUTE = "3";
     const w = await world(1000, 10);
