@@ -47,6 +47,8 @@ const bodySchema = z
   })
   .strict();
 
+const KEY_INVALID = "This API key is not valid (unknown or revoked).";
+
 function apiError(code: ApiErrorCode, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ error: { code, message } }, { status: API_ERRORS[code], headers });
 }
@@ -70,7 +72,7 @@ export async function receiveDeliveryRequest(db: Db, request: Request, campaignI
   const key = bearerKey(request.headers.get("authorization"));
   if (!key) return apiError("unauthenticated", "Send an organisation API key: Authorization: Bearer <key>.");
   const auth = await authenticateApiKey(db, key);
-  if (!auth) return apiError("unauthenticated", "This API key is not valid (unknown or revoked).");
+  if (!auth) return apiError("unauthenticated", KEY_INVALID);
 
   const idempotencyKey = request.headers.get("idempotency-key");
   if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -103,7 +105,10 @@ export async function receiveDeliveryRequest(db: Db, request: Request, campaignI
     return apiError("not_found", "No such campaign for this API key's organisation.");
   }
 
+  // The key again, since the body may have taken a while: a revoked key is not counted, and
+  // recordDelivery checks it once more under a lock that orders it with a revocation.
   const rate = await takeRequest(db, auth.keyId);
+  if (!rate) return apiError("unauthenticated", KEY_INVALID);
   const rateHeaders = { "RateLimit-Limit": String(rate.limit), "RateLimit-Remaining": String(rate.remaining) };
   if (!rate.allowed) {
     return apiError("rate_limited", `Too many requests for this API key: at most ${rate.limit} per minute.`, { ...rateHeaders, "Retry-After": String(rate.retryAfterSeconds) });

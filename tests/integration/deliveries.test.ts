@@ -177,6 +177,40 @@ describe("delivery API", () => {
     expect((await snapshot(db, w.org.id)).balance).toBe(90);
   });
 
+  it("a key revoked while its request's body is still arriving does not record or pay: 401, nothing written", async () => {
+    // The key is checked before the body is read; the revocation lands while the body streams
+    // (pull() runs on the first read, not before: highWaterMark 0), so only a check ordered with
+    // the recording can see it.
+    const w = await world(100, 10);
+    const before = await deliveryFingerprint(db);
+    const slow = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          await revokeApiKey(db, { orgId: w.org.id, keyId: w.apiKey.id, userId: w.admin.id });
+          controller.enqueue(new TextEncoder().encode("{}"));
+          controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const r = await callDeliveryApi(db, w.campaign.id, { key: w.key, body: slow });
+    expect([r.status, r.body.error?.code]).toEqual([401, "unauthenticated"]);
+    const [key] = await db.select().from(apiKeys).where(eq(apiKeys.id, w.apiKey.id));
+    expect(key!.revokedAt).not.toBeNull();
+    // Only the revocation itself changed anything (the key's row); no window counted the request.
+    const strip = (f: string) => f.split("\n").filter((l) => !l.startsWith("api_keys:")).join("\n");
+    expect(strip(await deliveryFingerprint(db))).toBe(strip(before));
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(100);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);
+    expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(0);
+    // Revoked after the rate limit too: the recording transaction itself refuses the key.
+    await expect(recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "after-limit", apiKeyId: w.apiKey.id })).rejects.toMatchObject({
+      code: "unauthenticated",
+    });
+    expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(0);
+  });
+
   it("a campaign that is not running is refused (409), one paused for credits with 402, and nothing is debited", async () => {
     const w = await world(100, 10);
     await db.update(campaigns).set({ status: "draft" }).where(eq(campaigns.id, w.campaign.id));
