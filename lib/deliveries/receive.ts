@@ -67,8 +67,11 @@ function deliveryJson(d: DeliveryView) {
   };
 }
 
-export async function receiveDeliveryRequest(db: Db, request: Request, campaignId: string): Promise<Response> {
+export async function receiveDeliveryRequest(db: Db, request: Request, rawCampaignId: string): Promise<Response> {
   const requestId = crypto.randomUUID();
+  // UUIDs are case-insensitive (so is UUID below, and PostgreSQL's uuid type), but the request
+  // hash is over the text: one spelling, so a retry in another case is the same request.
+  const campaignId = rawCampaignId.toLowerCase();
   const key = bearerKey(request.headers.get("authorization"));
   if (!key) return apiError("unauthenticated", "Send an organisation API key: Authorization: Bearer <key>.");
   const auth = await authenticateApiKey(db, key);

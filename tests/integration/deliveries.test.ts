@@ -88,6 +88,23 @@ describe("delivery API", () => {
     expect(s.campaigns[0]!.deliveriesCount).toBe(1);
   });
 
+  it("a retry naming the campaign in another letter case is the same request: 201 replayed, one debit", async () => {
+    // UUIDs are case-insensitive (the route accepts either, PostgreSQL matches either); the
+    // request hash must not tell them apart, or the retry is 409 idempotency_key_reused.
+    const w = await world(100, 10);
+    const first = await callDeliveryApi(db, w.campaign.id.toUpperCase(), { key: w.key, idempotencyKey: "case", body: JSON.stringify({ reference: "r" }) });
+    const retry = await callDeliveryApi(db, w.campaign.id.toLowerCase(), { key: w.key, idempotencyKey: "case", body: JSON.stringify({ reference: "r" }) });
+    expect([first.status, retry.status]).toEqual([201, 201]);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(retry.body).toEqual(first.body);
+    expect(first.body.delivery.campaign_id).toBe(w.campaign.id);
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(90);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(1);
+    expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(1);
+  });
+
   it("the same key with a different request is refused and writes nothing", async () => {
     const w = await world(100, 10);
     const first = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "k1", body: JSON.stringify({ reference: "a" }) });
