@@ -42,7 +42,11 @@ const bodySchema = z
       .string()
       .min(1)
       .max(200)
-      .regex(/^[^\p{Cc}]*$/u)
+      // No control characters (\p{Cc}) and well-formed Unicode: with the u flag a surrogate pair
+      // is one code point, so \p{Cs} matches only a lone surrogate, which JSON can carry
+      // ("\ud800") but UTF-8 cannot: stored, it would become U+FFFD, not what was sent.
+      // (String.prototype.isWellFormed is ES2024, beyond this project's TypeScript lib.)
+      .regex(/^[^\p{Cc}\p{Cs}]*$/u)
       .optional(),
   })
   .strict();
@@ -102,7 +106,7 @@ export async function receiveDeliveryRequest(db: Db, request: Request, rawCampai
   }
   const parsed = bodySchema.safeParse(body);
   if (!parsed.success) {
-    return apiError("invalid_request", "The body must be a JSON object with at most a \"reference\": a string of 1 to 200 characters without control characters.");
+    return apiError("invalid_request", "The body must be a JSON object with at most a \"reference\": a string of 1 to 200 characters without control characters (well-formed Unicode).");
   }
   if (!UUID.test(campaignId) || !(await campaignOfOrg(db, auth.orgId, campaignId))) {
     return apiError("not_found", "No such campaign for this API key's organisation.");

@@ -174,6 +174,22 @@ describe("delivery API", () => {
     expect(await deliveryFingerprint(db)).toBe(before);
   });
 
+  it("a reference that is not well-formed Unicode (a lone surrogate) is refused (400), not stored altered; pairs are fine", async () => {
+    // JSON can carry "\ud800" alone; stored as UTF-8 it would become U+FFFD, so the delivery's
+    // reference would differ from the one sent (and from a retry's).
+    const w = await world(100, 10);
+    const before = await deliveryFingerprint(db);
+    for (const reference of ["a\ud800", "\udc00b", "x\udfff\ud800y"]) {
+      const r = await callDeliveryApi(db, w.campaign.id, { key: w.key, body: JSON.stringify({ reference }) });
+      expect({ reference, status: r.status, code: r.body.error?.code }).toEqual({ reference, status: 400, code: "invalid_request" });
+    }
+    expect(await deliveryFingerprint(db)).toBe(before);
+    const ok = await callDeliveryApi(db, w.campaign.id, { key: w.key, body: JSON.stringify({ reference: "post-\u{1F600}" }) });
+    expect([ok.status, ok.body.delivery?.reference]).toEqual([201, "post-\u{1F600}"]);
+    const [row] = await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id));
+    expect(row!.reference).toBe("post-\u{1F600}");
+  });
+
   it("a chunked body without Content-Length is cut off at the cap (413) without reading the rest, writing nothing", async () => {
     // Content-Length is optional: a chunked request has none. The body must be read with a byte
     // cap, not buffered whole (50 MB here) before being measured.
