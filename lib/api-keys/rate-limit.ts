@@ -41,11 +41,15 @@ export function slidingWindow(p: { previous: number; current: number; secondsInt
   return { allowed, limit: p.limit, remaining, retryAfterSeconds: Math.min(120, Math.max(1, Math.ceil(wait))) };
 }
 
-export async function takeRequest(db: DbOrTx, keyId: string, limit: number = rateLimitPerMinute()): Promise<RateDecision> {
+/**
+ * Counts a request of the key and decides. Null when the key is revoked by now (it was live when
+ * the request was authenticated, but a slow body leaves time to revoke it): nothing is counted.
+ */
+export async function takeRequest(db: DbOrTx, keyId: string, limit: number = rateLimitPerMinute()): Promise<RateDecision | null> {
   const rows = await db.execute<{ count: number; previous: number; seconds_in: number }>(sql`
     WITH cur AS (
       INSERT INTO api_key_windows (key_id, window_start, count)
-      VALUES (${keyId}, date_trunc('minute', now()), 1)
+      SELECT id, date_trunc('minute', now()), 1 FROM api_keys WHERE id = ${keyId} AND revoked_at IS NULL
       ON CONFLICT (key_id, window_start) DO UPDATE SET count = api_key_windows.count + 1
       RETURNING count, window_start
     )
@@ -53,7 +57,8 @@ export async function takeRequest(db: DbOrTx, keyId: string, limit: number = rat
            coalesce((SELECT p.count FROM api_key_windows p WHERE p.key_id = ${keyId} AND p.window_start = cur.window_start - interval '1 minute'), 0)::int AS previous,
            extract(epoch from (now() - cur.window_start))::float8 AS seconds_in
     FROM cur`);
-  const { count, previous, seconds_in } = rows[0]!;
+  if (!rows[0]) return null;
+  const { count, previous, seconds_in } = rows[0];
   // The first request of a window clears this key's old windows (they only ever grow otherwise)
   // and records when the key was last used (to the minute: one write per key per minute).
   if (count === 1) {

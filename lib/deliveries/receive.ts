@@ -15,6 +15,7 @@ import { log } from "../log";
 import { bearerKey } from "../api-keys/keys";
 import { authenticateApiKey } from "../api-keys/service";
 import { takeRequest } from "../api-keys/rate-limit";
+import { declaredOver, readBodyCapped } from "../http/read-capped";
 import { campaignOfOrg, recordDelivery, type DeliveryView } from "./service";
 
 export const API_ERRORS = {
@@ -41,10 +42,16 @@ const bodySchema = z
       .string()
       .min(1)
       .max(200)
-      .regex(/^[^\p{Cc}]*$/u)
+      // No control characters (\p{Cc}) and well-formed Unicode: with the u flag a surrogate pair
+      // is one code point, so \p{Cs} matches only a lone surrogate, which JSON can carry
+      // ("\ud800") but UTF-8 cannot: stored, it would become U+FFFD, not what was sent.
+      // (String.prototype.isWellFormed is ES2024, beyond this project's TypeScript lib.)
+      .regex(/^[^\p{Cc}\p{Cs}]*$/u)
       .optional(),
   })
   .strict();
+
+const KEY_INVALID = "This API key is not valid (unknown or revoked).";
 
 function apiError(code: ApiErrorCode, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ error: { code, message } }, { status: API_ERRORS[code], headers });
@@ -64,21 +71,29 @@ function deliveryJson(d: DeliveryView) {
   };
 }
 
-export async function receiveDeliveryRequest(db: Db, request: Request, campaignId: string): Promise<Response> {
+export async function receiveDeliveryRequest(db: Db, request: Request, rawCampaignId: string): Promise<Response> {
   const requestId = crypto.randomUUID();
+  // UUIDs are case-insensitive (so is UUID below, and PostgreSQL's uuid type), but the request
+  // hash is over the text: one spelling, so a retry in another case is the same request.
+  const campaignId = rawCampaignId.toLowerCase();
   const key = bearerKey(request.headers.get("authorization"));
   if (!key) return apiError("unauthenticated", "Send an organisation API key: Authorization: Bearer <key>.");
   const auth = await authenticateApiKey(db, key);
-  if (!auth) return apiError("unauthenticated", "This API key is not valid (unknown or revoked).");
+  if (!auth) return apiError("unauthenticated", KEY_INVALID);
 
   const idempotencyKey = request.headers.get("idempotency-key");
   if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     return apiError("invalid_request", "Send an Idempotency-Key header of 1 to 255 printable ASCII characters, unique per delivery.");
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) return apiError("payload_too_large", `The body is limited to ${MAX_BODY_BYTES} bytes.`);
-  const raw = await request.text();
-  if (Buffer.byteLength(raw, "utf8") > MAX_BODY_BYTES) return apiError("payload_too_large", `The body is limited to ${MAX_BODY_BYTES} bytes.`);
+  // Content-Length only refuses early; a chunked body has none, so the cap holds while reading
+  // (request.text() would buffer any size before it could be measured, ahead of the rate limit).
+  if (declaredOver(request, MAX_BODY_BYTES)) {
+    await request.body?.cancel().catch(() => {});
+    return apiError("payload_too_large", `The body is limited to ${MAX_BODY_BYTES} bytes.`);
+  }
+  const bytes = await readBodyCapped(request, MAX_BODY_BYTES);
+  if (bytes === null) return apiError("payload_too_large", `The body is limited to ${MAX_BODY_BYTES} bytes.`);
+  const raw = new TextDecoder().decode(bytes); // as request.text() decodes: UTF-8, a BOM dropped
   let body: unknown = {};
   if (raw.trim() !== "") {
     const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -91,13 +106,16 @@ export async function receiveDeliveryRequest(db: Db, request: Request, campaignI
   }
   const parsed = bodySchema.safeParse(body);
   if (!parsed.success) {
-    return apiError("invalid_request", "The body must be a JSON object with at most a \"reference\": a string of 1 to 200 characters without control characters.");
+    return apiError("invalid_request", "The body must be a JSON object with at most a \"reference\": a string of 1 to 200 characters without control characters (well-formed Unicode).");
   }
   if (!UUID.test(campaignId) || !(await campaignOfOrg(db, auth.orgId, campaignId))) {
     return apiError("not_found", "No such campaign for this API key's organisation.");
   }
 
+  // The key again, since the body may have taken a while: a revoked key is not counted, and
+  // recordDelivery checks it once more under a lock that orders it with a revocation.
   const rate = await takeRequest(db, auth.keyId);
+  if (!rate) return apiError("unauthenticated", KEY_INVALID);
   const rateHeaders = { "RateLimit-Limit": String(rate.limit), "RateLimit-Remaining": String(rate.remaining) };
   if (!rate.allowed) {
     return apiError("rate_limited", `Too many requests for this API key: at most ${rate.limit} per minute.`, { ...rateHeaders, "Retry-After": String(rate.retryAfterSeconds) });

@@ -17,9 +17,9 @@
 // under the organisation's row lock (lib/usage/rules.ts splitDelivery), so concurrent deliveries
 // past zero each see the balance the previous one left: usage sums exactly.
 // Lock order everywhere: organisation row, then campaign rows (as settlement's grant + resume).
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { balanceSettings, campaigns, creditEntries, deliveries, organizations, type Delivery } from "@/db/schema";
+import { apiKeys, balanceSettings, campaigns, creditEntries, deliveries, organizations, type Delivery } from "@/db/schema";
 import { AppError } from "../errors";
 import { debitCredits } from "../ledger/ledger";
 import { log } from "../log";
@@ -60,6 +60,38 @@ export async function campaignOfOrg(db: Db | Tx, orgId: string, campaignId: stri
   return Boolean(row);
 }
 
+const KEY_REVOKED = "This API key is not valid (unknown or revoked).";
+
+/**
+ * The campaign (of the organisation) and its organisation's balance settings; for a request made
+ * with an API key, only while the key is live, and the key row is then held FOR SHARE until the
+ * transaction ends. The key was checked when the request arrived, but revocation may commit while
+ * its body is still read: with the share lock, a revocation either committed first (the row is
+ * missing: 401) or waits for this delivery to commit (revoked after it). In the same statement,
+ * so no extra round trip. Cannot deadlock with revokeApiKey (lib/api-keys/service.ts): this is
+ * the transaction's first statement, so while it waits for a revocation it holds nothing; a
+ * revocation's only conflicting lock is its update of the key row, its first statement, and
+ * after that it takes only key-share locks (foreign keys of its audit row), which conflict with
+ * none of the organisation or campaign locks a delivery takes (no key update, never FOR UPDATE).
+ * Deliveries' share locks do not block each other; the rate limit's once-a-minute last_used_at
+ * update (lib/api-keys/rate-limit.ts, a statement of its own) waits for those in flight.
+ */
+function readCampaign(tx: Tx, req: DeliveryRequest) {
+  const where = and(eq(campaigns.id, req.campaignId), eq(campaigns.orgId, req.orgId));
+  const q = tx.select({ campaign: campaigns, settings: balanceSettings }).from(campaigns).leftJoin(balanceSettings, eq(balanceSettings.orgId, campaigns.orgId));
+  if (!req.apiKeyId) return q.where(where);
+  return q
+    .innerJoin(apiKeys, and(eq(apiKeys.id, req.apiKeyId), eq(apiKeys.orgId, campaigns.orgId), isNull(apiKeys.revokedAt)))
+    .where(where)
+    .for("share", { of: apiKeys });
+}
+
+function notActive(c: { status: string; pauseReason: string | null }): AppError {
+  return new AppError("conflict", `The campaign is ${c.status}${c.pauseReason ? ` (${c.pauseReason.replace(/_/g, " ")})` : ""}, not active.`, {
+    apiCode: "campaign_not_active",
+  });
+}
+
 type TxResult = { kind: "delivered"; outcome: DeliveryOutcome } | { kind: "refused"; deliveryId: string; paused: boolean };
 
 /**
@@ -80,12 +112,12 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
   const reference = req.reference ?? null;
   const requestHash = deliveryRequestHash(req.campaignId, reference);
   const result = await db.transaction(async (tx): Promise<TxResult> => {
-    const [row] = await tx
-      .select({ campaign: campaigns, settings: balanceSettings })
-      .from(campaigns)
-      .leftJoin(balanceSettings, eq(balanceSettings.orgId, campaigns.orgId))
-      .where(and(eq(campaigns.id, req.campaignId), eq(campaigns.orgId, req.orgId)));
-    if (!row) throw new AppError("not_found", "Campaign not found.");
+    const [row] = await readCampaign(tx, req);
+    if (!row) {
+      // Rare path: say which of the two is missing.
+      if (req.apiKeyId && (await campaignOfOrg(tx, req.orgId, req.campaignId))) throw new AppError("unauthenticated", KEY_REVOKED, { apiCode: "unauthenticated" });
+      throw new AppError("not_found", "Campaign not found.");
+    }
     const { campaign, settings } = row;
 
     const [claimed] = await tx
@@ -124,9 +156,7 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
       if (campaign.status === "paused" && campaign.pauseReason === "insufficient_credits") {
         throw new AppError("insufficient_credits", CAMPAIGN_PAUSED_FOR_CREDITS);
       }
-      throw new AppError("conflict", `The campaign is ${campaign.status}${campaign.pauseReason ? ` (${campaign.pauseReason.replace(/_/g, " ")})` : ""}, not active.`, {
-        apiCode: "campaign_not_active",
-      });
+      throw notActive(campaign);
     }
 
     const cost = campaign.costPerDelivery;
@@ -192,6 +222,17 @@ export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<Deli
         .set({ status: "paused", pauseReason: "insufficient_credits", pausedAt: sql`now()`, updatedAt: sql`now()` })
         .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, "active")))
         .returning({ id: campaigns.id });
+      if (!paused) {
+        // The campaign stopped running after we read it. Only a pause for credits (a concurrent
+        // refusal) makes this a refusal for credits; cancelled, completed or paused for billing,
+        // it is not active, and a refused row would have the platform top up for a campaign a
+        // top-up will not resume: throw, rolling back the claim. (Status is read after the
+        // guarded update, which waited for any writer of the row; grants, which resume
+        // campaigns, wait for the organisation lock we hold.)
+        const [now] = await tx.select({ status: campaigns.status, pauseReason: campaigns.pauseReason }).from(campaigns).where(eq(campaigns.id, campaign.id));
+        if (now?.status === "active") continue; // resumed by hand meanwhile: decide again
+        if (!(now?.status === "paused" && now.pauseReason === "insufficient_credits")) throw notActive(now ?? campaign);
+      }
       await tx.update(deliveries).set({ credits: cost, updatedAt: sql`now()` }).where(eq(deliveries.id, id));
       return { kind: "refused", deliveryId: id, paused: Boolean(paused) };
     }

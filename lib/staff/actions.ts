@@ -20,7 +20,7 @@ const wholeNumber = (msg: string) =>
 const flag = z.union([z.boolean(), z.enum(["on", "true", "false", ""]).transform((v) => v === "on" || v === "true")]).optional().default(false);
 const optionalText = z.string().trim().max(500, "Too long.").optional().transform((v) => (v ? v : undefined));
 // Free text (reasons, descriptions): shown escaped by React, stored as text; control characters
-// (NUL cannot be stored at all) are refused.
+// (NUL cannot be stored at all) and lone surrogates are refused.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const freeText = (min: number, max: number, what: string) =>
@@ -29,7 +29,10 @@ const freeText = (min: number, max: number, what: string) =>
     .trim()
     .min(min, min > 0 ? `${what} is required.` : undefined)
     .max(max, `Keep it under ${max} characters.`)
-    .refine((v) => !CONTROL.test(v), "Remove the control characters.");
+    .refine((v) => !CONTROL.test(v), "Remove the control characters.")
+    // A lone surrogate (JSON can carry "\ud800") is not text UTF-8 can store: it failed later,
+    // as an internal error. \p{Cs} under the u flag matches only unpaired ones.
+    .refine((v) => !/\p{Cs}/u.test(v), "Remove the broken characters.");
 
 async function orgIdBySlug(db: Db, s: string): Promise<string> {
   const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, s));

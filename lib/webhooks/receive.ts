@@ -9,6 +9,7 @@
 // signed body that is not an event (400 "malformed event", logged as malformed). None writes.
 import type { Db } from "@/db/client";
 import { classifyDbError } from "../db-errors";
+import { declaredOver, readBodyCapped } from "../http/read-capped";
 import { log } from "../log";
 import { expectedLivemode } from "../stripe/client";
 import { MalformedEventError, verifyWebhook } from "../stripe/webhook-events";
@@ -23,9 +24,8 @@ const tooLarge: WebhookResponse = { status: 413, body: { error: `payload too lar
 
 /** The whole request: size and content type first, then the body, capped, into receiveStripeWebhook. */
 export async function receiveStripeWebhookRequest(db: Db, request: Request): Promise<WebhookResponse> {
-  const declared = Number(request.headers.get("content-length") ?? "");
-  if (Number.isFinite(declared) && declared > WEBHOOK_MAX_BYTES) {
-    log.warn({ event: "webhook_too_large", declaredBytes: declared }, "webhook rejected: declared body over the limit");
+  if (declaredOver(request, WEBHOOK_MAX_BYTES)) {
+    log.warn({ event: "webhook_too_large", declaredBytes: Number(request.headers.get("content-length")) }, "webhook rejected: declared body over the limit");
     await request.body?.cancel().catch(() => {});
     return tooLarge;
   }
@@ -35,31 +35,13 @@ export async function receiveStripeWebhookRequest(db: Db, request: Request): Pro
     await request.body?.cancel().catch(() => {});
     return { status: 415, body: { error: "content type must be application/json" } };
   }
-  const rawBody = await readCapped(request, WEBHOOK_MAX_BYTES);
-  if (rawBody === null) {
+  const bytes = await readBodyCapped(request, WEBHOOK_MAX_BYTES);
+  if (bytes === null) {
     log.warn({ event: "webhook_too_large" }, "webhook rejected: body grew over the limit");
     return tooLarge;
   }
-  return receiveStripeWebhook(db, rawBody, request.headers.get("stripe-signature"));
-}
-
-/** The body as UTF-8 text, or null as soon as it exceeds `limit` bytes (the rest is not read). */
-async function readCapped(request: Request, limit: number): Promise<string | null> {
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  // Decoded as is (no BOM stripping): the signature is over the exact bytes Stripe sent.
+  return receiveStripeWebhook(db, bytes.toString("utf8"), request.headers.get("stripe-signature"));
 }
 
 export async function receiveStripeWebhook(db: Db, rawBody: string, signature: string | null): Promise<WebhookResponse> {

@@ -11,7 +11,13 @@ import { authOptions } from "@/lib/auth/options";
 import { useTestDatabase } from "../support/context";
 import { enqueue, SCHEDULES } from "@/lib/jobs/queue";
 import { runQueuedJobs } from "@/lib/jobs/workers";
-import { signInThroughNextAuth } from "../support/next-auth";
+import { NextRequest } from "next/server";
+import { POST as nextAuthPost } from "@/app/api/auth/[...nextauth]/route";
+import { AUTH_MAX_BODY_BYTES } from "@/lib/auth/body-limit";
+import { changedTables, dbFingerprint } from "../support/db-fingerprint";
+import { streamedBody } from "../support/deliveries";
+import { inRequestScope } from "../support/request-scope";
+import { nextauthContext, signInThroughNextAuth } from "../support/next-auth";
 
 const { db } = useTestDatabase();
 const PASSWORD = "correct horse battery staple";
@@ -141,5 +147,25 @@ describe("sign-in throttle", () => {
     const runs = await runQueuedJobs(db, { names: ["auth.prune-sign-in-attempts"] });
     expect(runs).toMatchObject([{ name: "auth.prune-sign-in-attempts", ok: true, output: { pruned: 1 } }]);
     expect(await failures({ email: u.email })).toBe(1);
+  });
+
+  it("next-auth's route reads the body with a cap: a chunked 50 MB form post is cut off (413) without reading the rest, writing nothing", async () => {
+    // next-auth reads a form post with request.text(), whole; the route is open to anyone.
+    await makeAccount();
+    const before = await dbFingerprint(db);
+    const big = streamedBody(50 * 1024 * 1024, 4096);
+    const req = new NextRequest("http://localhost:3000/api/auth/callback/credentials", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: big.stream,
+      duplex: "half",
+    } as ConstructorParameters<typeof NextRequest>[1]);
+    const post = nextAuthPost as unknown as (req: Request, ctx: unknown) => Promise<Response>;
+    const res = await inRequestScope(req, () => post(req, nextauthContext("callback", "credentials")));
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: string }).error).toMatch(/too large/i);
+    expect(big.pulled()).toBeLessThanOrEqual(AUTH_MAX_BODY_BYTES + 4 * 4096);
+    expect(big.cancelled()).toBe(true);
+    expect(changedTables(before, await dbFingerprint(db))).toEqual([]);
   });
 });

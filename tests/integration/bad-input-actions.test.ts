@@ -25,7 +25,8 @@ const SQL = ["' OR '1'='1", "'; DROP TABLE purchases; --", "1; SELECT pg_sleep(1
 const NUMBERS = [-1, 0, 1.5, -0.01, 1e308, Number.MAX_SAFE_INTEGER + 2, Number.NaN, Number.POSITIVE_INFINITY];
 const NON_NUMERIC = ["abc", "NaN", "12abc", "１２", "0x1F", "1e3", " "];
 const WRONG_TYPES = [null, true, {}, [], ["a"], { $gt: "" }];
-const STRINGS = ["", "x".repeat(10_000), "\u0000", "../../etc/passwd", "%00"];
+// "ab\ud800c": a lone surrogate, not well-formed Unicode (stored as UTF-8 it would become U+FFFD).
+const STRINGS = ["", "x".repeat(10_000), "\u0000", "../../etc/passwd", "%00", "ab\ud800c"];
 const UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000";
 const BAD_VALUES: unknown[] = [...HTML, ...SQL, ...NUMBERS, ...NON_NUMERIC, ...WRONG_TYPES, ...STRINGS, UNKNOWN_UUID];
 
@@ -35,9 +36,9 @@ const ACCEPTED: Record<string, (v: unknown) => boolean> = {
   // A request id is made by the browser; any fresh uuid is a new checkout.
   requestId: (v) => v === UNKNOWN_UUID,
   // Free text (staff reasons, coupon descriptions) is stored as text and rendered escaped: HTML and
-  // SQL-looking text within the length limits is accepted, control characters are not.
-  reason: (v) => typeof v === "string" && v.trim().length >= 3 && v.length <= 500 && !/[\u0000-\u001f]/.test(v),
-  description: (v) => typeof v === "string" && v.trim().length <= 200 && !/[\u0000-\u001f]/.test(v),
+  // SQL-looking text within the length limits is accepted, control characters and lone surrogates are not.
+  reason: (v) => typeof v === "string" && v.trim().length >= 3 && v.length <= 500 && !/[\u0000-\u001f]/.test(v) && !/\p{Cs}/u.test(v),
+  description: (v) => typeof v === "string" && v.trim().length <= 200 && !/[\u0000-\u001f]/.test(v) && !/\p{Cs}/u.test(v),
   // Any 3–40 letters, digits, - or _ is a well-formed coupon code ("NaN", "1e3", a uuid…).
   code: (v) => typeof v === "string" && /^[A-Za-z0-9_-]{3,40}$/.test(v.trim()),
   // A refund amount left blank means the rest of the payment.

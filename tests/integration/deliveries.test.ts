@@ -12,7 +12,8 @@ import { resumeCampaignsCoveredBy } from "@/lib/campaigns/service";
 import { grantCredits } from "@/lib/ledger/ledger";
 import { useTestDatabase } from "../support/context";
 import { makeOrg, makeUser, snapshot } from "../support/fixtures";
-import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey } from "../support/deliveries";
+import { MAX_BODY_BYTES } from "@/lib/deliveries/receive";
+import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey, streamedBody } from "../support/deliveries";
 
 const { db } = useTestDatabase();
 
@@ -87,6 +88,23 @@ describe("delivery API", () => {
     expect(s.campaigns[0]!.deliveriesCount).toBe(1);
   });
 
+  it("a retry naming the campaign in another letter case is the same request: 201 replayed, one debit", async () => {
+    // UUIDs are case-insensitive (the route accepts either, PostgreSQL matches either); the
+    // request hash must not tell them apart, or the retry is 409 idempotency_key_reused.
+    const w = await world(100, 10);
+    const first = await callDeliveryApi(db, w.campaign.id.toUpperCase(), { key: w.key, idempotencyKey: "case", body: JSON.stringify({ reference: "r" }) });
+    const retry = await callDeliveryApi(db, w.campaign.id.toLowerCase(), { key: w.key, idempotencyKey: "case", body: JSON.stringify({ reference: "r" }) });
+    expect([first.status, retry.status]).toEqual([201, 201]);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(retry.body).toEqual(first.body);
+    expect(first.body.delivery.campaign_id).toBe(w.campaign.id);
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(90);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(1);
+    expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(1);
+  });
+
   it("the same key with a different request is refused and writes nothing", async () => {
     const w = await world(100, 10);
     const first = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "k1", body: JSON.stringify({ reference: "a" }) });
@@ -156,6 +174,76 @@ describe("delivery API", () => {
     expect(await deliveryFingerprint(db)).toBe(before);
   });
 
+  it("a reference that is not well-formed Unicode (a lone surrogate) is refused (400), not stored altered; pairs are fine", async () => {
+    // JSON can carry "\ud800" alone; stored as UTF-8 it would become U+FFFD, so the delivery's
+    // reference would differ from the one sent (and from a retry's).
+    const w = await world(100, 10);
+    const before = await deliveryFingerprint(db);
+    for (const reference of ["a\ud800", "\udc00b", "x\udfff\ud800y"]) {
+      const r = await callDeliveryApi(db, w.campaign.id, { key: w.key, body: JSON.stringify({ reference }) });
+      expect({ reference, status: r.status, code: r.body.error?.code }).toEqual({ reference, status: 400, code: "invalid_request" });
+    }
+    expect(await deliveryFingerprint(db)).toBe(before);
+    const ok = await callDeliveryApi(db, w.campaign.id, { key: w.key, body: JSON.stringify({ reference: "post-\u{1F600}" }) });
+    expect([ok.status, ok.body.delivery?.reference]).toEqual([201, "post-\u{1F600}"]);
+    const [row] = await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id));
+    expect(row!.reference).toBe("post-\u{1F600}");
+  });
+
+  it("a chunked body without Content-Length is cut off at the cap (413) without reading the rest, writing nothing", async () => {
+    // Content-Length is optional: a chunked request has none. The body must be read with a byte
+    // cap, not buffered whole (50 MB here) before being measured.
+    const w = await world(100, 10);
+    const before = await deliveryFingerprint(db);
+    const big = streamedBody(50 * 1024 * 1024, 4096);
+    const r = await callDeliveryApi(db, w.campaign.id, { key: w.key, body: big.stream });
+    expect([r.status, r.body.error?.code, Object.keys(r.body.error ?? {}).sort()]).toEqual([413, "payload_too_large", ["code", "message"]]);
+    // The cap plus what the stream pulls ahead (a few chunks), and the rest is cancelled.
+    expect(big.pulled()).toBeLessThanOrEqual(MAX_BODY_BYTES + 4 * 4096);
+    expect(big.cancelled()).toBe(true);
+    expect(await deliveryFingerprint(db)).toBe(before);
+    // A streamed body at the cap is read, and judged as JSON (spaces only: an empty body, {}).
+    const atCap = streamedBody(MAX_BODY_BYTES, 4096);
+    const ok = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "at-cap", body: atCap.stream });
+    expect(ok.status).toBe(201);
+    expect(atCap.pulled()).toBe(MAX_BODY_BYTES);
+    expect((await snapshot(db, w.org.id)).balance).toBe(90);
+  });
+
+  it("a key revoked while its request's body is still arriving does not record or pay: 401, nothing written", async () => {
+    // The key is checked before the body is read; the revocation lands while the body streams
+    // (pull() runs on the first read, not before: highWaterMark 0), so only a check ordered with
+    // the recording can see it.
+    const w = await world(100, 10);
+    const before = await deliveryFingerprint(db);
+    const slow = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          await revokeApiKey(db, { orgId: w.org.id, keyId: w.apiKey.id, userId: w.admin.id });
+          controller.enqueue(new TextEncoder().encode("{}"));
+          controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const r = await callDeliveryApi(db, w.campaign.id, { key: w.key, body: slow });
+    expect([r.status, r.body.error?.code]).toEqual([401, "unauthenticated"]);
+    const [key] = await db.select().from(apiKeys).where(eq(apiKeys.id, w.apiKey.id));
+    expect(key!.revokedAt).not.toBeNull();
+    // Only the revocation itself changed anything (the key's row); no window counted the request.
+    const strip = (f: string) => f.split("\n").filter((l) => !l.startsWith("api_keys:")).join("\n");
+    expect(strip(await deliveryFingerprint(db))).toBe(strip(before));
+    const s = await snapshot(db, w.org.id);
+    expect(s.balance).toBe(100);
+    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);
+    expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(0);
+    // Revoked after the rate limit too: the recording transaction itself refuses the key.
+    await expect(recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "after-limit", apiKeyId: w.apiKey.id })).rejects.toMatchObject({
+      code: "unauthenticated",
+    });
+    expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(0);
+  });
+
   it("a campaign that is not running is refused (409), one paused for credits with 402, and nothing is debited", async () => {
     const w = await world(100, 10);
     await db.update(campaigns).set({ status: "draft" }).where(eq(campaigns.id, w.campaign.id));
@@ -202,6 +290,50 @@ describe("delivery API", () => {
     expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);
     expect(s.campaigns[0]).toMatchObject({ status: "cancelled", deliveriesCount: 0 });
     expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(0);
+  });
+
+  it("a refusal for credits whose campaign was cancelled or paused for billing meanwhile: 409 and nothing written (402 only if it is now paused for credits)", async () => {
+    // Balance 5, cost 10, no overage: the request read the campaign as active, then waits for the
+    // organisation's lock to decide the refusal; the campaign changes meanwhile. Its pause
+    // (guarded: still active) then matches nothing — and a refusal recorded for a campaign that
+    // is not running would tell the platform to top up, for a campaign a top-up will not resume.
+    const meanwhile = async (change: Partial<typeof campaigns.$inferInsert>) => {
+      const w = await world(5, 10);
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((r) => (locked = r));
+      const holder = db.transaction(async (tx) => {
+        await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
+        locked();
+        await released;
+      });
+      await lockTaken;
+      const call = callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "changed-meanwhile" });
+      for (let i = 0; i < 200; i++) {
+        const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if (row!.n > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await db.update(campaigns).set(change).where(eq(campaigns.id, w.campaign.id));
+      release();
+      await holder;
+      const r = await call;
+      const s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(5);
+      expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);
+      expect(s.campaigns[0]).toMatchObject({ ...change, deliveriesCount: 0 });
+      return { r, rows: await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id)) };
+    };
+    for (const change of [{ status: "cancelled" as const }, { status: "paused" as const, pauseReason: "billing" as const }]) {
+      const { r, rows } = await meanwhile(change);
+      expect({ change, status: r.status, code: r.body.error?.code }).toEqual({ change, status: 409, code: "campaign_not_active" });
+      expect(rows).toHaveLength(0);
+    }
+    // Paused for credits meanwhile (a concurrent refusal): refused for credits, as it would be now.
+    const { r, rows } = await meanwhile({ status: "paused", pauseReason: "insufficient_credits" });
+    expect([r.status, r.body.error?.code]).toEqual([402, "insufficient_credits"]);
+    expect(rows).toMatchObject([{ status: "refused", entryId: null }]);
   });
 
   it("rate-limits each key per minute in the database; the refused request debits nothing", async () => {

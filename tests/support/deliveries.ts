@@ -21,16 +21,44 @@ export async function makeApiKey(db: Db, orgId: string, userId: string) {
   return createApiKey(db, { orgId, name: "test", userId, mode: "test" });
 }
 
-export type CallOpts = { key?: string | null; idempotencyKey?: string | null; body?: string; contentType?: string | null; headers?: Record<string, string> };
+export type CallOpts = {
+  key?: string | null;
+  idempotencyKey?: string | null;
+  /** A string, or a stream (sent without Content-Length, as a chunked request is). */
+  body?: string | ReadableStream<Uint8Array>;
+  contentType?: string | null;
+  headers?: Record<string, string>;
+};
 
 export async function callDeliveryApi(db: Db, campaignId: string, o: CallOpts = {}) {
   const headers: Record<string, string> = { ...(o.headers ?? {}) };
   if (o.key) headers.authorization = `Bearer ${o.key}`;
   if (o.idempotencyKey !== null) headers["idempotency-key"] = o.idempotencyKey ?? crypto.randomUUID();
   if (o.contentType !== null) headers["content-type"] = o.contentType ?? "application/json";
-  const request = new Request(`http://localhost:3000/api/v1/campaigns/${campaignId}/deliveries`, { method: "POST", headers, body: o.body ?? "{}" });
+  const body = o.body ?? "{}";
+  const init = { method: "POST", headers, body, ...(typeof body === "string" ? {} : { duplex: "half" }) };
+  const request = new Request(`http://localhost:3000/api/v1/campaigns/${campaignId}/deliveries`, init as RequestInit);
   const res = await receiveDeliveryRequest(db, request, campaignId);
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+}
+
+/** A body that streams `total` bytes lazily, `chunkBytes` per pull, and records how much was pulled. */
+export function streamedBody(total: number, chunkBytes = 4096) {
+  const chunk = new Uint8Array(chunkBytes).fill(0x20);
+  let sent = 0;
+  let cancelled = false;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const n = Math.min(chunk.length, total - sent);
+      sent += n;
+      controller.enqueue(chunk.subarray(0, n));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  return { stream, pulled: () => sent, cancelled: () => cancelled };
 }
 
 /** Every row of the tables a delivery may touch, as one comparable value. */
