@@ -4,7 +4,8 @@
 // purchase, and its off-session PaymentIntent carries the idempotency key purchase:<id>, so a
 // retry after a crash or a Stripe outage gets the same PaymentIntent back. Before creating the
 // purchase the job re-reads everything: auto-recharge still on, balance still below the threshold,
-// no other auto-recharge purchase pending. Credits arrive through settlement (here for an
+// no other auto-recharge purchase pending; a retry that finds its purchase without a PaymentIntent
+// checks the first two again before calling Stripe, and closes the purchase if they no longer hold. Credits arrive through settlement (here for an
 // immediate success, and the webhook either way; settlement is idempotent). A decline fails the
 // purchase and settlement turns auto-recharge off (lib/balance-care/recharge-failed.ts).
 import { createHash } from "node:crypto";
@@ -17,7 +18,7 @@ import { retrievePaymentIntent } from "../stripe/payment-intents";
 import { formatCredits } from "../money/money";
 import { log } from "../log";
 import { linkPaymentIntent } from "../topups/start";
-import { settleFromPaymentIntent } from "../topups/settle";
+import { closeUnlinkedPurchase, settleFromPaymentIntent } from "../topups/settle";
 import { autoRechargeFailed } from "./recharge-failed";
 
 export type AutoRechargeResult =
@@ -43,9 +44,59 @@ export async function runAutoRechargeJob(db: Db, data: { orgId: string; crossing
       return { outcome: "skipped", reason: created.skipped };
     }
     purchase = created.purchase;
+  } else if (purchase.status === "pending" && !purchase.stripePaymentIntentId) {
+    // A retry (or a duplicate) of a job whose earlier attempt made the purchase but has no
+    // PaymentIntent for it: what held then may not hold now (minutes or hours of backoff later).
+    const checked = await recheckBeforePaying(db, purchase);
+    if ("skipped" in checked) {
+      log.info({ event: "auto_recharge_skipped", orgId: data.orgId, reason: checked.skipped, purchaseId: purchase.id, crossingEntryId: data.crossingEntryId }, "auto-recharge skipped on retry; purchase closed");
+      return { outcome: "skipped", reason: checked.skipped };
+    }
+    purchase = checked.purchase;
   }
   if (purchase.status !== "pending") return { outcome: "already_final", purchaseId: purchase.id, status: purchase.status };
   return payPurchase(db, purchase);
+}
+
+/**
+ * The checks createPurchaseForCrossing made, made again before a retry calls Stripe: auto-recharge
+ * still on and the balance still below the threshold, under the settings lock (an admin turning
+ * it off, or a top-up, is decided before or after this, never during). If not, the purchase is
+ * closed (canceled) and Stripe is not called. The purchase is locked first, as settlement does
+ * (purchase, then settings: a decline turns auto-recharge off in settlement's transaction).
+ *
+ * If an earlier attempt did reach Stripe (its answer lost to a connection error), the
+ * PaymentIntent exists there with the key purchase:<id>, already confirmed off-session, and
+ * metadata purchase_id. Closing the purchase does not strand that money: settlement finds the
+ * purchase by that metadata (it is unlinked), and a succeeded intent is granted on a canceled
+ * purchase (lib/topups/decide.ts "late success"; the batch path accepts pending, failed and
+ * canceled too), so the webhook (or the nightly reconcile) credits it. Nothing is charged twice:
+ * a closed purchase is never paid again (every later run of this job returns already_final), and
+ * a declined intent on a closed purchase changes nothing. If the webhook came first, the purchase
+ * is found linked or settled here and the job goes on with that intent (retrieve, no new charge).
+ */
+async function recheckBeforePaying(
+  db: Db,
+  purchase: Purchase,
+): Promise<{ purchase: Purchase } | { skipped: "disabled" | "balance_recovered" }> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx.select().from(purchases).where(eq(purchases.id, purchase.id)).for("update");
+    if (!current || current.status !== "pending" || current.stripePaymentIntentId) return { purchase: current ?? purchase };
+    const [s] = await tx.select().from(balanceSettings).where(eq(balanceSettings.orgId, purchase.orgId)).for("update");
+    const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, purchase.orgId));
+    let skipped: "disabled" | "balance_recovered" | null = null;
+    if (!s?.autoRechargeEnabled || !s.autoRechargeThreshold) skipped = "disabled";
+    else if (!org || org.balance >= s.autoRechargeThreshold) skipped = "balance_recovered";
+    if (!skipped) return { purchase: current };
+    await closeUnlinkedPurchase(
+      tx,
+      purchase.id,
+      skipped === "disabled"
+        ? { code: "auto_recharge_disabled", message: "Auto-recharge was turned off before the payment was made." }
+        : { code: "balance_recovered", message: "The balance was back above the threshold before the payment was made." },
+    );
+    return { skipped };
+  });
 }
 
 async function createPurchaseForCrossing(
