@@ -8,6 +8,7 @@ import { recordDelivery } from "@/lib/deliveries/service";
 import { runQueuedJobs } from "@/lib/jobs/workers";
 import { saveCard, setAutoRecharge, setLowBalanceThreshold } from "@/lib/balance-care/settings";
 import { runAutoRechargeJob } from "@/lib/balance-care/auto-recharge";
+import { QUEUES, retryWindowSeconds } from "@/lib/jobs/queue";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { setAutoRechargeDef, setLowBalanceThresholdDef } from "@/lib/balance-care/actions";
 import { stripe } from "@/lib/stripe/client";
@@ -233,6 +234,72 @@ describe("auto-recharge", () => {
       expect(await runQueuedJobs(db, { includeDelayed: true })).not.toContainEqual(expect.objectContaining({ name: "balance.auto-recharge", ok: false }));
       expect(await orgIntents(w.org.id)).toHaveLength(1);
     });
+  });
+
+  // A purchase that never gets a PaymentIntent must not stay pending for good: a pending
+  // auto-recharge purchase makes every later crossing skip ("in_flight").
+  describe("a payment that cannot be made", () => {
+    const failureNotes = (orgId: string) =>
+      db.select().from(notifications).where(and(eq(notifications.orgId, orgId), eq(notifications.kind, "auto_recharge_failed")));
+
+    it("a saved card Stripe refuses to charge (invalid_request_error) fails the purchase, turns auto-recharge off and tells the admins why", async () => {
+      const w = await armed("pm_card_visa");
+      // The saved PaymentMethod no longer exists at Stripe (removed at the dashboard): every create
+      // with it is a 400 "No such PaymentMethod", whatever the number of retries.
+      await db.update(balanceSettings).set({ paymentMethodId: "pm_removed_at_dashboard" }).where(eq(balanceSettings.orgId, w.org.id));
+      await Promise.all(Array.from({ length: 12 }, (_, i) => deliver(w.org.id, w.campaign.id, `d-${i}`))); // 200 → 80
+      const runs = await runQueuedJobs(db, { names: ["balance.auto-recharge"], includeDelayed: true });
+      const [p] = await db.select().from(purchases).where(eq(purchases.orgId, w.org.id));
+      expect(p).toMatchObject({ source: "auto_recharge", status: "failed", failureCode: "resource_missing", stripePaymentIntentId: null });
+      const [s] = await db.select().from(balanceSettings).where(eq(balanceSettings.orgId, w.org.id));
+      expect(s!.autoRechargeEnabled).toBe(false);
+      expect(s!.autoRechargeDisabledReason).toContain("No such PaymentMethod");
+      const notes = await failureNotes(w.org.id);
+      expect(notes).toHaveLength(1);
+      expect(notes[0]!.message).toContain("could not be made");
+      expect((await stripe().paymentIntents.list({ limit: 100 })).data.filter((pi) => pi.metadata.org_id === w.org.id)).toHaveLength(0);
+      expect((await snapshot(db, w.org.id)).balance).toBe(80);
+      // One run: a refusal is not retried.
+      expect(runs).toMatchObject([{ ok: true, output: { outcome: "failed", purchaseId: p!.id, status: "failed" } }]);
+    });
+
+    it("a purchase left without a PaymentIntent once its job ran out of retries (a long outage) does not block later crossings", async () => {
+      const w = await armed("pm_card_visa");
+      await Promise.all(Array.from({ length: 12 }, (_, i) => deliver(w.org.id, w.campaign.id, `d-${i}`))); // 200 → 80
+      // Stripe answers 500 to every create until the job has used all its attempts.
+      await injectFault({ method: "POST", path: "^/v1/payment_intents$", status: 500 });
+      const runs = await runQueuedJobs(db, { names: ["balance.auto-recharge"], includeDelayed: true });
+      expect(runs).toHaveLength(QUEUES["balance.auto-recharge"].retryLimit! + 1);
+      expect(runs.every((r) => !r.ok)).toBe(true);
+      await clearFaults();
+      const [stuck] = await db.select().from(purchases).where(eq(purchases.orgId, w.org.id));
+      expect(stuck).toMatchObject({ status: "pending", stripePaymentIntentId: null });
+
+      // Topped up by hand and spent again: the next crossing, while the purchase is younger than
+      // the job's retry window, still finds it in flight (its job could still be retrying).
+      await fund(db, w.org.id, 200); // 80 → 280
+      await Promise.all(Array.from({ length: 19 }, (_, i) => deliver(w.org.id, w.campaign.id, `e-${i}`))); // 280 → 90
+      expect(await runQueuedJobs(db, { names: ["balance.auto-recharge"] })).toMatchObject([{ ok: true, output: { outcome: "skipped", reason: "in_flight" } }]);
+
+      // Older than the whole retry window: its job can no longer run, so it is closed, and the
+      // crossing after it recharges.
+      const windowSeconds = retryWindowSeconds("balance.auto-recharge");
+      await db.execute(sql`UPDATE purchases SET created_at = now() - ${windowSeconds + 60} * interval '1 second' WHERE id = ${stuck!.id}`);
+      await fund(db, w.org.id, 100); // 90 → 190
+      await Promise.all(Array.from({ length: 10 }, (_, i) => deliver(w.org.id, w.campaign.id, `f-${i}`))); // 190 → 90
+      const later = await runQueuedJobs(db, { names: ["balance.auto-recharge"] });
+      const all = await db.select().from(purchases).where(eq(purchases.orgId, w.org.id)).orderBy(purchases.createdAt);
+      expect(all).toHaveLength(2);
+      expect(all[0]).toMatchObject({ id: stuck!.id, status: "canceled", failureCode: "abandoned", stripePaymentIntentId: null });
+      expect(all[1]).toMatchObject({ status: "succeeded", credits: 500 });
+      expect((await stripe().paymentIntents.list({ limit: 100 })).data.filter((pi) => pi.metadata.org_id === w.org.id)).toHaveLength(1);
+      expect((await snapshot(db, w.org.id)).balance).toBe(590);
+      expect(later).toMatchObject([{ ok: true, output: { outcome: "paid" } }]);
+      // Still on: an outage is not the card's fault.
+      const [s] = await db.select().from(balanceSettings).where(eq(balanceSettings.orgId, w.org.id));
+      expect(s!.autoRechargeEnabled).toBe(true);
+      expect(await failureNotes(w.org.id)).toHaveLength(0);
+    }, 60_000);
   });
 
   it("a card declined when saving is not saved; auto-recharge cannot be turned on without a card", async () => {
