@@ -1,15 +1,22 @@
 // An auto-recharge payment failed (declined off-session, authentication required, a late
-// failure): auto-recharge turns itself off — a card that failed is not charged again by itself —
-// and the admins get a notification saying why. Called by settlement (lib/topups/settle.ts) in
-// the transaction that marks the purchase failed, so it happens exactly once per purchase.
+// failure, or Stripe refusing the off-session request itself, e.g. the saved card is gone):
+// auto-recharge turns itself off — a card that failed is not charged again by itself —
+// and the admins get a notification saying why. Called in the transaction that marks the purchase
+// failed — by settlement (lib/topups/settle.ts), or by the job when no PaymentIntent was made
+// (lib/balance-care/auto-recharge.ts) — so it happens exactly once per purchase.
 import { eq, sql } from "drizzle-orm";
 import type { Tx } from "@/db/client";
 import { balanceSettings, notifications, type Purchase } from "@/db/schema";
 import { log } from "../log";
 import { recordAudit } from "../audit/audit";
 
-export async function autoRechargeFailed(tx: Tx, purchase: Pick<Purchase, "id" | "orgId">, failure: { code: string; message: string }): Promise<void> {
-  const reason = `The automatic top-up was declined (${failure.message.replace(/\.$/, "")}). Auto-recharge is off until an admin saves a card and turns it on again.`;
+export async function autoRechargeFailed(
+  tx: Tx,
+  purchase: Pick<Purchase, "id" | "orgId">,
+  failure: { code: string; message: string; /** false: Stripe refused the request (no card decision), so not "declined". */ declined?: boolean },
+): Promise<void> {
+  const what = failure.declined === false ? "could not be made" : "was declined";
+  const reason = `The automatic top-up ${what} (${failure.message.replace(/\.$/, "")}). Auto-recharge is off until an admin saves a card and turns it on again.`;
   await tx
     .update(balanceSettings)
     .set({ autoRechargeEnabled: false, autoRechargeDisabledReason: reason, updatedAt: sql`now()` })

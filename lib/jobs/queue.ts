@@ -72,6 +72,8 @@ export const QUEUES: Record<JobName, QueueConfig> = {
   "subscriptions.monthly-grant": { policy: "standard", retryLimit: 12, retryDelay: 30, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 400 },
   // Singleton per organisation (lib/balance-care/after-debit.ts); retried through Stripe outages
   // with the same PaymentIntent idempotency key (purchase:<id>), so a retry never pays twice.
+  // Its retryWindowSeconds (about 9 h) is when an unpaid auto-recharge purchase counts as
+  // abandoned (lib/balance-care/auto-recharge.ts); it must stay under Stripe's 24 h key lifetime.
   "balance.auto-recharge": { policy: "stately", retryLimit: 10, retryDelay: 15, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
   // Singleton per payment method (detach:<pm>); the job never detaches the card in use.
   "stripe.detach-payment-method": { policy: "stately", retryLimit: 12, retryDelay: 10, retryBackoff: true, expireInSeconds: 120, retentionMinutes: 60 * 24 * 7 },
@@ -83,6 +85,28 @@ export const QUEUES: Record<JobName, QueueConfig> = {
   // Batches keep their identifier across retries, so a retry never counts usage twice.
   "billing.push-usage": { policy: "stately", retryLimit: 12, retryDelay: 15, retryBackoff: true, expireInSeconds: 600, retentionMinutes: 60 * 24 * 7 },
 };
+
+/** pg-boss's own default (lib/jobs/workers.ts does not set it): how often expired attempts are failed. */
+const MAINTENANCE_INTERVAL_SECONDS = 120;
+
+/**
+ * The longest a job of this queue can still be running or waiting for a retry after an attempt
+ * started, when workers run: from its queue's options and pg-boss 10's schedule (src/plans.js,
+ * failJobs: after the failure of attempt n = 0…retryLimit-1 the next starts retryDelay·2^(n+1)/2
+ * ·(1 + random()) seconds later with retryBackoff — at most retryDelay·2^(n+1) — else retryDelay
+ * later), each of the retryLimit + 1 attempts running at most expireInSeconds, and noticed as
+ * expired by the next maintenance. Past it the job has failed for good. (With every worker down
+ * longer, a waiting job still runs later, until its retention; callers that act on "past the
+ * window" must stay safe if it does.)
+ */
+export function retryWindowSeconds(name: JobName): number {
+  const q = QUEUES[name];
+  const limit = q.retryLimit ?? 0;
+  const delay = q.retryDelay ?? 0;
+  let waits = 0;
+  for (let n = 0; n < limit; n++) waits += q.retryBackoff ? Math.max(delay, 1) * 2 ** Math.min(16, n + 1) : delay;
+  return waits + (limit + 1) * ((q.expireInSeconds ?? 15 * 60) + MAINTENANCE_INTERVAL_SECONDS);
+}
 
 /** Cron schedules (pg-boss sends each once per slot across all instances). */
 export const SCHEDULES: Partial<Record<JobName, string>> = {
