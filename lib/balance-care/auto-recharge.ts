@@ -140,7 +140,12 @@ async function createPurchaseForCrossing(
     }
     const [pack] = await tx.select().from(creditPacks).where(and(eq(creditPacks.id, s.autoRechargePackId), eq(creditPacks.active, true)));
     if (!pack) {
-      await autoRechargeFailed(tx, { id: `pack:${s.autoRechargePackId}:${requestId}`, orgId }, { code: "pack_unavailable", message: "The chosen credit pack is no longer available" });
+      await autoRechargeFailed(tx, { id: `pack:${s.autoRechargePackId}:${requestId}`, orgId }, {
+        code: "pack_unavailable",
+        message: "The chosen credit pack is no longer available",
+        declined: false,
+        remedy: "chooses a pack on sale",
+      });
       return { skipped: "no_pack" as const };
     }
     const [row] = await tx

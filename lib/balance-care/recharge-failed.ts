@@ -13,10 +13,18 @@ import { recordAudit } from "../audit/audit";
 export async function autoRechargeFailed(
   tx: Tx,
   purchase: Pick<Purchase, "id" | "orgId">,
-  failure: { code: string; message: string; /** false: Stripe refused the request (no card decision), so not "declined". */ declined?: boolean },
+  failure: {
+    code: string;
+    message: string;
+    /** false: no card decision (Stripe refused the request, or our pack is off sale), so not "declined". */
+    declined?: boolean;
+    /** What an admin must do first; by default a card, since the card is what failed. */
+    remedy?: string;
+  },
 ): Promise<void> {
   const what = failure.declined === false ? "could not be made" : "was declined";
-  const reason = `The automatic top-up ${what} (${failure.message.replace(/\.$/, "")}). Auto-recharge is off until an admin saves a card and turns it on again.`;
+  const remedy = failure.remedy ?? "saves a card";
+  const reason = `The automatic top-up ${what} (${failure.message.replace(/\.$/, "")}). Auto-recharge is off until an admin ${remedy} and turns it on again.`;
   await tx
     .update(balanceSettings)
     .set({ autoRechargeEnabled: false, autoRechargeDisabledReason: reason, updatedAt: sql`now()` })

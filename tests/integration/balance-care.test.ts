@@ -3,7 +3,7 @@
 // deliveries, credits through settlement, and a declined card turning auto-recharge off.
 import { describe, expect, it } from "vitest";
 import { and, eq, sql } from "drizzle-orm";
-import { auditLog, balanceSettings, notifications, purchases } from "@/db/schema";
+import { auditLog, balanceSettings, creditPacks, notifications, purchases } from "@/db/schema";
 import { recordDelivery } from "@/lib/deliveries/service";
 import { runQueuedJobs } from "@/lib/jobs/workers";
 import { saveCard, setAutoRecharge, setLowBalanceThreshold } from "@/lib/balance-care/settings";
@@ -261,6 +261,24 @@ describe("auto-recharge", () => {
       expect((await snapshot(db, w.org.id)).balance).toBe(80);
       // One run: a refusal is not retried.
       expect(runs).toMatchObject([{ ok: true, output: { outcome: "failed", purchaseId: p!.id, status: "failed" } }]);
+    });
+
+    it("a pack taken off sale: auto-recharge turns off and tells the admins to choose another pack (not a card decline), charging nothing", async () => {
+      const w = await armed("pm_card_visa");
+      await db.update(creditPacks).set({ active: false }).where(eq(creditPacks.id, w.pack.id));
+      await Promise.all(Array.from({ length: 12 }, (_, i) => deliver(w.org.id, w.campaign.id, `d-${i}`))); // 200 → 80
+      expect(await runQueuedJobs(db, { names: ["balance.auto-recharge"] })).toMatchObject([{ ok: true, output: { outcome: "skipped", reason: "no_pack" } }]);
+      const [s] = await db.select().from(balanceSettings).where(eq(balanceSettings.orgId, w.org.id));
+      expect(s!.autoRechargeEnabled).toBe(false);
+      const notes = await failureNotes(w.org.id);
+      expect(notes).toHaveLength(1);
+      expect(notes[0]!.message).toBe(s!.autoRechargeDisabledReason);
+      expect(notes[0]!.message).toContain("could not be made (The chosen credit pack is no longer available)");
+      expect(notes[0]!.message).toContain("until an admin chooses a pack on sale");
+      expect(notes[0]!.message).not.toMatch(/declined|saves a card/);
+      expect(await db.select().from(purchases).where(eq(purchases.orgId, w.org.id))).toHaveLength(0);
+      expect((await stripe().paymentIntents.list({ limit: 100 })).data.filter((pi) => pi.metadata.org_id === w.org.id)).toHaveLength(0);
+      expect((await snapshot(db, w.org.id)).balance).toBe(80);
     });
 
     it("a purchase left without a PaymentIntent once its job ran out of retries (a long outage) does not block later crossings", async () => {
