@@ -30,7 +30,8 @@ export async function createPackCheckoutSession(p: {
       line_items: [{ quantity: 1, price_data: { currency: p.currency, unit_amount: p.amount, product_data: { name: p.name } } }],
       // Not purchase_id on the intent: a card declined on Stripe's page leaves the session open for
       // another try, so the intent's own failure events must not close the purchase (settlement
-      // finds a purchase by that key). The purchase is linked when the session completes.
+      // finds a purchase by purchase_id whatever the intent's state, by checkout_purchase_id only
+      // for a success). The purchase is linked when the session completes.
       payment_intent_data: { metadata: { checkout_purchase_id: p.purchaseId, org_id: p.orgId } },
       metadata: meta,
       success_url: p.successUrl,

@@ -3,9 +3,11 @@
 //   settled from what Stripe then reports — the hold goes only if Stripe says "canceled"; an
 //   intent found succeeded is finalised instead (credits granted, coupon redeemed);
 // - a checkout with no linked intent and older than the TTL: closed by a guarded update (pending
-//   and still unlinked), after which no intent can be linked, so no client secret for it can ever
-//   be handed out — nothing can be charged; a fresh unlinked hold is never touched (its checkout
-//   may be linking its intent right now).
+//   and still unlinked), after which no intent of ours can be linked, so no client secret for it
+//   can ever be handed out; a fresh unlinked hold is never touched (its checkout may be linking
+//   its intent right now). A hosted checkout's page is not closed by this (its session stays open
+//   until it expires): a payment made there later is still granted and its hold redeemed again
+//   (lib/topups/settle.ts lockPurchaseForIntent, lib/topups/start.ts linkCompletedCheckout).
 // Who calls it: the scheduled job coupons.reclaim-abandoned-holds (every coupon, every org), the
 // price preview and the checkout (for the coupon being used; at once for the organisation's own
 // linked holds — it walked away from that checkout).

@@ -34,9 +34,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * linked to another intent. `onlyIf` is an extra SQL condition: the webhook passes "this
  * transaction claimed the event", so the statement can be sent in the claim's round trip and a
  * duplicate delivery locks nothing (lib/webhooks/process.ts).
+ * A hosted checkout's intent names its purchase as checkout_purchase_id (lib/stripe/checkout.ts)
+ * and is linked only when its session completes. Its success is final and is money in, so it finds
+ * the unlinked purchase too — a checkout reclaimed as abandoned while Stripe's page stayed open is
+ * still granted, whichever of payment_intent.succeeded and checkout.session.completed comes first.
+ * Its other states name nothing: a card declined on Stripe's page leaves the session open for
+ * another try, so the intent's failure must not close the purchase. (The one-call function,
+ * db/migrations/0014, reads purchase_id only: it answers "slow" and this path settles it.)
  */
 export async function lockPurchaseForIntent(tx: Tx, pi: Stripe.PaymentIntent, onlyIf?: SQL): Promise<LockedPurchase | undefined> {
-  const metaId = pi.metadata?.purchase_id;
+  const metaId = pi.metadata?.purchase_id ?? (pi.status === "succeeded" ? pi.metadata?.checkout_purchase_id : undefined);
   const byMeta = metaId && UUID.test(metaId) ? metaId : null;
   // A template, not a builder (hot path: db/raw.ts); execute() writes it at once, so a caller
   // can pipeline it behind another statement.
@@ -159,8 +166,11 @@ async function succeed(tx: Tx, purchase: Purchase, pi: Stripe.PaymentIntent, dec
 
 /**
  * Closes a pending purchase that has NO linked PaymentIntent (guarded: pending and unlinked), and
- * releases its hold. After this no intent can ever be linked to it (linking requires pending), so
- * no client secret for it can be handed out: nothing can be charged for it.
+ * releases its hold. After this no intent of ours can be linked to it (linking requires pending),
+ * so no client secret for it can be handed out. A hosted checkout's page, though, stays payable
+ * until its session expires: a payment made there is still granted (lockPurchaseForIntent finds the
+ * purchase by checkout_purchase_id; the success redeems the released hold again, flagged if a
+ * limit was reached meanwhile — lib/coupons/redemptions.ts).
  */
 export async function closeUnlinkedPurchase(tx: Tx, purchaseId: string, failure: { code: string; message: string }): Promise<Purchase | undefined> {
   const [updated] = await tx

@@ -209,3 +209,23 @@ export async function tryLinkPaymentIntent(tx: DbOrTx, purchaseId: string, payme
     .returning({ id: purchases.id });
   return Boolean(row);
 }
+
+/**
+ * The hosted checkout's link, when its session completes (the webhook, in its transaction): as
+ * tryLinkPaymentIntent, and also a purchase that was closed while still unlinked — the reclaim
+ * sweep closes an abandoned checkout after HOLD_TTL_MS, but Stripe's page stays payable until the
+ * session expires, so this intent is the one paying it. No client secret is handed out here (the
+ * payment was made on Stripe's page); settlement then grants a success (decide.ts: late success).
+ */
+export async function linkCompletedCheckout(tx: DbOrTx, purchaseId: string, paymentIntentId: string): Promise<boolean> {
+  const [row] = await tx
+    .update(purchases)
+    .set({ stripePaymentIntentId: paymentIntentId, updatedAt: sql`now()` })
+    .where(
+      sql`${purchases.id} = ${purchaseId}
+          AND (${purchases.stripePaymentIntentId} = ${paymentIntentId}
+               OR (${purchases.stripePaymentIntentId} IS NULL AND ${purchases.status} IN ('pending', 'canceled')))`,
+    )
+    .returning({ id: purchases.id });
+  return Boolean(row);
+}

@@ -5,18 +5,19 @@
 // it settles; a plan started through a session ends with one live subscription and one grant; an
 // open checkout for another plan is expired before its row ends. Every test asserts on the database.
 import { beforeEach, describe, expect, it } from "vitest";
-import { and, eq, notInArray } from "drizzle-orm";
+import { and, eq, notInArray, sql } from "drizzle-orm";
 import type Stripe from "stripe";
-import { creditEntries, purchases, subscriptions, ENDED_SUBSCRIPTION_STATUSES } from "@/db/schema";
+import { couponRedemptions, creditEntries, purchases, subscriptions, ENDED_SUBSCRIPTION_STATUSES } from "@/db/schema";
 import { runOrgAction } from "@/lib/actions/org-action";
 import { planByKey } from "@/lib/plans/catalogue";
 import { stripe } from "@/lib/stripe/client";
 import { startPlanCheckoutDef } from "@/lib/subscriptions/actions";
-import { startTopUpCheckoutDef } from "@/lib/topups/actions";
+import { startTopUpCheckoutDef, startTopUpDef, confirmTestCardDef } from "@/lib/topups/actions";
+import { reclaimAllAbandonedHolds } from "@/lib/topups/reclaim";
 import { processStripeEvent } from "@/lib/webhooks/process";
 import { useTestDatabase } from "../support/context";
 import { drainDeliveries, resendEvent, settlePaymentIntent, setProcessingDelay, useWebhookReceiver } from "../support/emulator";
-import { makeOrg, makePack, makePausedCampaign, makeUser, snapshot } from "../support/fixtures";
+import { makeCoupon, makeOrg, makePack, makePausedCampaign, makeUser, snapshot } from "../support/fixtures";
 import { syncPlans } from "../support/subscriptions";
 
 const { db } = useTestDatabase();
@@ -31,6 +32,10 @@ async function eventsOf(type: string): Promise<Stripe.Event[]> {
   for await (const e of stripe().events.list({ type, limit: 100 })) out.push(e);
   return out;
 }
+
+const ageHolds = (minutes: number) =>
+  db.execute(sql`update coupon_redemptions set created_at = now() - make_interval(mins => ${minutes}) where status = 'held'`);
+const holdOf = async (purchaseId: string) => (await db.select().from(couponRedemptions).where(eq(couponRedemptions.purchaseId, purchaseId)))[0];
 
 async function world() {
   const org = await makeOrg(db);
@@ -118,6 +123,85 @@ describe("a pack bought through a Checkout Session", () => {
     expect(s.balance).toBe(500);
     expect(s.ledgerSum).toBe(s.balance);
     await setProcessingDelay(5);
+  });
+});
+
+describe("a hosted checkout with a coupon, paid after its hold was reclaimed", () => {
+  // The session outlives the hold: the sweep closes the purchase and frees the hold after
+  // HOLD_TTL_MS, but the page can still be paid. Money in ⇒ credits in, exactly once.
+  it("is granted once, and its released hold is redeemed again", async () => {
+    const w = await world();
+    const coupon = await makeCoupon(db, { percentOff: 10, maxRedemptions: 5 });
+    const started = await runOrgAction(startTopUpCheckoutDef, w.admin, { orgSlug: w.org.slug, packId: w.pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
+    if (!started.ok) throw new Error(started.error);
+    await ageHolds(31);
+    expect(await reclaimAllAbandonedHolds(db)).toBe(1);
+    expect((await snapshot(db, w.org.id)).purchases[0]).toMatchObject({ status: "canceled", failureCode: "abandoned" });
+    expect(await holdOf(started.data.purchaseId)).toMatchObject({ status: "released" });
+
+    expect((await payOnPage(started.data.url, "pm_card_visa")).status).toBe(303);
+    await drainDeliveries();
+
+    const s = await snapshot(db, w.org.id);
+    const pi = (await eventsOf("payment_intent.succeeded")).map((e) => e.data.object as Stripe.PaymentIntent).find((p) => p.metadata.checkout_purchase_id === started.data.purchaseId)!;
+    expect(pi).toMatchObject({ amount_received: 4410 });
+    expect(s.purchases[0]).toMatchObject({ status: "succeeded", stripePaymentIntentId: pi.id, failureCode: null, discount: 490, amount: 4410 });
+    expect(s.entries).toHaveLength(1);
+    expect(s.entries[0]).toMatchObject({ idempotencyKey: `purchase:${started.data.purchaseId}`, amount: 500 });
+    expect(s.balance).toBe(500);
+    expect(s.ledgerSum).toBe(s.balance);
+    expect(await holdOf(started.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: null });
+
+    // Both events again, under other ids: nothing more.
+    for (const type of ["checkout.session.completed", "payment_intent.succeeded"]) for (const e of await eventsOf(type)) await processStripeEvent(db, { ...e, id: `${e.id}_copy` });
+    const after = await snapshot(db, w.org.id);
+    expect(after.entries).toHaveLength(1);
+    expect(after.balance).toBe(500);
+  });
+
+  it("the intent's own payment_intent.succeeded alone grants it (before the session's event)", async () => {
+    const w = await world();
+    const coupon = await makeCoupon(db, { percentOff: 10, maxRedemptions: 5 });
+    const started = await runOrgAction(startTopUpCheckoutDef, w.admin, { orgSlug: w.org.slug, packId: w.pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
+    if (!started.ok) throw new Error(started.error);
+    await ageHolds(31);
+    expect(await reclaimAllAbandonedHolds(db)).toBe(1);
+    // The intent Stripe's page makes (metadata from payment_intent_data), paid; its session's
+    // checkout.session.completed has not arrived yet.
+    const pi = await stripe().paymentIntents.create({ amount: 4410, currency: "usd", metadata: { checkout_purchase_id: started.data.purchaseId, org_id: w.org.id } });
+    await stripe().paymentIntents.confirm(pi.id, { payment_method: "pm_card_visa" });
+    await drainDeliveries();
+    const s = await snapshot(db, w.org.id);
+    expect(s.purchases[0]).toMatchObject({ status: "succeeded", stripePaymentIntentId: pi.id });
+    expect(s.entries).toHaveLength(1);
+    expect(s.balance).toBe(500);
+    expect(s.ledgerSum).toBe(s.balance);
+    expect(await holdOf(started.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: null });
+  });
+
+  it("is granted and flagged as an over-redemption when the coupon's cap was reached meanwhile", async () => {
+    const w = await world();
+    const coupon = await makeCoupon(db, { percentOff: 10, maxRedemptions: 1 });
+    const started = await runOrgAction(startTopUpCheckoutDef, w.admin, { orgSlug: w.org.slug, packId: w.pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
+    if (!started.ok) throw new Error(started.error);
+    await ageHolds(31);
+    // Another organisation's checkout with the same code reclaims the hold and uses the last redemption.
+    const other = await world();
+    const theirs = await runOrgAction(startTopUpDef, other.admin, { orgSlug: other.org.slug, packId: other.pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
+    if (!theirs.ok) throw new Error(theirs.error);
+    expect((await snapshot(db, w.org.id)).purchases[0]).toMatchObject({ status: "canceled" });
+    await runOrgAction(confirmTestCardDef, other.admin, { orgSlug: other.org.slug, purchaseId: theirs.data.purchaseId, paymentMethod: "pm_card_visa" }, db);
+    await drainDeliveries();
+    expect(await holdOf(theirs.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: null });
+
+    expect((await payOnPage(started.data.url, "pm_card_visa")).status).toBe(303);
+    await drainDeliveries();
+    const s = await snapshot(db, w.org.id);
+    expect(s.purchases[0]).toMatchObject({ status: "succeeded" });
+    expect(s.entries).toHaveLength(1);
+    expect(s.balance).toBe(500);
+    expect(s.ledgerSum).toBe(s.balance);
+    expect(await holdOf(started.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: "max_redemptions" });
   });
 });
 

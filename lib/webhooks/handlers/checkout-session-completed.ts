@@ -2,8 +2,10 @@
 // path): record the purchase or the subscription through the same idempotent finalisation as the
 // embedded path — never a second grant path.
 // - payment mode (a pack): the purchase named by our metadata (or client_reference_id) gets the
-//   session's PaymentIntent through the guarded link, then the intent is re-fetched and settled by
-//   settleFromPaymentIntent (grant keyed purchase:<id>, so this event, its duplicate and the
+//   session's PaymentIntent through the guarded link — also when the purchase was closed unlinked
+//   meanwhile (reclaimed as abandoned after HOLD_TTL_MS while Stripe's page stayed open: the
+//   customer paid, so it is granted as a late success) — then the intent is re-fetched and settled
+//   by settleFromPaymentIntent (grant keyed purchase:<id>, so this event, its duplicate and the
 //   intent's own payment_intent.succeeded grant once). An async payment still processing waits.
 // - subscription mode (a plan): the subscription is re-fetched; its paid first invoice goes through
 //   applyPaidInvoice (mirror sync + grant keyed invoice:<in_…>, as invoice.paid does), otherwise
@@ -15,7 +17,7 @@ import { syncSubscription } from "../../subscriptions/sync";
 import { retrieveSubscription } from "../../stripe/billing";
 import { retrievePaymentIntent } from "../../stripe/payment-intents";
 import { settleFromPaymentIntent } from "../../topups/settle";
-import { tryLinkPaymentIntent } from "../../topups/start";
+import { linkCompletedCheckout } from "../../topups/start";
 import { log } from "../../log";
 import type { HandlerResult } from "./types";
 
@@ -36,7 +38,7 @@ async function settlePack(tx: Tx, session: Stripe.Checkout.Session): Promise<Han
   const purchaseId = session.metadata?.purchase_id ?? session.client_reference_id;
   const paymentIntentId = idOf(session.payment_intent);
   if (!purchaseId || !UUID.test(purchaseId) || !paymentIntentId) return { detail: "not a top-up checkout of ours" };
-  const linked = await tryLinkPaymentIntent(tx, purchaseId, paymentIntentId);
+  const linked = await linkCompletedCheckout(tx, purchaseId, paymentIntentId);
   const pi = await retrievePaymentIntent(paymentIntentId);
   const result = await settleFromPaymentIntent(tx, pi);
   if (!result) {
