@@ -9,6 +9,9 @@ export const LOCK_NAMESPACE = {
   signInAccount: 1,
   signInAddress: 2,
   couponGuesses: 3,
+  // An organisation's checkouts with first-purchase-only coupons (lib/coupons/service.ts): taken
+  // after the coupon's row lock, so checkouts with two different such codes serialise too.
+  firstPurchaseCoupons: 4,
 } as const;
 
 /** Holds until the surrounding transaction ends; call inside db.transaction. */

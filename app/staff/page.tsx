@@ -70,10 +70,11 @@ export default async function StaffPage() {
           <li key={r.id} className="py-2 text-sm">
             <div className="flex flex-wrap items-center justify-between gap-2">
               <span className="font-medium">{r.code} · {r.orgName}</span>
-              <Badge tone="red">{r.reason === "once_per_org" ? "used twice by one organisation" : "past its redemption limit"}</Badge>
+              <Badge tone="red">{r.reason === "once_per_org" ? "used twice by one organisation" : r.reason === "first_purchase_only" ? "not the organisation's first purchase" : "past its redemption limit"}</Badge>
             </div>
             <p className="break-all text-xs text-slate-500">
-              purchase {r.purchaseId} · {formatDateTime(r.at)} · a late payment after its hold was released; the credits stand
+              purchase {r.purchaseId} · {formatDateTime(r.at)} ·{" "}
+              {r.reason === "first_purchase_only" ? "paid after another purchase of the organisation had succeeded" : "a late payment after its hold was released"}; the credits stand
             </p>
           </li>
         )}

@@ -50,8 +50,10 @@ export const couponRedemptions = pgTable(
     purchaseId: uuid("purchase_id").notNull(),
     status: redemptionStatus("status").notNull().default("held"),
     // Set when a payment succeeded after its hold had been released and redeeming it went past
-    // the coupon's limits (cap or once per organisation): the customer paid, so the credits stand,
-    // and staff see it (lib/coupons/redemptions.ts). Values: "max_redemptions", "once_per_org".
+    // the coupon's limits (cap or once per organisation), or when a first-purchase-only coupon's
+    // payment succeeded after another purchase of the organisation had: the customer paid, so the
+    // credits stand, and staff see it (lib/coupons/redemptions.ts). Values: "max_redemptions",
+    // "once_per_org", "first_purchase_only".
     overRedemption: text("over_redemption"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

@@ -14,7 +14,7 @@ const base: CouponTerms = {
   firstPurchaseOnly: false,
   oncePerOrg: false,
 };
-const facts: CouponFacts = { now, redemptionsInUse: 0, orgHasPurchased: false, orgHasUsedCoupon: false, subtotal: 4900, currency: "usd" };
+const facts: CouponFacts = { now, redemptionsInUse: 0, orgHasPurchased: false, orgHasFirstPurchaseInProgress: false, orgHasUsedCoupon: false, subtotal: 4900, currency: "usd" };
 
 describe("evaluateCoupon", () => {
   it("applies percent-off, rounding half up", () => {
@@ -34,6 +34,7 @@ describe("evaluateCoupon", () => {
       [{ ...base, expiresAt: now }, {}, "expired", /expired/],
       [{ ...base, maxRedemptions: 3 }, { redemptionsInUse: 3 }, "exhausted", /redemption limit/],
       [{ ...base, firstPurchaseOnly: true }, { orgHasPurchased: true }, "first_purchase_only", /first purchase/],
+      [{ ...base, firstPurchaseOnly: true }, { orgHasFirstPurchaseInProgress: true }, "first_purchase_in_progress", /first purchase.*another checkout.*under way/],
       [{ ...base, oncePerOrg: true }, { orgHasUsedCoupon: true }, "already_used", /already used/],
       [{ ...base, percentOff: 100 }, {}, "below_minimum", /minimum charge of \$0\.50/],
     ];

@@ -20,6 +20,11 @@ export type CouponFacts = {
   redemptionsInUse: number;
   /** The organisation already has a succeeded purchase. */
   orgHasPurchased: boolean;
+  /**
+   * The organisation has another checkout under way with a first-purchase-only coupon (a live
+   * hold, or a pending purchase): only one of them can be its first purchase.
+   */
+  orgHasFirstPurchaseInProgress: boolean;
   /** The organisation holds or has redeemed this coupon already. */
   orgHasUsedCoupon: boolean;
   subtotal: number;
@@ -32,6 +37,7 @@ export type CouponRefusal =
   | "expired"
   | "exhausted"
   | "first_purchase_only"
+  | "first_purchase_in_progress"
   | "already_used"
   | "currency_mismatch"
   | "below_minimum";
@@ -59,6 +65,8 @@ export function refusalMessage(
       return `The code “${ctx.code}” has reached its redemption limit.`;
     case "first_purchase_only":
       return `The code “${ctx.code}” only applies to your organisation's first purchase.`;
+    case "first_purchase_in_progress":
+      return `The code “${ctx.code}” only applies to your organisation's first purchase, and another checkout with a first-purchase code is already under way. Complete that one, or try again once it has expired (30 minutes).`;
     case "already_used":
       return `Your organisation has already used the code “${ctx.code}”.`;
     case "currency_mismatch":
@@ -90,6 +98,7 @@ export function evaluateCoupon(coupon: CouponTerms | null, facts: CouponFacts, r
   if (coupon.amountOff !== null && coupon.currency !== facts.currency) return refuse("currency_mismatch");
   if (coupon.oncePerOrg && facts.orgHasUsedCoupon) return refuse("already_used");
   if (coupon.firstPurchaseOnly && facts.orgHasPurchased) return refuse("first_purchase_only");
+  if (coupon.firstPurchaseOnly && facts.orgHasFirstPurchaseInProgress) return refuse("first_purchase_in_progress");
   if (coupon.maxRedemptions !== null && facts.redemptionsInUse >= coupon.maxRedemptions) return refuse("exhausted");
   const discount = discountFor(coupon, facts.subtotal);
   const total = facts.subtotal - discount;

@@ -1,7 +1,9 @@
 // Coupon look-ups against the database: facts for the pure rules, the wrong-code throttle
 // (checkCouponGuess, atomic under parallel guesses), and which holds may be reclaimed. Every write
 // to redemptions is in lib/coupons/redemptions.ts; holds are taken by lib/topups/start.ts under a
-// row lock on the coupon, which keeps the cap exact.
+// row lock on the coupon, which keeps the cap exact — and, for a first-purchase-only coupon, also
+// under an advisory lock on the organisation, which keeps "first purchase" to one checkout at a
+// time across different such codes.
 import { and, eq, gte, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { Db, DbOrTx, Tx } from "@/db/client";
 import { couponAttempts, couponRedemptions, coupons, purchases, type Coupon } from "@/db/schema";
@@ -19,6 +21,10 @@ export async function findCoupon(db: DbOrTx, rawCode: string, opts: { lock?: boo
  * Facts for the pure rules. With `ownHoldsReclaimable`, the organisation's own pending holds
  * are not counted: starting a checkout reclaims them first (lib/topups/reclaim.ts), so a
  * preview must not refuse a code only because of a checkout this organisation walked away from.
+ * orgHasPurchased counts succeeded purchases only, so a first-purchase-only coupon also needs
+ * orgHasFirstPurchaseInProgress: another live hold (held: pending, failed until its intent is
+ * cancelled, in review) or pending purchase with a first-purchase-only coupon — otherwise two
+ * checkouts started before either is paid would both pass.
  */
 export async function couponFacts(db: DbOrTx, coupon: Coupon | undefined, orgId: string, opts: { ownHoldsReclaimable?: boolean } = {}) {
   const counted = (forOrg: boolean) =>
@@ -40,7 +46,20 @@ export async function couponFacts(db: DbOrTx, coupon: Coupon | undefined, orgId:
     .select({ n: sql<number>`count(*)::int` })
     .from(purchases)
     .where(and(eq(purchases.orgId, orgId), eq(purchases.status, "succeeded")));
-  return { redemptionsInUse: inUse!.n, orgHasUsedCoupon: orgUsed!.n > 0, orgHasPurchased: purchased!.n > 0 };
+  const firstInProgress = coupon?.firstPurchaseOnly && !opts.ownHoldsReclaimable ? await firstPurchaseInProgress(db, orgId) : false;
+  return { redemptionsInUse: inUse!.n, orgHasUsedCoupon: orgUsed!.n > 0, orgHasPurchased: purchased!.n > 0, orgHasFirstPurchaseInProgress: firstInProgress };
+}
+
+async function firstPurchaseInProgress(db: DbOrTx, orgId: string): Promise<boolean> {
+  const [row] = await db.execute<{ yes: boolean }>(sql`
+    select exists (
+      select 1 from ${couponRedemptions} r join ${coupons} c on c.id = r.coupon_id
+      where r.org_id = ${orgId} and r.status = 'held' and c.first_purchase_only
+    ) or exists (
+      select 1 from ${purchases} p join ${coupons} c on c.id = p.coupon_id
+      where p.org_id = ${orgId} and p.status = 'pending' and c.first_purchase_only
+    ) as yes`);
+  return Boolean(row?.yes);
 }
 
 export async function evaluateCouponFor(
@@ -48,6 +67,11 @@ export async function evaluateCouponFor(
   p: { code: string; orgId: string; subtotal: number; currency: string; lock?: boolean; preview?: boolean },
 ): Promise<{ coupon: Coupon | undefined; evaluation: CouponEvaluation }> {
   const coupon = await findCoupon(db, p.code, { lock: p.lock });
+  // The coupon's row lock serialises checkouts with this code; checkouts with two different
+  // first-purchase-only codes meet on the organisation's lock (always taken after a coupon's, and
+  // nothing waits for a coupon while holding it), so only one of them can see "no first purchase
+  // under way" and hold.
+  if (p.lock && coupon?.firstPurchaseOnly) await advisoryXactLock(db, LOCK_NAMESPACE.firstPurchaseCoupons, p.orgId);
   const facts = await couponFacts(db, coupon, p.orgId, { ownHoldsReclaimable: p.preview });
   const evaluation = evaluateCoupon(coupon ?? null, { ...facts, now: new Date(), subtotal: p.subtotal, currency: p.currency }, p.code);
   return { coupon, evaluation };

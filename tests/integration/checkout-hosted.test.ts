@@ -14,6 +14,7 @@ import { stripe } from "@/lib/stripe/client";
 import { startPlanCheckoutDef } from "@/lib/subscriptions/actions";
 import { startTopUpCheckoutDef, startTopUpDef, confirmTestCardDef } from "@/lib/topups/actions";
 import { reclaimAllAbandonedHolds } from "@/lib/topups/reclaim";
+import { couponOverRedemptions } from "@/lib/staff/queries";
 import { processStripeEvent } from "@/lib/webhooks/process";
 import { useTestDatabase } from "../support/context";
 import { drainDeliveries, resendEvent, settlePaymentIntent, setProcessingDelay, useWebhookReceiver } from "../support/emulator";
@@ -202,6 +203,74 @@ describe("a hosted checkout with a coupon, paid after its hold was reclaimed", (
     expect(s.balance).toBe(500);
     expect(s.ledgerSum).toBe(s.balance);
     expect(await holdOf(started.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: "max_redemptions" });
+  });
+});
+
+describe("a first-purchase-only coupon", () => {
+  it("N hosted checkouts at once (several tabs): one gets the coupon, the others are refused and leave nothing", async () => {
+    const w = await world();
+    const coupon = await makeCoupon(db, { percentOff: 20, firstPurchaseOnly: true });
+    const starts = await Promise.all(
+      Array.from({ length: 6 }, () => runOrgAction(startTopUpCheckoutDef, w.admin, { orgSlug: w.org.slug, packId: w.pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db)),
+    );
+    const started = starts.flatMap((r) => (r.ok ? [r.data] : []));
+    expect(started).toHaveLength(1);
+    for (const r of starts.filter((r) => !r.ok)) expect(r).toMatchObject({ ok: false, code: "coupon_invalid", error: expect.stringMatching(/first purchase.*another checkout/) });
+    let s = await snapshot(db, w.org.id);
+    expect(s.purchases).toHaveLength(1);
+    expect(await db.select().from(couponRedemptions).where(eq(couponRedemptions.couponId, coupon.id))).toHaveLength(1);
+
+    // Every tab that got a page pays it: one discounted purchase, redeemed cleanly.
+    for (const c of started) expect((await payOnPage(c.url, "pm_card_visa")).status).toBe(303);
+    await drainDeliveries();
+    s = await snapshot(db, w.org.id);
+    expect(s.purchases).toMatchObject([{ status: "succeeded", discount: 980 }]);
+    expect(s.balance).toBe(500);
+    expect(await db.select().from(couponRedemptions).where(eq(couponRedemptions.couponId, coupon.id))).toMatchObject([{ status: "redeemed", overRedemption: null }]);
+    // And now it is not the first purchase any more.
+    const after = await runOrgAction(startTopUpCheckoutDef, w.admin, { orgSlug: w.org.slug, packId: w.pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
+    expect(after).toMatchObject({ ok: false, code: "coupon_invalid", error: expect.stringMatching(/first purchase/) });
+  });
+
+  it("a payment with it after another purchase succeeded is honoured and flagged for staff", async () => {
+    const w = await world();
+    const coupon = await makeCoupon(db, { percentOff: 20, firstPurchaseOnly: true });
+    // A: a hosted checkout with the code, reclaimed as abandoned (its page stays open).
+    const a = await runOrgAction(startTopUpCheckoutDef, w.admin, { orgSlug: w.org.slug, packId: w.pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
+    if (!a.ok) throw new Error(a.error);
+    await ageHolds(31);
+    expect(await reclaimAllAbandonedHolds(db)).toBe(1);
+    // B: the organisation's first purchase after all, without the code.
+    const b = await runOrgAction(startTopUpDef, w.admin, { orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }, db);
+    if (!b.ok) throw new Error(b.error);
+    await runOrgAction(confirmTestCardDef, w.admin, { orgSlug: w.org.slug, purchaseId: b.data.purchaseId, paymentMethod: "pm_card_visa" }, db);
+    await drainDeliveries();
+    // A is paid late on Stripe's page, at the discounted price: granted, and flagged.
+    expect((await payOnPage(a.data.url, "pm_card_visa")).status).toBe(303);
+    await drainDeliveries();
+    const s = await snapshot(db, w.org.id);
+    expect(s.purchases.map((p) => p.status)).toEqual(["succeeded", "succeeded"]);
+    expect(s.balance).toBe(1000);
+    expect(s.ledgerSum).toBe(s.balance);
+    expect(await holdOf(a.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: "first_purchase_only" });
+    expect(await couponOverRedemptions(db)).toMatchObject([{ code: coupon.code, purchaseId: a.data.purchaseId, reason: "first_purchase_only" }]);
+  });
+
+  it("a hold still held when another purchase succeeds is flagged when it is paid", async () => {
+    const w = await world();
+    const coupon = await makeCoupon(db, { percentOff: 20, firstPurchaseOnly: true });
+    const a = await runOrgAction(startTopUpCheckoutDef, w.admin, { orgSlug: w.org.slug, packId: w.pack.id, couponCode: coupon.code, requestId: crypto.randomUUID() }, db);
+    if (!a.ok) throw new Error(a.error);
+    const b = await runOrgAction(startTopUpDef, w.admin, { orgSlug: w.org.slug, packId: w.pack.id, requestId: crypto.randomUUID() }, db);
+    if (!b.ok) throw new Error(b.error);
+    await runOrgAction(confirmTestCardDef, w.admin, { orgSlug: w.org.slug, purchaseId: b.data.purchaseId, paymentMethod: "pm_card_visa" }, db);
+    await drainDeliveries();
+    expect((await payOnPage(a.data.url, "pm_card_visa")).status).toBe(303);
+    await drainDeliveries();
+    const s = await snapshot(db, w.org.id);
+    expect(s.purchases.map((p) => p.status)).toEqual(["succeeded", "succeeded"]);
+    expect(s.balance).toBe(1000);
+    expect(await holdOf(a.data.purchaseId)).toMatchObject({ status: "redeemed", overRedemption: "first_purchase_only" });
   });
 });
 

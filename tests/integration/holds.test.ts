@@ -86,6 +86,36 @@ describe("coupon holds under races", () => {
     }
   });
 
+  it("N concurrent checkouts of one organisation with two different first-purchase-only codes, all paid: one discounted purchase, nothing flagged", async () => {
+    const receiver = await startWebhookReceiver((b, s) => receiveStripeWebhook(db, b, s));
+    try {
+      const pack = await makePack(db, { credits: 500, amount: 4900 });
+      const codes = [await makeCoupon(db, { percentOff: 50, firstPurchaseOnly: true }), await makeCoupon(db, { percentOff: 40, firstPurchaseOnly: true })];
+      const { org, admin } = await adminOf();
+      const starts = await Promise.all(Array.from({ length: 8 }, (_, i) => start(admin, org, pack.id, codes[i % 2]!.code)));
+      const started = starts.flatMap((r) => (r.ok ? [r.data] : []));
+      expect(started.length).toBeGreaterThanOrEqual(1);
+      // A refused start leaves nothing; a later start with the same code may reclaim an earlier one's
+      // linked hold (it walked away from that checkout), but never two live first-purchase holds.
+      for (const r of starts) if (!r.ok) expect(r).toMatchObject({ code: "coupon_invalid", error: expect.stringMatching(/first purchase.*another checkout/) });
+      expect((await snapshot(db, org.id)).purchases).toHaveLength(started.length);
+      const held = await db.select().from(couponRedemptions).where(and(eq(couponRedemptions.orgId, org.id), eq(couponRedemptions.status, "held")));
+      expect(held).toHaveLength(1);
+
+      for (const c of started) await stripe().paymentIntents.confirm(c.clientSecret.split("_secret_")[0]!, { payment_method: "pm_card_visa" }).catch(() => undefined);
+      await drainDeliveries();
+      await runQueuedJobs(db);
+      await drainDeliveries();
+      const succeeded = await db.select().from(purchases).where(and(eq(purchases.orgId, org.id), eq(purchases.status, "succeeded")));
+      expect(succeeded).toHaveLength(1);
+      const redemptions = await db.select().from(couponRedemptions).where(eq(couponRedemptions.orgId, org.id));
+      expect(redemptions.filter((r) => r.status === "redeemed")).toMatchObject([{ purchaseId: succeeded[0]!.id, overRedemption: null }]);
+      expect((await snapshot(db, org.id)).balance).toBe(500);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it("a fresh hold whose checkout has not linked its PaymentIntent yet is never reclaimed", async () => {
     const pack = await makePack(db);
     const coupon = await makeCoupon(db, { percentOff: 10, oncePerOrg: true });
