@@ -1,7 +1,9 @@
 // Staff refunds and Stripe disputes of top-up payments.
 // refunds: one row per refund a staff member asked for; its id is the Stripe idempotency key
-// (`refund:<id>`), so a retried request never refunds twice. The credits are reversed when
-// Stripe reports the refund (`charge.refunded`), not here (lib/refunds).
+// (`refund:<id>`), so a retried job never refunds twice; the staff form's request id is unique,
+// so a resubmitted request finds its row instead of making a second one (a second row would be a
+// second key, a second refund at Stripe). The credits are reversed when Stripe reports the refund
+// (`charge.refunded`), not here (lib/refunds).
 // disputes: mirror of Stripe disputes by id; an organisation with an open dispute is flagged on
 // the staff console.
 import { sql } from "drizzle-orm";
@@ -29,6 +31,12 @@ export const refunds = pgTable(
     status: text("status").notNull().default("pending"),
     stripeRefundId: text("stripe_refund_id").unique(),
     failureMessage: text("failure_message"),
+    // The form's request id (idempotency, lib/refunds/request.ts). Null only on rows requested
+    // before it was recorded (migration 0015).
+    requestId: uuid("request_id").unique(),
+    // The amount as asked: null when the form left it blank ("the rest of the payment", resolved
+    // into `amount`). A repeat of the request must ask the same to get this refund back.
+    requestedAmount: integer("requested_amount"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -6,6 +6,8 @@ import { apiKeys, type ApiKey } from "@/db/schema";
 import { AppError } from "../errors";
 import { log } from "../log";
 import { recordAudit } from "../audit/audit";
+import { DEMO_API_KEY } from "../demo/api-key";
+import { demoAccessAllowed } from "../deployment";
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey, type KeyMode } from "./keys";
 
 export type ApiKeyView = Pick<ApiKey, "id" | "name" | "prefix" | "createdAt" | "revokedAt" | "lastUsedAt">;
@@ -47,9 +49,18 @@ export async function listApiKeys(db: DbOrTx, orgId: string): Promise<ApiKeyView
   return db.select(view).from(apiKeys).where(eq(apiKeys.orgId, orgId)).orderBy(sql`${apiKeys.revokedAt} IS NOT NULL`, desc(apiKeys.createdAt));
 }
 
-/** The live (not revoked) key matching this secret, or null. Reads only. */
+/**
+ * The live (not revoked) key matching this secret, or null. Reads only. The demo key (its secret
+ * is in the source, lib/demo/api-key.ts) is refused in production whatever the database holds:
+ * `npm start` refuses a database with it live, but a row restored or inserted later must not
+ * let anyone spend its organisation's credits either.
+ */
 export async function authenticateApiKey(db: DbOrTx, key: string): Promise<{ keyId: string; orgId: string } | null> {
   if (!looksLikeApiKey(key)) return null;
+  if (key === DEMO_API_KEY && !demoAccessAllowed(process.env)) {
+    log.warn({ event: "demo_api_key_refused" }, "the demo API key was presented to a production server");
+    return null;
+  }
   const [row] = await db
     .select({ keyId: apiKeys.id, orgId: apiKeys.orgId })
     .from(apiKeys)

@@ -7,6 +7,13 @@
 // What can be refunded: a succeeded purchase, up to its amount minus what earlier requests
 // (pending or succeeded) already asked for. The purchase row is locked while checking, so two
 // concurrent requests cannot both take the last part.
+//
+// Idempotency: the staff form sends a request id and keeps it until it sees success, so a
+// resubmission (lost response, reload, replayed post) carries the same one. The amount check
+// alone does not catch it — a partial refund leaves room for a second — and a second row is a
+// second Stripe key (refund:<row id>), so a second refund. The id is stored on the row (unique):
+// a repeat returns the refund already made (no row, audit or job); the same id with another
+// purchase or another amount (as asked: blank is "the rest") is refused and writes nothing.
 import { and, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { purchases, refunds, type Refund } from "@/db/schema";
@@ -16,12 +23,19 @@ import { enqueue } from "../jobs/queue";
 import { log } from "../log";
 import { createStripeRefund, isPermanentRefundError } from "../stripe/refunds";
 
-export async function requestRefund(db: Db, p: { actorUserId: string; purchaseId: string; amount: number | null; reason: string }): Promise<Refund> {
+export type RefundRequest = { actorUserId: string; purchaseId: string; amount: number | null; reason: string; requestId: string };
+
+export async function requestRefund(db: Db, p: RefundRequest): Promise<Refund> {
   const reason = p.reason.trim();
   if (reason.length < 3) throw new AppError("invalid_input", "A reason is required.");
   return db.transaction(async (tx) => {
     const [purchase] = await tx.select().from(purchases).where(eq(purchases.id, p.purchaseId)).for("update");
     if (!purchase) throw new AppError("not_found", "Purchase not found.");
+    // Under the purchase's lock: an identical request running at the same time has committed its
+    // row by now (or not started). Before the refundability checks, so a repeat of a refund that
+    // took the rest gets that refund back, not "already refunded in full".
+    const [earlier] = await tx.select().from(refunds).where(eq(refunds.requestId, p.requestId));
+    if (earlier) return sameRequest(earlier, p);
     if (purchase.status !== "succeeded" || !purchase.stripePaymentIntentId) throw new AppError("conflict", "Only a succeeded payment can be refunded.");
     const [asked] = await tx
       .select({ total: sql<number>`coalesce(sum(${refunds.amount}), 0)::int` })
@@ -34,8 +48,16 @@ export async function requestRefund(db: Db, p: { actorUserId: string; purchaseId
     if (amount > refundable) throw new AppError("conflict", `At most ${refundable} can still be refunded.`);
     const [row] = await tx
       .insert(refunds)
-      .values({ purchaseId: purchase.id, orgId: purchase.orgId, amount, currency: purchase.currency, reason, requestedBy: p.actorUserId })
+      .values({ purchaseId: purchase.id, orgId: purchase.orgId, amount, currency: purchase.currency, reason, requestedBy: p.actorUserId, requestId: p.requestId, requestedAmount: p.amount })
+      // The same id for another purchase, at the same time (another lock): it waits on the unique
+      // index for that one to commit, inserts nothing, and is refused below.
+      .onConflictDoNothing({ target: refunds.requestId })
       .returning();
+    if (!row) {
+      const [other] = await tx.select().from(refunds).where(eq(refunds.requestId, p.requestId));
+      if (!other) throw new Error(`refund request ${p.requestId} conflicted but cannot be read`);
+      return sameRequest(other, p);
+    }
     await recordAudit(tx, {
       actorUserId: p.actorUserId,
       action: "refund.request",
@@ -46,6 +68,14 @@ export async function requestRefund(db: Db, p: { actorUserId: string; purchaseId
     await enqueue(tx, "stripe.create-refund", { refundId: row!.id }, { singletonKey: row!.id });
     return row!;
   });
+}
+
+/** A repeat of an earlier request: its refund, as it is now; the id reused for another refund: refused. */
+function sameRequest(earlier: Refund, p: RefundRequest): Refund {
+  if (earlier.purchaseId !== p.purchaseId || earlier.requestedAmount !== p.amount) {
+    throw new AppError("conflict", "This request was already used for a different refund. Reload the page and ask again.", { apiCode: "idempotency_key_reused" });
+  }
+  return earlier;
 }
 
 /** The job: make the refund at Stripe (idempotent by key) and record Stripe's answer. */

@@ -152,9 +152,11 @@ export const refundPurchaseDef = defineStaffAction({
       .union([z.literal("").transform(() => null), wholeNumber("Enter a whole amount in minor units.")])
       .refine((v) => v === null || (v > 0 && v <= 100_000_000), "Enter a positive amount in minor units."),
     reason: freeText(3, 500, "A reason"),
+    // The form's (StaffForm): a resubmission carries the same one and gets the same refund back.
+    requestId: z.string().uuid(),
   }),
   handler: async ({ db, staff, input }) => {
-    const r = await requestRefund(db, { actorUserId: staff.id, purchaseId: input.purchaseId, amount: input.amount, reason: input.reason });
+    const r = await requestRefund(db, { actorUserId: staff.id, purchaseId: input.purchaseId, amount: input.amount, reason: input.reason, requestId: input.requestId });
     return { refundId: r.id, amount: r.amount, status: r.status };
   },
 });

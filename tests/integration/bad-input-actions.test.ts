@@ -33,7 +33,7 @@ const BAD_VALUES: unknown[] = [...HTML, ...SQL, ...NUMBERS, ...NON_NUMERIC, ...W
 /** Values that are legitimately accepted for a field: an absent coupon is "no coupon". */
 const ACCEPTED: Record<string, (v: unknown) => boolean> = {
   couponCode: (v) => v === null || (typeof v === "string" && v.trim() === ""),
-  // A request id is made by the browser; any fresh uuid is a new checkout.
+  // A request id is made by the browser; any fresh uuid is a new checkout or staff request.
   requestId: (v) => v === UNKNOWN_UUID,
   // Free text (staff reasons, coupon descriptions) is stored as text and rendered escaped: HTML and
   // SQL-looking text within the length limits is accepted, control characters and lone surrogates are not.

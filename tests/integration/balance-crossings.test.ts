@@ -102,7 +102,7 @@ describe("threshold crossings by entries other than deliveries", () => {
       const w = await world(0, { autoRecharge: true });
       const p = await paid(w); // 0 → 300
       expect((await snapshot(db, w.org.id)).balance).toBe(300);
-      const r = await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: p.purchaseId, amount: "", reason: "customer asked" }, db);
+      const r = await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: p.purchaseId, amount: "", reason: "customer asked", requestId: crypto.randomUUID() }, db);
       expect(r.ok).toBe(true);
       await runQueuedJobs(db, { names: ["stripe.create-refund"] });
       await drainDeliveries(); // charge.refunded: 300 → 0

@@ -39,7 +39,7 @@ async function paidWorld(opts: { credits?: number; amount?: number } = {}) {
 }
 
 const refundAndSettle = async (w: Awaited<ReturnType<typeof paidWorld>>, amount: number | "", reason = "customer asked") => {
-  const r = await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: String(amount), reason }, db);
+  const r = await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: String(amount), reason, requestId: crypto.randomUUID() }, db);
   if (r.ok) {
     await runQueuedJobs(db, { names: ["stripe.create-refund"] });
     await drainDeliveries();
@@ -51,7 +51,7 @@ describe("refunds", () => {
   it("a full refund: request row, audit, one refund at Stripe (job run twice), credits reversed once", async () => {
     const w = await paidWorld();
     try {
-      const r = await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: "", reason: "duplicate order" }, db);
+      const r = await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: "", reason: "duplicate order", requestId: crypto.randomUUID() }, db);
       expect(r).toMatchObject({ ok: true, data: { amount: 2900, status: "pending" } });
       const [audit] = await db.select().from(auditLog).where(eq(auditLog.action, "refund.request"));
       expect(audit).toMatchObject({ actorUserId: w.staff.id, orgId: w.org.id, targetId: w.purchaseId });
@@ -77,7 +77,7 @@ describe("refunds", () => {
       // Replaying charge.refunded changes nothing; a further refund is refused and writes nothing.
       const [ev] = await db.select().from(stripeEvents).where(eq(stripeEvents.type, "charge.refunded"));
       expect(await runStaffAction(replayEventDef, w.staff, { eventId: ev!.id }, db)).toMatchObject({ ok: true, data: { result: "duplicate" } });
-      expect(await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: "1", reason: "again" }, db)).toMatchObject({ ok: false, code: "conflict" });
+      expect(await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: "1", reason: "again", requestId: crypto.randomUUID() }, db)).toMatchObject({ ok: false, code: "conflict" });
       expect(await db.select().from(refunds)).toHaveLength(1);
       expect((await snapshot(db, w.org.id)).entries).toHaveLength(2);
     } finally {
@@ -139,14 +139,16 @@ describe("refunds", () => {
     const w = await paidWorld();
     try {
       for (const bad of [
-        { purchaseId: w.purchaseId, amount: "0", reason: "x reason" },
-        { purchaseId: w.purchaseId, amount: "-5", reason: "x reason" },
-        { purchaseId: w.purchaseId, amount: "1.5", reason: "x reason" },
-        { purchaseId: w.purchaseId, amount: "abc", reason: "x reason" },
-        { purchaseId: w.purchaseId, amount: "999999999999", reason: "x reason" },
-        { purchaseId: w.purchaseId, amount: "", reason: "" },
-        { purchaseId: "nope", amount: "", reason: "x reason" },
-        { purchaseId: crypto.randomUUID(), amount: "", reason: "x reason" },
+        { purchaseId: w.purchaseId, amount: "0", reason: "x reason", requestId: crypto.randomUUID() },
+        { purchaseId: w.purchaseId, amount: "-5", reason: "x reason", requestId: crypto.randomUUID() },
+        { purchaseId: w.purchaseId, amount: "1.5", reason: "x reason", requestId: crypto.randomUUID() },
+        { purchaseId: w.purchaseId, amount: "abc", reason: "x reason", requestId: crypto.randomUUID() },
+        { purchaseId: w.purchaseId, amount: "999999999999", reason: "x reason", requestId: crypto.randomUUID() },
+        { purchaseId: w.purchaseId, amount: "", reason: "", requestId: crypto.randomUUID() },
+        { purchaseId: w.purchaseId, amount: "", reason: "x reason" },
+        { purchaseId: w.purchaseId, amount: "", reason: "x reason", requestId: "not-a-uuid" },
+        { purchaseId: "nope", amount: "", reason: "x reason", requestId: crypto.randomUUID() },
+        { purchaseId: crypto.randomUUID(), amount: "", reason: "x reason", requestId: crypto.randomUUID() },
       ]) {
         const r = await runStaffAction(refundPurchaseDef, w.staff, bad, db);
         expect(r.ok, JSON.stringify(bad)).toBe(false);
@@ -155,8 +157,86 @@ describe("refunds", () => {
       expect(await db.select().from(refunds)).toHaveLength(0);
       expect(await db.select().from(auditLog)).toHaveLength(0);
       // Not staff: not_found, nothing written.
-      expect(await runStaffAction(refundPurchaseDef, w.admin, { purchaseId: w.purchaseId, amount: "", reason: "x reason" }, db)).toMatchObject({ ok: false, code: "not_found" });
+      expect(await runStaffAction(refundPurchaseDef, w.admin, { purchaseId: w.purchaseId, amount: "", reason: "x reason", requestId: crypto.randomUUID() }, db)).toMatchObject({ ok: false, code: "not_found" });
       expect(await db.select().from(refunds)).toHaveLength(0);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+});
+
+describe("a refund request resubmitted (lost response, reload, replayed post)", () => {
+  // The staff form keeps its request id until success, so a resubmission carries the same one.
+  // Each refunds row has its own Stripe key (refund:<row id>): a second row would be a second
+  // refund at Stripe and a second reversal of credits.
+  const createRefundJobs = async () =>
+    (await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'stripe.create-refund'`))[0]!.n;
+
+  it("the same request twice: one row, one job, one refund at Stripe, one reversal; the same answer both times", async () => {
+    const w = await paidWorld();
+    try {
+      const input = { purchaseId: w.purchaseId, amount: "1000", reason: "customer asked", requestId: crypto.randomUUID() };
+      const first = await runStaffAction(refundPurchaseDef, w.staff, input, db);
+      expect(first).toMatchObject({ ok: true, data: { amount: 1000, status: "pending" } });
+      const again = await runStaffAction(refundPurchaseDef, w.staff, input, db);
+
+      await runQueuedJobs(db, { names: ["stripe.create-refund"] });
+      await drainDeliveries();
+      // Stripe's side first: the money went back once.
+      expect((await stripe().refunds.list({ payment_intent: w.pi })).data.map((r) => r.amount)).toEqual([1000]);
+      const s = await snapshot(db, w.org.id);
+      expect(s.entries.filter((e) => e.kind === "refund_reversal").map((e) => e.amount)).toEqual([-103]);
+      expect(s.balance).toBe(197);
+      expect(await db.select().from(refunds)).toMatchObject([{ requestId: input.requestId, amount: 1000, status: "succeeded" }]);
+      expect(await db.select().from(auditLog).where(eq(auditLog.action, "refund.request"))).toHaveLength(1);
+      expect(await createRefundJobs()).toBe(1);
+      expect(again).toEqual(first);
+
+      // Resubmitted after it went through: still that refund (now succeeded), nothing new.
+      expect(await runStaffAction(refundPurchaseDef, w.staff, input, db)).toMatchObject({ ok: true, data: { refundId: first.ok ? first.data.refundId : "", amount: 1000, status: "succeeded" } });
+      expect(await db.select().from(refunds)).toHaveLength(1);
+      expect(await createRefundJobs()).toBe(1);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("two identical requests at once: one row, one job", async () => {
+    const w = await paidWorld();
+    try {
+      const input = { purchaseId: w.purchaseId, amount: "1000", reason: "customer asked", requestId: crypto.randomUUID() };
+      const [a, b] = await Promise.all([runStaffAction(refundPurchaseDef, w.staff, input, db), runStaffAction(refundPurchaseDef, w.staff, input, db)]);
+      expect(a).toMatchObject({ ok: true });
+      expect(b).toEqual(a);
+      expect(await db.select().from(refunds)).toHaveLength(1);
+      expect(await createRefundJobs()).toBe(1);
+    } finally {
+      await w.receiver.close();
+    }
+  });
+
+  it("the same request id for another amount or another purchase is refused and writes nothing", async () => {
+    const w = await paidWorld();
+    try {
+      const requestId = crypto.randomUUID();
+      expect((await runStaffAction(refundPurchaseDef, w.staff, { purchaseId: w.purchaseId, amount: "1000", reason: "customer asked", requestId }, db)).ok).toBe(true);
+      const other = await paidWorld();
+      try {
+        for (const input of [
+          { purchaseId: w.purchaseId, amount: "500", reason: "customer asked", requestId },
+          // Blank is "the rest of the payment" (1900 now), not the 1000 asked before.
+          { purchaseId: w.purchaseId, amount: "", reason: "customer asked", requestId },
+          { purchaseId: other.purchaseId, amount: "1000", reason: "customer asked", requestId },
+        ]) {
+          const r = await runStaffAction(refundPurchaseDef, w.staff, input, db);
+          expect(r, JSON.stringify(input)).toMatchObject({ ok: false, code: "conflict", error: expect.stringMatching(/already used for a different refund/) });
+        }
+        expect(await db.select().from(refunds)).toMatchObject([{ purchaseId: w.purchaseId, amount: 1000 }]);
+        expect(await db.select().from(auditLog).where(eq(auditLog.action, "refund.request"))).toHaveLength(1);
+        expect(await createRefundJobs()).toBe(1);
+      } finally {
+        await other.receiver.close();
+      }
     } finally {
       await w.receiver.close();
     }

@@ -254,7 +254,7 @@ export const ACTION_TABLE: Record<string, ActionRow> = {
   },
   refundPurchaseAction: {
     prepare: succeededPurchase,
-    input: (_w, p) => ({ purchaseId: p.purchaseId, amount: "100", reason: "customer asked" }),
+    input: (_w, p) => ({ purchaseId: p.purchaseId, amount: "100", reason: "customer asked", requestId: crypto.randomUUID() }),
     expect: STAFF_ONLY,
     badInputActor: "staff",
   },
