@@ -13,7 +13,7 @@ import { grantCredits } from "@/lib/ledger/ledger";
 import { useTestDatabase } from "../support/context";
 import { makeOrg, makeUser, snapshot } from "../support/fixtures";
 import { MAX_BODY_BYTES } from "@/lib/deliveries/receive";
-import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey, streamedBody } from "../support/deliveries";
+import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey, streamedBody, whileOrgRowHeld } from "../support/deliveries";
 
 const { db } = useTestDatabase();
 
@@ -261,29 +261,13 @@ describe("delivery API", () => {
     // Another transaction holds the organisation row, so the delivery waits at its debit while
     // the campaign is cancelled; when it goes on, the count finds the campaign not active.
     const w = await world(100, 10);
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((r) => (locked = r));
-    const holder = db.transaction(async (tx) => {
-      await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
-      locked();
-      await released;
-    });
-    await lockTaken;
-    const outcome = recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "stopped-meanwhile" }).then(
-      () => null,
-      (e: unknown) => e,
+    const outcome = await whileOrgRowHeld(
+      db,
+      w.org.id,
+      () => recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "stopped-meanwhile" }).then(() => null, (e: unknown) => e),
+      () => db.update(campaigns).set({ status: "cancelled" }).where(eq(campaigns.id, w.campaign.id)),
     );
-    for (let i = 0; i < 200; i++) {
-      const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-      if (row!.n > 0) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    await db.update(campaigns).set({ status: "cancelled" }).where(eq(campaigns.id, w.campaign.id));
-    release();
-    await holder;
-    expect(await outcome).toMatchObject({ code: "conflict", details: { apiCode: "campaign_not_active" } });
+    expect(outcome).toMatchObject({ code: "conflict", details: { apiCode: "campaign_not_active" } });
     const s = await snapshot(db, w.org.id);
     expect(s.balance).toBe(100);
     expect(s.ledgerSum).toBe(100);
@@ -299,26 +283,12 @@ describe("delivery API", () => {
     // is not running would tell the platform to top up, for a campaign a top-up will not resume.
     const meanwhile = async (change: Partial<typeof campaigns.$inferInsert>) => {
       const w = await world(5, 10);
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const lockTaken = new Promise<void>((r) => (locked = r));
-      const holder = db.transaction(async (tx) => {
-        await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
-        locked();
-        await released;
-      });
-      await lockTaken;
-      const call = callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "changed-meanwhile" });
-      for (let i = 0; i < 200; i++) {
-        const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-        if (row!.n > 0) break;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      await db.update(campaigns).set(change).where(eq(campaigns.id, w.campaign.id));
-      release();
-      await holder;
-      const r = await call;
+      const r = await whileOrgRowHeld(
+        db,
+        w.org.id,
+        () => callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "changed-meanwhile" }),
+        () => db.update(campaigns).set(change).where(eq(campaigns.id, w.campaign.id)),
+      );
       const s = await snapshot(db, w.org.id);
       expect(s.balance).toBe(5);
       expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);

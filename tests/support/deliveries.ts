@@ -73,3 +73,31 @@ export async function deliveryFingerprint(db: Db): Promise<string> {
   parts.push(`jobs:${jobs[0]!.n}`);
   return parts.join("\n");
 }
+
+/**
+ * Runs `start` while another transaction holds the organisation's row (the lock a balance change
+ * takes), waits until a backend is waiting for a lock (the started work reached its debit), runs
+ * `meanwhile`, then releases the row and returns what `start` gave.
+ */
+export async function whileOrgRowHeld<T>(db: Db, orgId: string, start: () => Promise<T>, meanwhile: () => Promise<unknown>): Promise<T> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const lockTaken = new Promise<void>((r) => (locked = r));
+  const holder = db.transaction(async (tx) => {
+    await tx.execute(sql`select 1 from organizations where id = ${orgId}::uuid for no key update`);
+    locked();
+    await released;
+  });
+  await lockTaken;
+  const started = start();
+  for (let i = 0; i < 200; i++) {
+    const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+    if (row!.n > 0) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await meanwhile();
+  release();
+  await holder;
+  return started;
+}
