@@ -71,6 +71,26 @@ test("a declined card shows why and changes nothing", async ({ page }) => {
   await expect(page.getByTestId("header-balance")).toContainText(creditsText(800));
 });
 
+test("after a decline, a new payment that cannot start says so on the card screen", async ({ page }) => {
+  await signIn(page, "admin@bluebird.test");
+  await page.goto("/orgs/bluebird/billing/top-up");
+  await page.getByText("Growth", { exact: false }).first().click();
+  await page.getByRole("button", { name: /continue to payment/i }).click();
+  await page.getByText(/insufficient funds/i).click();
+  await page.getByRole("button", { name: /^pay /i }).click();
+  await expect(page.getByTestId("payment-error")).toContainText(/insufficient funds/i, { timeout: 20_000 });
+
+  // The next try starts a new payment; with the network gone it cannot, and the card screen says so.
+  await page.context().setOffline(true);
+  await page.getByRole("button", { name: /^pay /i }).click();
+  await expect(page.getByRole("alert").filter({ hasText: /couldn't start the payment/i })).toBeVisible();
+  await shot(page, "08a-retry-could-not-start");
+  await page.context().setOffline(false);
+  await expect(page.getByRole("button", { name: /^pay /i })).toBeEnabled();
+  await page.getByRole("button", { name: /^cancel$/i }).click();
+  await expect(page.getByRole("button", { name: /continue to payment/i })).toBeEnabled();
+});
+
 test("a card that needs 3-D Secure: the member authenticates and the payment settles", async ({ page }) => {
   await signIn(page, "member@acme.test");
   await page.goto("/orgs/acme/billing/top-up");
