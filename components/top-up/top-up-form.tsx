@@ -60,6 +60,9 @@ export function TopUpForm({
   const newAttempt = () => {
     requestId.current = crypto.randomUUID();
     setCheckout(null);
+    // A 3-D Secure check belongs to the payment just cleared: close it, so the card picker and
+    // Pay / Cancel are back for a new payment (its message stays).
+    setNeedsAuth(false);
   };
 
   const pack = packs.find((p) => p.id === packId);
