@@ -2,7 +2,14 @@
 // admin tops up with a coupon and the test card that succeeds; balance, transactions and the
 // paused campaigns update without a reload. Then a declined card that changes nothing.
 import { expect, test } from "@playwright/test";
+import postgres from "postgres";
+import { PORTS } from "../scripts/ports";
 import { creditsText, shot, signIn, signInStaff } from "./pages";
+
+const EMULATOR_URL = `http://127.0.0.1:${PORTS.e2eEmulator}`;
+const EMULATOR_KEY = { authorization: "Bearer sk_test_e2e" };
+/** The e2e server's database (scripts/dev.ts, e2e profile), as in e2e/db-outage.spec.ts. */
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${PORTS.e2ePg}/creditloop_e2e`;
 
 test.describe.configure({ mode: "serial" });
 
@@ -71,6 +78,26 @@ test("a declined card shows why and changes nothing", async ({ page }) => {
   await expect(page.getByTestId("header-balance")).toContainText(creditsText(800));
 });
 
+test("after a decline, a new payment that cannot start says so on the card screen", async ({ page }) => {
+  await signIn(page, "admin@bluebird.test");
+  await page.goto("/orgs/bluebird/billing/top-up");
+  await page.getByText("Growth", { exact: false }).first().click();
+  await page.getByRole("button", { name: /continue to payment/i }).click();
+  await page.getByText(/insufficient funds/i).click();
+  await page.getByRole("button", { name: /^pay /i }).click();
+  await expect(page.getByTestId("payment-error")).toContainText(/insufficient funds/i, { timeout: 20_000 });
+
+  // The next try starts a new payment; with the network gone it cannot, and the card screen says so.
+  await page.context().setOffline(true);
+  await page.getByRole("button", { name: /^pay /i }).click();
+  await expect(page.getByRole("alert").filter({ hasText: /couldn't start the payment/i })).toBeVisible();
+  await shot(page, "08a-retry-could-not-start");
+  await page.context().setOffline(false);
+  await expect(page.getByRole("button", { name: /^pay /i })).toBeEnabled();
+  await page.getByRole("button", { name: /^cancel$/i }).click();
+  await expect(page.getByRole("button", { name: /continue to payment/i })).toBeEnabled();
+});
+
 test("a card that needs 3-D Secure: the member authenticates and the payment settles", async ({ page }) => {
   await signIn(page, "member@acme.test");
   await page.goto("/orgs/acme/billing/top-up");
@@ -84,6 +111,36 @@ test("a card that needs 3-D Secure: the member authenticates and the payment set
   await page.getByRole("button", { name: /complete authentication/i }).click();
   await expect(page.getByTestId("settling-status")).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
   await expect(page.getByTestId("header-balance")).toContainText(creditsText(1000));
+});
+
+test("a 3-D Secure check whose purchase closed meanwhile says so and goes back to the card screen", async ({ page }) => {
+  await signIn(page, "member@acme.test");
+  await page.goto("/orgs/acme/billing/top-up");
+  await page.getByText("Starter", { exact: false }).first().click();
+  await page.getByRole("button", { name: /continue to payment/i }).click();
+  await page.getByText(/3-D Secure authentication required/i).click();
+  await page.getByRole("button", { name: /pay \$49\.00/i }).click();
+  await expect(page.getByRole("dialog")).toContainText(/confirm this payment/i);
+
+  // The payment is cancelled at Stripe meanwhile (e.g. from elsewhere); its webhook closes the purchase.
+  const list = await fetch(`${EMULATOR_URL}/v1/payment_intents?limit=10`, { headers: EMULATOR_KEY });
+  const intent = ((await list.json()) as { data: { id: string; status: string }[] }).data.find((pi) => pi.status === "requires_action");
+  expect(intent).toBeTruthy();
+  const cancelled = await fetch(`${EMULATOR_URL}/v1/payment_intents/${intent!.id}/cancel`, { method: "POST", headers: EMULATOR_KEY });
+  expect(cancelled.ok).toBe(true);
+  const sql = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await expect.poll(async () => (await sql`select status from purchases where stripe_payment_intent_id = ${intent!.id}`)[0]?.status, { timeout: 20_000 }).not.toBe("pending");
+  } finally {
+    await sql.end();
+  }
+
+  await page.getByRole("button", { name: /complete authentication/i }).click();
+  await expect(page.getByTestId("payment-error")).toContainText(/already finished/i);
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(page.getByRole("button", { name: /^pay /i })).toBeEnabled();
+  await expect(page.getByRole("button", { name: /^cancel$/i })).toBeEnabled();
+  await shot(page, "08c-3ds-purchase-closed");
 });
 
 test("a member of one organisation cannot see another's billing", async ({ page }) => {

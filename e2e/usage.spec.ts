@@ -152,3 +152,23 @@ test("an admin saves a card for auto-recharge; a declined card saves nothing and
   await page.getByTestId("save-auto-recharge").click();
   await expect(page.getByText("Auto-recharge is off.", { exact: true })).toBeVisible();
 });
+
+// A save that never reaches the server (the network drops) says so and can be tried again; the
+// threshold saved is the one already set, so later specs see no change.
+test("a low-balance warning that cannot be saved offline says so, and saves on a retry", async ({ page }) => {
+  await signIn(page, "admin@acme.test");
+  await page.goto("/orgs/acme/settings/balance");
+  const current = await page.getByTestId("low-balance-threshold").inputValue();
+  await page.getByTestId("low-balance-threshold").fill(current);
+
+  await page.context().setOffline(true);
+  await page.getByTestId("save-low-balance").click();
+  await expect(page.getByRole("alert").filter({ hasText: /couldn't save/i })).toBeVisible();
+  await shot(page, "25-low-balance-offline");
+  await page.context().setOffline(false);
+
+  await expect(page.getByTestId("save-low-balance")).toBeEnabled();
+  await page.getByTestId("save-low-balance").click();
+  await expect(page.getByRole("status").filter({ hasText: current ? /^Saved\.$/ : /turned off/ })).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: /couldn't save/i })).toHaveCount(0);
+});

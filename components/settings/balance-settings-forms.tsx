@@ -26,10 +26,18 @@ export function LowBalanceForm({ slug, threshold }: { slug: string; threshold: n
     const n = value.trim() === "" ? null : parseCredits(value);
     if (value.trim() !== "" && n === null) return setMsg({ ok: false, text: "Enter a whole number of credits, or leave it empty to turn the warning off." });
     setBusy(true);
-    const r = await setLowBalanceThresholdAction({ orgSlug: slug, threshold: n });
-    setBusy(false);
-    setMsg(r.ok ? { ok: true, text: n === null ? "Low-balance warning turned off." : "Saved." } : { ok: false, text: r.fieldErrors?.threshold?.[0] ?? r.error });
-    router.refresh();
+    setMsg(null);
+    try {
+      const r = await setLowBalanceThresholdAction({ orgSlug: slug, threshold: n });
+      setMsg(r.ok ? { ok: true, text: n === null ? "Low-balance warning turned off." : "Saved." } : { ok: false, text: r.fieldErrors?.threshold?.[0] ?? r.error });
+      router.refresh();
+    } catch {
+      // No answer (e.g. the network dropped). No refresh either: offline, Next.js would fall back
+      // to a full page load and lose the form and this message.
+      setMsg({ ok: false, text: "We couldn't save the warning: the server didn't answer. Please try again." });
+    } finally {
+      setBusy(false);
+    }
   }
   return (
     <form onSubmit={save} className="flex flex-wrap items-end gap-3">

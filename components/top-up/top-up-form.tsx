@@ -60,6 +60,9 @@ export function TopUpForm({
   const newAttempt = () => {
     requestId.current = crypto.randomUUID();
     setCheckout(null);
+    // A 3-D Secure check belongs to the payment just cleared: close it, so the card picker and
+    // Pay / Cancel are back for a new payment (its message stays).
+    setNeedsAuth(false);
   };
 
   const pack = packs.find((p) => p.id === packId);
@@ -99,6 +102,7 @@ export function TopUpForm({
 
   async function start(): Promise<Checkout | null> {
     setFormError(null);
+    setCouponError(null);
     let couponCode: string | null = null;
     if (canApplyCoupons && couponInput.trim()) {
       const q = quote && quote.packId === packId && quote.couponCode === couponInput.trim().toUpperCase() ? quote : await applyCoupon();
@@ -229,6 +233,9 @@ export function TopUpForm({
   }
 
   const total = quote && quote.packId === packId ? quote.total : pack.amount;
+  // On the payment step, why a new payment (after a decline) could not start: shown where the
+  // person is, since the coupon field and its message are on the first step.
+  const startError = formError ?? couponError;
   const amountLabel = formatMoney(checkout?.amount ?? total, pack.currency);
 
   return (
@@ -315,8 +322,8 @@ export function TopUpForm({
                 {paymentError} Nothing was charged. Try another card.
               </p>
             )}
-            {formError && (
-              <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{formError}</p>
+            {startError && (
+              <p data-testid="start-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{startError}</p>
             )}
           {!checkout ? (
             <div className="flex flex-wrap items-center gap-3 text-sm text-slate-600">
@@ -358,6 +365,9 @@ export function TopUpForm({
                 <p data-testid="payment-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">
                   {paymentError} Nothing was charged. Choose another card to try again.
                 </p>
+              )}
+              {startError && (
+                <p data-testid="start-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{startError}</p>
               )}
             </div>
             {!needsAuth && (
