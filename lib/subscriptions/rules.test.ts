@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { PLANS, annualSaving, planByKey } from "../plans/catalogue";
-import { addMonthsUtc, changeKind, grantMonths, grantWindow, invoiceGrant, prorationCredits } from "./rules";
+import { addMonthsUtc, changeKind, grantMonths, grantWindow, invoiceGrant, prorationCredits, settlingPlanId } from "./rules";
 
 const T = (iso: string) => Date.parse(iso) / 1000;
 const growth = planByKey("growth")!;
@@ -102,5 +102,23 @@ describe("invoiceGrant", () => {
   });
   it("an invoice without plan lines grants nothing", () => {
     expect(invoiceGrant({ id: "in_6", billingReason: "manual", lines: [{ lookupKey: null, proration: false, amount: 500, periodStart: s, periodEnd: e }] }).kind).toBe("none");
+  });
+});
+
+describe("settlingPlanId: the plan page shows 'Confirming…' when the payer comes back from paying", () => {
+  const waiting = { id: "sub-1", status: "incomplete" };
+  it("after hosted Checkout (?checkout=complete)", () => {
+    expect(settlingPlanId(waiting, { checkout: "complete" })).toBe("sub-1");
+    expect(settlingPlanId({ id: "sub-1", status: "creating" }, { checkout: "complete" })).toBe("sub-1");
+  });
+  it("after Elements sent the payer to their bank and back (?redirect_status=succeeded or processing)", () => {
+    expect(settlingPlanId(waiting, { redirect_status: "succeeded" })).toBe("sub-1");
+    expect(settlingPlanId(waiting, { redirect_status: "processing" })).toBe("sub-1");
+  });
+  it("not after a failed redirect, without a return, or once the plan is no longer waiting", () => {
+    expect(settlingPlanId(waiting, { redirect_status: "failed" })).toBeNull();
+    expect(settlingPlanId(waiting, {})).toBeNull();
+    expect(settlingPlanId({ id: "sub-1", status: "active" }, { checkout: "complete", redirect_status: "succeeded" })).toBeNull();
+    expect(settlingPlanId(null, { checkout: "complete" })).toBeNull();
   });
 });

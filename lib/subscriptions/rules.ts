@@ -150,3 +150,17 @@ export const isEnded = (status: string) => status === "canceled" || status === "
 export function graceEnd(since: Date, graceDays: number): Date {
   return new Date(since.getTime() + Math.round(graceDays * 86_400_000));
 }
+
+/**
+ * The subscription the plan page shows as settling ("Confirming…", polling until active): one
+ * waiting for its first payment, when the payer has just come back from paying it — hosted
+ * Checkout sends them back with ?checkout=complete, and Stripe Elements, after a payment method
+ * that leaves the page (a bank's 3-D Secure page, a redirect method), with
+ * ?payment_intent=…&redirect_status=succeeded (or processing). A failed redirect is not settling:
+ * the page shows the plan still waiting, with its "Finish paying".
+ */
+export function settlingPlanId(current: { id: string; status: string } | null, query: { checkout?: string | string[]; redirect_status?: string | string[] }): string | null {
+  const waiting = current && ["creating", "incomplete"].includes(current.status);
+  const returned = query.checkout === "complete" || query.redirect_status === "succeeded" || query.redirect_status === "processing";
+  return waiting && returned ? current.id : null;
+}

@@ -7,6 +7,7 @@ import { listInvoices } from "@/lib/stripe/billing";
 import { paymentFormConfig } from "@/lib/stripe/payment-form";
 import { checkoutModeFor } from "@/lib/checkout/config";
 import { currentPlan, planCards, planCreditsGranted, stripeCustomerOf } from "@/lib/subscriptions/queries";
+import { settlingPlanId } from "@/lib/subscriptions/rules";
 import { PastDueBanner } from "@/components/plan/past-due-banner";
 import { PlanManager } from "@/components/plan/plan-manager";
 import { Card, PageTitle } from "@/components/ui";
@@ -19,12 +20,14 @@ export default async function PlanPage({
   searchParams,
 }: {
   params: Promise<{ slug: string }>;
-  searchParams: Promise<{ checkout?: string | string[] }>;
+  searchParams: Promise<{ checkout?: string | string[]; redirect_status?: string | string[] }>;
 }) {
   const { slug } = await params;
-  const { checkout } = await searchParams;
+  const query = await searchParams;
+  const { checkout } = query;
   // CHECKOUT_MODE; dev/preview deployments also take ?checkout=hosted|embedded (lib/checkout/mode.ts).
-  // Stripe Checkout sends the payer back with ?checkout=complete: the plan shows settling until active.
+  // Stripe Checkout (?checkout=complete) and Elements after a redirect (?redirect_status=…) send
+  // the payer back here: the plan shows settling until active (settlingPlanId).
   const checkoutMode = checkoutModeFor(checkout);
   const { org, role } = await orgPageAccess(slug);
   const db = getDb();
@@ -39,7 +42,7 @@ export default async function PlanPage({
     }
   }
   const isAdmin = role === "admin";
-  const settlingId = checkout === "complete" && current && ["creating", "incomplete"].includes(current.status) ? current.id : null;
+  const settlingId = settlingPlanId(current, query);
   return (
     <>
       <PageTitle title="Plan" subtitle="A plan adds credits every period; top-ups add more whenever you need them." />
