@@ -172,3 +172,28 @@ test("a low-balance warning that cannot be saved offline says so, and saves on a
   await expect(page.getByRole("status").filter({ hasText: current ? /^Saved\.$/ : /turned off/ })).toBeVisible();
   await expect(page.getByRole("alert").filter({ hasText: /couldn't save/i })).toHaveCount(0);
 });
+
+// The same for the auto-recharge settings (the card's own save reloads on purpose: its message
+// asks the user to, since the card may have been saved). Saved as they are, so nothing changes.
+test("auto-recharge settings that cannot be saved offline say so, and save on a retry", async ({ page }) => {
+  await signIn(page, "admin@acme.test");
+  await page.goto("/orgs/acme/settings/balance");
+  const on = await page.getByTestId("auto-recharge-enabled").isChecked();
+  const threshold = (await page.getByTestId("auto-recharge-threshold").inputValue()) || "200";
+  await page.getByTestId("auto-recharge-threshold").fill(threshold);
+
+  await page.context().setOffline(true);
+  await page.getByTestId("save-auto-recharge").click();
+  const offline = page.getByRole("alert").filter({ hasText: /couldn't reach the server/i });
+  await expect(offline).toBeVisible();
+  await page.waitForTimeout(1000);
+  await page.context().setOffline(false);
+  // Still the same page: the message and what was typed are there (no reload behind them).
+  await expect(offline).toBeVisible();
+  await expect(page.getByTestId("auto-recharge-threshold")).toHaveValue(threshold);
+
+  await expect(page.getByTestId("save-auto-recharge")).toBeEnabled();
+  await page.getByTestId("save-auto-recharge").click();
+  await expect(page.getByText(on ? "Auto-recharge is on." : "Auto-recharge is off.", { exact: true })).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: /couldn't reach the server/i })).toHaveCount(0);
+});

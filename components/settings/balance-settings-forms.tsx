@@ -111,11 +111,13 @@ export function AutoRechargeForm({
     try {
       const r = await setAutoRechargeAction({ orgSlug: slug, enabled, threshold: n, packId });
       setMsg(r.ok ? { ok: true, text: r.data.enabled ? "Auto-recharge is on." : "Auto-recharge is off." } : { ok: false, text: r.error });
+      router.refresh();
     } catch {
+      // No answer. No refresh either: offline, Next.js falls back to a full page load, which would
+      // replace the form, what was typed and this message with the browser's offline page.
       setMsg({ ok: false, text: "We couldn't reach the server. Please try again." });
     } finally {
       setBusy(null);
-      router.refresh();
     }
   }
 
