@@ -15,7 +15,7 @@ import { NextRequest } from "next/server";
 import { POST as nextAuthPost } from "@/app/api/auth/[...nextauth]/route";
 import { AUTH_MAX_BODY_BYTES } from "@/lib/auth/body-limit";
 import { changedTables, dbFingerprint } from "../support/db-fingerprint";
-import { streamedBody } from "../support/deliveries";
+import { streamedBody } from "../support/streamed-body";
 import { inRequestScope } from "../support/request-scope";
 import { nextauthContext, signInThroughNextAuth } from "../support/next-auth";
 

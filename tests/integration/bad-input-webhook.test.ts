@@ -10,6 +10,7 @@ import { WEBHOOK_MAX_BYTES } from "@/lib/webhooks/receive";
 import { useTestDatabase } from "../support/context";
 import { changedTables, dbFingerprint } from "../support/db-fingerprint";
 import { makeOrg, makeUser } from "../support/fixtures";
+import { streamedBody } from "../support/streamed-body";
 
 const { db } = useTestDatabase();
 const URL_ = "http://localhost:3000/api/stripe/webhook";
@@ -23,19 +24,7 @@ function request(body: BodyInit | null, headers: Record<string, string>, init: R
 }
 
 /** A body that streams `total` bytes in 64 KB chunks and records how much was pulled. */
-function streamOf(total: number) {
-  const chunk = new Uint8Array(64 * 1024).fill(0x20);
-  let sent = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (sent >= total) return controller.close();
-      const n = Math.min(chunk.length, total - sent);
-      sent += n;
-      controller.enqueue(chunk.subarray(0, n));
-    },
-  });
-  return { stream, pulled: () => sent };
-}
+const streamOf = (total: number) => streamedBody(total, 64 * 1024);
 
 async function expectNothingWritten(run: () => Promise<Response>) {
   const org = await makeOrg(db);

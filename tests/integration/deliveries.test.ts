@@ -13,7 +13,8 @@ import { grantCredits } from "@/lib/ledger/ledger";
 import { useTestDatabase } from "../support/context";
 import { makeOrg, makeUser, snapshot } from "../support/fixtures";
 import { MAX_BODY_BYTES } from "@/lib/deliveries/receive";
-import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey, streamedBody, whileOrgRowHeld } from "../support/deliveries";
+import { callDeliveryApi, deliveryFingerprint, fund, makeActiveCampaign, makeApiKey, whileOrgRowHeld } from "../support/deliveries";
+import { streamedBody } from "../support/streamed-body";
 
 const { db } = useTestDatabase();
 

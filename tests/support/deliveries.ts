@@ -42,25 +42,6 @@ export async function callDeliveryApi(db: Db, campaignId: string, o: CallOpts = 
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
 }
 
-/** A body that streams `total` bytes lazily, `chunkBytes` per pull, and records how much was pulled. */
-export function streamedBody(total: number, chunkBytes = 4096) {
-  const chunk = new Uint8Array(chunkBytes).fill(0x20);
-  let sent = 0;
-  let cancelled = false;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (sent >= total) return controller.close();
-      const n = Math.min(chunk.length, total - sent);
-      sent += n;
-      controller.enqueue(chunk.subarray(0, n));
-    },
-    cancel() {
-      cancelled = true;
-    },
-  });
-  return { stream, pulled: () => sent, cancelled: () => cancelled };
-}
-
 /** Every row of the tables a delivery may touch, as one comparable value. */
 export async function deliveryFingerprint(db: Db): Promise<string> {
   const tables = ["organizations", "campaigns", "credit_entries", "deliveries", "api_keys", "api_key_windows", "notifications", "purchases", "balance_settings", "usage_records", "meter_batches"];
