@@ -1,7 +1,7 @@
 // The story of issue #2, in Chromium against `next start` on a freshly seeded database: the Acme
 // admin tops up with a coupon and the test card that succeeds; balance, transactions and the
 // paused campaigns update without a reload. Then a declined card that changes nothing.
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import postgres from "postgres";
 import { PORTS } from "../scripts/ports";
 import { creditsText, shot, signIn, signInStaff } from "./pages";
@@ -61,16 +61,21 @@ test("admin tops up with a coupon; balance rises and paused campaigns resume", a
   await expect(page.getByTestId("paused-notice")).toHaveCount(0);
 });
 
-test("a declined card shows why and changes nothing", async ({ page }) => {
-  await signIn(page, "admin@bluebird.test");
-  await page.goto("/orgs/bluebird/billing");
-  await expect(page.getByTestId("balance")).toContainText(creditsText(800));
+/** Bluebird's admin (signed in) pays for Growth with a card declined for insufficient funds. */
+async function declineGrowth(page: Page) {
   await page.goto("/orgs/bluebird/billing/top-up");
   await page.getByText("Growth", { exact: false }).first().click();
   await page.getByRole("button", { name: /continue to payment/i }).click();
   await page.getByText(/insufficient funds/i).click();
   await page.getByRole("button", { name: /^pay /i }).click();
   await expect(page.getByTestId("payment-error")).toContainText(/insufficient funds/i, { timeout: 20_000 });
+}
+
+test("a declined card shows why and changes nothing", async ({ page }) => {
+  await signIn(page, "admin@bluebird.test");
+  await page.goto("/orgs/bluebird/billing");
+  await expect(page.getByTestId("balance")).toContainText(creditsText(800));
+  await declineGrowth(page);
   await shot(page, "08-declined");
 
   await page.goto("/orgs/bluebird/billing/transactions");
@@ -80,12 +85,7 @@ test("a declined card shows why and changes nothing", async ({ page }) => {
 
 test("after a decline, a new payment that cannot start says so on the card screen", async ({ page }) => {
   await signIn(page, "admin@bluebird.test");
-  await page.goto("/orgs/bluebird/billing/top-up");
-  await page.getByText("Growth", { exact: false }).first().click();
-  await page.getByRole("button", { name: /continue to payment/i }).click();
-  await page.getByText(/insufficient funds/i).click();
-  await page.getByRole("button", { name: /^pay /i }).click();
-  await expect(page.getByTestId("payment-error")).toContainText(/insufficient funds/i, { timeout: 20_000 });
+  await declineGrowth(page);
 
   // The next try starts a new payment; with the network gone it cannot, and the card screen says so.
   await page.context().setOffline(true);
