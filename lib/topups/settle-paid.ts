@@ -8,13 +8,9 @@
 // two shared cores each round trip costs more than the statements it carries (docs/benchmarks.md).
 // In one call the organisation's row lock is held for two statements and the commit.
 //
-// Why batches: one organisation's events serialise on its balance row, which each event held
-// through its own commit (the WAL flush, most of the time it is held); and every call costs a
-// round trip and a commit whatever it carries. Events that arrive while calls are running (two
-// at most from one process: one holds its locks through its commit while the next does its first
-// phase) wait and then go together in the next call: one round trip and one commit for all of
-// them, each event still committed with its own processed marker. No event waits for a timer: a
-// lone event goes at once, as a batch of one. A batch may mix organisations; the function takes
+// Batched (lib/one-call-batcher.ts says why): events that arrive while calls are running go
+// together in the next call, one round trip and one commit for all of them, each event still
+// committed with its own processed marker. A batch may mix organisations; the function takes
 // their locks in one order, so concurrent calls do not deadlock on each other.
 //
 // The function only settles the plain case (no coupon, amount and currency as charged, purchase
@@ -26,8 +22,7 @@
 import type Stripe from "stripe";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { classifyDbError } from "../db-errors";
-import { log } from "../log";
+import { batcherFor, OneCallBatcher as Batcher } from "../one-call-batcher";
 
 export type OneCallSettlement =
   | { outcome: "processed"; purchaseId: string; entryId: number; balanceAfter: number; resumedCampaignIds: string[] }
@@ -79,8 +74,6 @@ function oneCallCase(event: Stripe.PaymentIntentSucceededEvent): boolean {
   return !event.data.object.setup_future_usage;
 }
 
-type Waiting = { event: Stripe.PaymentIntentSucceededEvent; resolve: (r: OneCallSettlement) => void; reject: (e: unknown) => void };
-
 /**
  * Calls in flight from one process. While one holds organisations' locks through its commit, the
  * next runs its first phase; events arriving meanwhile wait for one of them to end.
@@ -88,61 +81,26 @@ type Waiting = { event: Stripe.PaymentIntentSucceededEvent; resolve: (r: OneCall
 export const CALLS_IN_FLIGHT = 2;
 
 /**
- * At most CALLS_IN_FLIGHT calls in flight from this process; events arriving meanwhile wait and
- * go together in the next one. Each event gets its own result or its own error.
+ * Paid top-ups batched (lib/one-call-batcher.ts): at most CALLS_IN_FLIGHT calls in flight from
+ * this process; events arriving meanwhile go together in the next one. Each event gets its own
+ * result or its own error.
  */
 export class OneCallBatcher {
-  private readonly queue: Waiting[] = [];
-  private running = 0;
+  private readonly batcher: Batcher<Stripe.PaymentIntentSucceededEvent, OneCallSettlement>;
 
-  constructor(
-    private readonly db: Db,
-    private readonly maxBatch = MAX_BATCH,
-    private readonly callsInFlight = CALLS_IN_FLIGHT,
-  ) {}
+  constructor(db: Db, maxBatch = MAX_BATCH, callsInFlight = CALLS_IN_FLIGHT) {
+    this.batcher = new Batcher({
+      call: (events) => settlePaidTopUpsInOneCall(db, events),
+      what: "webhook: paid top-ups",
+      ids: (events) => ({ eventIds: events.map((e) => e.id) }),
+      maxBatch,
+      callsInFlight,
+    });
+  }
 
   settle(event: Stripe.PaymentIntentSucceededEvent): Promise<OneCallSettlement> {
     if (!oneCallCase(event)) return Promise.resolve({ outcome: "slow" });
-    return new Promise((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
-      this.next();
-    });
-  }
-
-  private next(): void {
-    if (this.running >= this.callsInFlight || this.queue.length === 0) return;
-    this.running++;
-    void this.run(this.queue.splice(0, this.maxBatch)).finally(() => {
-      this.running--;
-      this.next();
-    });
-  }
-
-  private async run(batch: Waiting[]): Promise<void> {
-    try {
-      const results = await settlePaidTopUpsInOneCall(
-        this.db,
-        batch.map((w) => w.event),
-      );
-      batch.forEach((w, i) => w.resolve(results[i]!));
-      return;
-    } catch (e) {
-      // The database out of reach: one attempt per delivery, as without batches (Stripe
-      // retries); trying each event again would only double the wait for the same answer.
-      if (batch.length === 1 || classifyDbError(e)?.kind === "unavailable") {
-        for (const w of batch) w.reject(e);
-        return;
-      }
-      // The whole call rolled back: each event again on its own, so one bad event fails alone.
-      log.warn({ event: "webhook_batch_retried_singly", eventIds: batch.map((w) => w.event.id), err: e }, "webhook: a batch of paid top-ups failed; settling them one by one");
-    }
-    for (const w of batch) {
-      try {
-        w.resolve(await settlePaidTopUpInOneCall(this.db, w.event));
-      } catch (e) {
-        w.reject(e);
-      }
-    }
+    return this.batcher.submit(event);
   }
 }
 
@@ -150,7 +108,5 @@ const batchers = new WeakMap<Db, OneCallBatcher>();
 
 /** The process's batcher for `db`. */
 export function oneCallBatcher(db: Db): OneCallBatcher {
-  let b = batchers.get(db);
-  if (!b) batchers.set(db, (b = new OneCallBatcher(db)));
-  return b;
+  return batcherFor(batchers, db, () => new OneCallBatcher(db));
 }
