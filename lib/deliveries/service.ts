@@ -1,4 +1,7 @@
-// Recording a campaign delivery and paying for it. One transaction per request:
+// Recording a campaign delivery and paying for it. The plain case (campaign active, the balance
+// covers it, no balance-care threshold crossed) goes first to one batched database call
+// (lib/deliveries/one-call.ts) with the same effects; everything else, in one transaction per
+// request:
 //   1. claim the delivery row (id derived from org + Idempotency-Key; a retry finds it locked or
 //      done: a delivered row is answered again as it was, never debited twice);
 //   2. debit the campaign's cost with the ledger's guarded single-statement debit (key
@@ -26,7 +29,9 @@ import { log } from "../log";
 import { afterDebit } from "../balance-care/after-debit";
 import { overageTerms, recordUsage } from "../usage/record";
 import { splitDelivery } from "../usage/rules";
+import { hasSqlState, ONE_CALL_RACE } from "../db-errors";
 import { deliveryIdFor, deliveryRequestHash } from "./ids";
+import { deliveryBatcher, oneCallItem } from "./one-call";
 
 export type DeliveryRequest = {
   orgId: string;
@@ -107,7 +112,26 @@ async function countDelivery(tx: Tx, campaignId: string): Promise<void> {
   if (!counted) throw new AppError("conflict", "The campaign stopped running while this delivery was recorded.", { apiCode: "campaign_not_active" });
 }
 
-export async function recordDelivery(db: Db, req: DeliveryRequest): Promise<DeliveryOutcome> {
+/**
+ * Records a delivery: the plain case in one batched call (lib/deliveries/one-call.ts), everything
+ * else (and the plain case when that call says so) on the general path below. `oneCall: false`
+ * skips the one call (tests compare the two paths).
+ */
+export async function recordDelivery(db: Db, req: DeliveryRequest, opts: { oneCall?: boolean } = {}): Promise<DeliveryOutcome> {
+  if (opts.oneCall !== false) {
+    const fast = await deliveryBatcher(db)
+      .submit(oneCallItem(req))
+      .catch((e: unknown) => {
+        // A claim that collided with a concurrent request's: the general path decides.
+        if (hasSqlState(e, ONE_CALL_RACE)) return null;
+        throw e;
+      });
+    if (fast && fast.outcome !== "slow") return { replayed: fast.replayed, delivery: fast.delivery };
+  }
+  return recordDeliveryInTransaction(db, req);
+}
+
+async function recordDeliveryInTransaction(db: Db, req: DeliveryRequest): Promise<DeliveryOutcome> {
   const id = deliveryIdFor(req.orgId, req.idempotencyKey);
   const reference = req.reference ?? null;
   const requestHash = deliveryRequestHash(req.campaignId, reference);

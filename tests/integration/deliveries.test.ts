@@ -257,28 +257,33 @@ describe("delivery API", () => {
     expect((await snapshot(db, w.org.id)).balance).toBe(100);
   });
 
-  it("a campaign stopped while its delivery waited for the organisation's lock: 409, and the debit and the claim roll back", async () => {
-    // The debit, then the count (guarded: still active) together with the delivery's own update.
-    // Another transaction holds the organisation row, so the delivery waits at its debit while
-    // the campaign is cancelled; when it goes on, the count finds the campaign not active.
-    const w = await world(100, 10);
-    const outcome = await whileOrgRowHeld(
-      db,
-      w.org.id,
-      () => recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "stopped-meanwhile" }).then(() => null, (e: unknown) => e),
-      () => db.update(campaigns).set({ status: "cancelled" }).where(eq(campaigns.id, w.campaign.id)),
-    );
-    expect(outcome).toMatchObject({ code: "conflict", details: { apiCode: "campaign_not_active" } });
-    const s = await snapshot(db, w.org.id);
-    expect(s.balance).toBe(100);
-    expect(s.ledgerSum).toBe(100);
-    expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);
-    expect(s.campaigns[0]).toMatchObject({ status: "cancelled", deliveriesCount: 0 });
-    expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(0);
+  it("a campaign stopped while its delivery waited for the organisation's lock: 409, and the debit and the claim roll back (both paths)", async () => {
+    // General path: the debit, then the count (guarded: still active) together with the
+    // delivery's own update. Another transaction holds the organisation row, so the delivery
+    // waits at its debit while the campaign is cancelled; when it goes on, the count finds the
+    // campaign not active. One call: it waits at the organisation's lock, then reads the campaign
+    // (locked after the organisation) and leaves it to the general path.
+    for (const oneCall of [true, false]) {
+      const w = await world(100, 10);
+      const outcome = await whileOrgRowHeld(
+        db,
+        w.org.id,
+        () => recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "stopped-meanwhile" }, { oneCall }).then(() => null, (e: unknown) => e),
+        () => db.update(campaigns).set({ status: "cancelled" }).where(eq(campaigns.id, w.campaign.id)),
+      );
+      expect(outcome, `oneCall ${oneCall}`).toMatchObject({ code: "conflict", details: { apiCode: "campaign_not_active" } });
+      const s = await snapshot(db, w.org.id);
+      expect(s.balance).toBe(100);
+      expect(s.ledgerSum).toBe(100);
+      expect(s.entries.filter((e) => e.kind === "usage")).toHaveLength(0);
+      expect(s.campaigns[0]).toMatchObject({ status: "cancelled", deliveriesCount: 0 });
+      expect(await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).toHaveLength(0);
+    }
   });
 
   it("a refusal for credits whose campaign was cancelled or paused for billing meanwhile: 409 and nothing written (402 only if it is now paused for credits)", async () => {
-    // Balance 5, cost 10, no overage: the request read the campaign as active, then waits for the
+    // The general path (the one call leaves a delivery the balance cannot cover to it): balance
+    // 5, cost 10, no overage: the request read the campaign as active, then waits for the
     // organisation's lock to decide the refusal; the campaign changes meanwhile. Its pause
     // (guarded: still active) then matches nothing — and a refusal recorded for a campaign that
     // is not running would tell the platform to top up, for a campaign a top-up will not resume.
@@ -287,7 +292,11 @@ describe("delivery API", () => {
       const r = await whileOrgRowHeld(
         db,
         w.org.id,
-        () => callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "changed-meanwhile" }),
+        () =>
+          recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "changed-meanwhile", apiKeyId: w.apiKey.id }, { oneCall: false }).then(
+            () => null,
+            (e: unknown) => e,
+          ),
         () => db.update(campaigns).set(change).where(eq(campaigns.id, w.campaign.id)),
       );
       const s = await snapshot(db, w.org.id);
@@ -298,12 +307,12 @@ describe("delivery API", () => {
     };
     for (const change of [{ status: "cancelled" as const }, { status: "paused" as const, pauseReason: "billing" as const }]) {
       const { r, rows } = await meanwhile(change);
-      expect({ change, status: r.status, code: r.body.error?.code }).toEqual({ change, status: 409, code: "campaign_not_active" });
+      expect({ change, r }).toMatchObject({ change, r: { code: "conflict", details: { apiCode: "campaign_not_active" } } });
       expect(rows).toHaveLength(0);
     }
     // Paused for credits meanwhile (a concurrent refusal): refused for credits, as it would be now.
     const { r, rows } = await meanwhile({ status: "paused", pauseReason: "insufficient_credits" });
-    expect([r.status, r.body.error?.code]).toEqual([402, "insufficient_credits"]);
+    expect(r).toMatchObject({ code: "insufficient_credits" });
     expect(rows).toMatchObject([{ status: "refused", entryId: null }]);
   });
 

@@ -1,0 +1,105 @@
+// The delivery's hot path: the plain delivery (campaign active, the balance covers it, nothing for
+// balance care to do) recorded whole in ONE round trip by the database function
+// creditloop_record_deliveries (db/migrations/0016_record_deliveries_batch.sql), called as a
+// single statement outside any explicit transaction, so it is its own transaction with BEGIN and
+// COMMIT included: claim, debit, campaign count and the delivery's update, with the organisation's
+// row held for those statements and the commit, instead of a transaction of five round trips.
+//
+// Batched (lib/one-call-batcher.ts): deliveries arriving while calls run go together in the next
+// call, one round trip and one commit for all of them, each delivery still all-or-nothing in it.
+// The function answers "slow" having written nothing for every case it leaves to the general path
+// (lib/deliveries/service.ts), which handles every case with the same effects; a claim that
+// collides with a concurrent request raises SQLSTATE CL001 and rolls the call back (the batch is
+// then retried delivery by delivery; CL001 alone sends the delivery to the general path).
+import { sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { batcherFor, OneCallBatcher } from "../one-call-batcher";
+import type { DeliveryOutcome, DeliveryRequest } from "./service";
+import { deliveryIdFor, deliveryRequestHash } from "./ids";
+
+export type OneCallDelivery = ({ outcome: "delivered" | "replayed" } & DeliveryOutcome) | { outcome: "slow" };
+
+/** At most this many deliveries in one call (the organisations' locks are held for all of them). */
+export const MAX_BATCH = 32;
+/** Calls in flight from one process (as for paid top-ups: one commits while the next starts). */
+export const CALLS_IN_FLIGHT = 2;
+
+type Item = {
+  id: string;
+  orgId: string;
+  campaignId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  reference: string | null;
+  apiKeyId: string | null;
+  userId: string | null;
+};
+
+type Row = {
+  idx: number;
+  outcome: string;
+  delivery_id: string | null;
+  campaign_id: string | null;
+  credits: number | null;
+  overage_credits: number | null;
+  reference: string | null;
+  created_at: string | Date | null;
+  balance_after: number | null;
+};
+
+export function oneCallItem(req: DeliveryRequest): Item {
+  const reference = req.reference ?? null;
+  return {
+    id: deliveryIdFor(req.orgId, req.idempotencyKey),
+    orgId: req.orgId,
+    campaignId: req.campaignId,
+    idempotencyKey: req.idempotencyKey,
+    requestHash: deliveryRequestHash(req.campaignId, reference),
+    reference,
+    apiKeyId: req.apiKeyId ?? null,
+    userId: req.userId ?? null,
+  };
+}
+
+/** Records `items` in one statement; one result per item, in their order. */
+export async function recordDeliveriesInOneCall(db: Db, items: Item[]): Promise<OneCallDelivery[]> {
+  const rows = await db.execute<Row>(sql`select * from creditloop_record_deliveries(${JSON.stringify(items)}::jsonb)`).execute();
+  if (rows.length !== items.length) throw new Error(`creditloop_record_deliveries answered ${rows.length} rows for ${items.length} deliveries`);
+  return [...rows]
+    .sort((a, b) => a.idx - b.idx)
+    .map((row): OneCallDelivery => {
+      if (row.outcome === "slow") return { outcome: "slow" };
+      if (row.outcome !== "delivered" && row.outcome !== "replayed") throw new Error(`creditloop_record_deliveries answered ${JSON.stringify(row)}`);
+      return {
+        outcome: row.outcome,
+        replayed: row.outcome === "replayed",
+        delivery: {
+          id: row.delivery_id!,
+          campaignId: row.campaign_id!,
+          status: "delivered",
+          credits: row.credits!,
+          overageCredits: row.overage_credits!,
+          balanceAfter: row.balance_after!,
+          reference: row.reference,
+          createdAt: (row.created_at instanceof Date ? row.created_at : new Date(row.created_at!)).toISOString(),
+        },
+      };
+    });
+}
+
+export function newDeliveryBatcher(db: Db, maxBatch = MAX_BATCH, callsInFlight = CALLS_IN_FLIGHT): OneCallBatcher<Item, OneCallDelivery> {
+  return new OneCallBatcher({
+    call: (items) => recordDeliveriesInOneCall(db, items),
+    what: "deliveries",
+    ids: (items) => ({ deliveryIds: items.map((i) => i.id) }),
+    maxBatch,
+    callsInFlight,
+  });
+}
+
+const batchers = new WeakMap<Db, OneCallBatcher<Item, OneCallDelivery>>();
+
+/** The process's delivery batcher for `db`. */
+export function deliveryBatcher(db: Db): OneCallBatcher<Item, OneCallDelivery> {
+  return batcherFor(batchers, db, () => newDeliveryBatcher(db));
+}

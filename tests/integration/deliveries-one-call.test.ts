@@ -1,0 +1,268 @@
+// The one-call delivery (lib/deliveries/one-call.ts, the database function in
+// db/migrations/0016_record_deliveries_batch.sql) against the general path it short-cuts
+// (lib/deliveries/service.ts): the same rows and the same answer for the same request, alone and
+// in batches; "slow" with nothing written for every case it leaves to the general path; a claim
+// colliding with a concurrent request rolled back whole; a failed batch retried delivery by
+// delivery; no deadlock between batches; the ledger exact under 1,000 concurrent deliveries.
+import { describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
+import { campaigns, creditDailyTotals, creditEntries, deliveries, organizations } from "@/db/schema";
+import { recordDelivery, type DeliveryRequest } from "@/lib/deliveries/service";
+import { newDeliveryBatcher, oneCallItem, recordDeliveriesInOneCall } from "@/lib/deliveries/one-call";
+import { deliveryRequestHash } from "@/lib/deliveries/ids";
+import { revokeApiKey } from "@/lib/api-keys/service";
+import { grantCredits } from "@/lib/ledger/ledger";
+import { saveCard, setAutoRecharge, setLowBalanceThreshold } from "@/lib/balance-care/settings";
+import { useTestDatabase } from "../support/context";
+import { makeOrg, makePack, makeUser, snapshot } from "../support/fixtures";
+import { deliveryFingerprint, fund, makeActiveCampaign, makeApiKey } from "../support/deliveries";
+
+const { db } = useTestDatabase();
+
+async function world(balance: number, cost = 10, name = "Launch, 1,000 creators") {
+  const org = await makeOrg(db);
+  const admin = await makeUser(db, { orgId: org.id, role: "admin" });
+  if (balance > 0) await fund(db, org.id, balance);
+  const campaign = await makeActiveCampaign(db, org.id, cost, name);
+  const { apiKey } = await makeApiKey(db, org.id, admin.id);
+  return { org, admin, campaign, apiKey };
+}
+type World = Awaited<ReturnType<typeof world>>;
+
+const request = (w: World, idempotencyKey: string, extra: Partial<DeliveryRequest> = {}): DeliveryRequest => ({
+  orgId: w.org.id,
+  campaignId: w.campaign.id,
+  idempotencyKey,
+  apiKeyId: w.apiKey.id,
+  ...extra,
+});
+
+/** Everything one delivery leaves behind in its organisation, with its own ids and times normalised. */
+async function effects(w: World) {
+  const s = await snapshot(db, w.org.id);
+  const [org] = await db.execute<Record<string, unknown>>(sql`select balance, expiring_credits from organizations where id = ${w.org.id}::uuid`);
+  const rows = await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id));
+  const totals = await db.select().from(creditDailyTotals).where(eq(creditDailyTotals.orgId, w.org.id));
+  const notes = await db.execute<{ n: number }>(sql`select count(*)::int n from notifications where org_id = ${w.org.id}::uuid`);
+  return {
+    org,
+    ledgerSum: s.ledgerSum,
+    entries: s.entries.map(({ id: _i, orgId: _o, createdAt: _c, campaignId, deliveryId, ...e }) => ({
+      ...e,
+      idempotencyKey: e.idempotencyKey.replace(/^delivery:.*/, "delivery:<d>").replace(/^bonus:.*/, "bonus:<b>"),
+      campaign: campaignId === w.campaign.id,
+      delivery: deliveryId !== null && rows.some((d) => d.id === deliveryId && d.entryId !== null),
+    })),
+    campaigns: s.campaigns.map(({ id: _i, orgId: _o, createdAt: _c, updatedAt, ...c }) => ({ ...c, touched: updatedAt > w.campaign.updatedAt })),
+    deliveries: rows.map(({ id: _i, orgId: _o, campaignId, apiKeyId, entryId, createdAt, updatedAt, requestHash, userId, ...d }) => ({
+      ...d,
+      requestHash: requestHash === deliveryRequestHash(w.campaign.id, d.reference),
+      userId: userId === null ? null : userId === w.admin.id,
+      campaign: campaignId === w.campaign.id,
+      apiKey: apiKeyId === w.apiKey.id,
+      entry: s.entries.some((e) => e.id === entryId),
+      touched: updatedAt >= createdAt,
+    })),
+    totals: totals.map(({ orgId: _o, day: _d, campaignId, ...t }) => ({ ...t, campaign: campaignId === w.campaign.id })),
+    notifications: notes[0]!.n,
+  };
+}
+
+const answer = (o: { replayed: boolean; delivery: { id: string; createdAt: string } & Record<string, unknown> }, w: World) => ({
+  ...o,
+  delivery: { ...o.delivery, id: "<d>", createdAt: "<t>", campaignId: o.delivery.campaignId === w.campaign.id },
+});
+
+describe("one-call delivery", () => {
+  it("leaves exactly the rows the general path leaves and gives the same answer, first time and replayed", async () => {
+    const results = [];
+    for (const oneCall of [true, false]) {
+      const w = await world(1_000);
+      const first = await recordDelivery(db, request(w, "k-1", { reference: "post 42" }), { oneCall });
+      const again = await recordDelivery(db, request(w, "k-1", { reference: "post 42" }), { oneCall });
+      // Without an API key (the demo button), with the user who pressed it.
+      const byUser = await recordDelivery(db, { orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "k-2", userId: w.admin.id }, { oneCall });
+      results.push({ first: answer(first, w), again: answer(again, w), byUser: answer(byUser, w), effects: await effects(w) });
+    }
+    expect(results[0]).toEqual(results[1]);
+    expect(results[0]!.first).toMatchObject({ replayed: false, delivery: { credits: 10, overageCredits: 0, balanceAfter: 990, reference: "post 42" } });
+    expect(results[0]!.again).toMatchObject({ replayed: true, delivery: { balanceAfter: 990 } });
+    expect(results[0]!.effects.entries.at(-1)).toMatchObject({ amount: -10, description: "Delivery for Launch, 1,000 creators", delivery: true });
+  });
+
+  it("the function records a plain delivery itself (it is not the general path doing it)", async () => {
+    const w = await world(100);
+    const [out] = await recordDeliveriesInOneCall(db, [oneCallItem(request(w, "direct"))]);
+    expect(out).toMatchObject({ outcome: "delivered", replayed: false, delivery: { credits: 10, balanceAfter: 90 } });
+    const [again] = await recordDeliveriesInOneCall(db, [oneCallItem(request(w, "direct"))]);
+    expect(again).toMatchObject({ outcome: "replayed", replayed: true, delivery: { id: out!.outcome === "slow" ? "" : out!.delivery.id, balanceAfter: 90 } });
+    const s = await snapshot(db, w.org.id);
+    expect([s.balance, s.ledgerSum, s.campaigns[0]!.deliveriesCount]).toEqual([90, 90, 1]);
+  });
+
+  it("answers 'slow' having written nothing for every case it leaves to the general path", async () => {
+    type Case = { label: string; setup: (w: World) => Promise<unknown>; req?: (w: World) => DeliveryRequest; balance?: number };
+    const other = await world(100);
+    const cases: Case[] = [
+      { label: "campaign draft", setup: (w) => db.update(campaigns).set({ status: "draft" }).where(eq(campaigns.id, w.campaign.id)) },
+      {
+        label: "campaign paused for credits",
+        setup: (w) => db.update(campaigns).set({ status: "paused", pauseReason: "insufficient_credits", pausedAt: new Date() }).where(eq(campaigns.id, w.campaign.id)),
+      },
+      { label: "campaign cancelled", setup: (w) => db.update(campaigns).set({ status: "cancelled" }).where(eq(campaigns.id, w.campaign.id)) },
+      { label: "another organisation's campaign", setup: async () => {}, req: (w) => request(w, "x", { campaignId: other.campaign.id }) },
+      { label: "no such campaign", setup: async () => {}, req: (w) => request(w, "x", { campaignId: crypto.randomUUID() }) },
+      { label: "revoked key", setup: (w) => revokeApiKey(db, { orgId: w.org.id, keyId: w.apiKey.id, userId: w.admin.id }) },
+      { label: "another organisation's key", setup: async () => {}, req: (w) => request(w, "x", { apiKeyId: other.apiKey.id }) },
+      { label: "balance short", setup: async () => {}, balance: 5 },
+      {
+        label: "expiring credits to drain",
+        setup: (w) =>
+          db.transaction((tx) =>
+            grantCredits(tx, { orgId: w.org.id, amount: 50, kind: "subscription_grant", idempotencyKey: `sub:${w.org.id}`, description: "plan", expiresAt: new Date(Date.now() + 86_400_000) }),
+          ),
+      },
+      { label: "low-balance crossing", setup: (w) => setLowBalanceThreshold(db, { orgId: w.org.id, threshold: 95 }) },
+      {
+        label: "auto-recharge crossing",
+        setup: async (w) => {
+          const pack = await makePack(db, { credits: 500, amount: 4900 });
+          await saveCard(db, { org: w.org, userId: w.admin.id, requestId: crypto.randomUUID(), paymentMethod: "pm_card_visa" });
+          await setAutoRecharge(db, { orgId: w.org.id, enabled: true, threshold: 95, packId: pack.id });
+        },
+      },
+      {
+        label: "a refused delivery retried",
+        balance: 5,
+        setup: async (w) => {
+          await recordDelivery(db, request(w, "x")).catch(() => null);
+          await fund(db, w.org.id, 100);
+          await db.update(campaigns).set({ status: "active", pauseReason: null, pausedAt: null }).where(eq(campaigns.id, w.campaign.id));
+        },
+      },
+      { label: "the key reused for another request", setup: (w) => recordDelivery(db, request(w, "x", { reference: "first" })), req: (w) => request(w, "x", { reference: "second" }) },
+    ];
+    for (const c of cases) {
+      const w = await world(c.balance ?? 100);
+      await c.setup(w);
+      const before = await deliveryFingerprint(db);
+      const out = await recordDeliveriesInOneCall(db, [oneCallItem(c.req ? c.req(w) : request(w, "x"))]);
+      expect(out, c.label).toEqual([{ outcome: "slow" }]);
+      expect(await deliveryFingerprint(db), c.label).toBe(before);
+    }
+  });
+
+  it("a batch: an organisation's deliveries in order with exact balances, a key twice answered once then replayed, a slow one in the middle", async () => {
+    const a = await world(100, 30);
+    const b = await world(100, 10);
+    const items = [request(a, "1"), request(b, "1"), request(a, "2"), request(a, "1"), request(a, "3"), request(a, "4"), request(b, "2")].map(oneCallItem);
+    const out = await recordDeliveriesInOneCall(db, items);
+    expect(out.map((o) => o.outcome)).toEqual(["delivered", "delivered", "delivered", "replayed", "delivered", "slow", "delivered"]);
+    expect(out.map((o) => (o.outcome === "slow" ? null : o.delivery.balanceAfter))).toEqual([70, 90, 40, 70, 10, null, 80]);
+    for (const [w, balance, n] of [[a, 10, 3], [b, 80, 2]] as const) {
+      const s = await snapshot(db, w.org.id);
+      expect([s.balance, s.ledgerSum, s.campaigns[0]!.deliveriesCount, s.entries.filter((e) => e.kind === "usage").length]).toEqual([balance, balance, n, n]);
+    }
+    // The slow one, on the general path: refused for credits, the campaign paused.
+    await expect(recordDelivery(db, request(a, "4"))).rejects.toMatchObject({ code: "insufficient_credits" });
+    // One transaction wrote the whole batch.
+    const [tx] = await db.execute<{ n: number }>(sql`select count(distinct xmin::text)::int n from deliveries where org_id in (${a.org.id}::uuid, ${b.org.id}::uuid) and status = 'delivered'`);
+    expect(tx!.n).toBe(1);
+  });
+
+  it("a claim colliding with a concurrent request rolls the whole call back (CL001); recordDelivery then takes the general path", async () => {
+    const w = await world(100);
+    const first = oneCallItem(request(w, "first"));
+    const colliding = oneCallItem(request(w, "colliding"));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let inserted!: () => void;
+    const claimed = new Promise<void>((r) => (inserted = r));
+    // Another transaction claims "colliding" (the general path claims before it locks the
+    // organisation) and commits only once the call waits on that claim.
+    const other = db.transaction(async (tx) => {
+      await tx.insert(deliveries).values({ id: colliding.id, orgId: w.org.id, campaignId: w.campaign.id, idempotencyKey: "colliding", requestHash: colliding.requestHash, status: "refused", credits: 10 });
+      inserted();
+      await released;
+    });
+    await claimed;
+    const call = recordDeliveriesInOneCall(db, [first, colliding]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    for (let i = 0; i < 200; i++) {
+      const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (row!.n > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    release();
+    await other;
+    expect(await call).toMatchObject({ cause: expect.objectContaining({ code: "CL001" }) });
+    // Rolled back whole: the first delivery of the call is not there either.
+    let s = await snapshot(db, w.org.id);
+    expect([s.balance, s.entries.filter((e) => e.kind === "usage").length]).toEqual([100, 0]);
+    expect((await db.select().from(deliveries).where(eq(deliveries.orgId, w.org.id))).map((d) => d.idempotencyKey)).toEqual(["colliding"]);
+    // The refused claim retried: the general path delivers it.
+    expect(await recordDelivery(db, request(w, "colliding"))).toMatchObject({ replayed: false, delivery: { balanceAfter: 90 } });
+    s = await snapshot(db, w.org.id);
+    expect([s.balance, s.ledgerSum]).toEqual([90, 90]);
+  });
+
+  it("a batch that fails is retried delivery by delivery: the bad one fails alone, the others are recorded", async () => {
+    const w = await world(1_000);
+    const bad = oneCallItem(request(w, "bad"));
+    await db.execute(
+      sql.raw(`
+      create or replace function test_fail_one_delivery() returns trigger language plpgsql as $$
+      begin
+        if new.id = '${bad.id}'::uuid and new.status = 'delivered' then raise exception 'injected failure for one delivery'; end if;
+        return new;
+      end $$;
+      create trigger test_fail_one_delivery before update on deliveries for each row execute function test_fail_one_delivery();`),
+    );
+    try {
+      const batcher = newDeliveryBatcher(db, 32, 1);
+      const items = [request(w, "a"), request(w, "b"), request(w, "bad"), request(w, "c")].map(oneCallItem);
+      const out = await Promise.allSettled(items.map((i) => batcher.submit(i)));
+      expect(out.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+      const s = await snapshot(db, w.org.id);
+      expect([s.balance, s.ledgerSum, s.campaigns[0]!.deliveriesCount]).toEqual([970, 970, 3]);
+      expect(await db.select().from(deliveries).where(eq(deliveries.id, bad.id))).toHaveLength(0);
+    } finally {
+      await db.execute(sql.raw(`drop trigger test_fail_one_delivery on deliveries; drop function test_fail_one_delivery();`));
+    }
+  });
+
+  it("two calls with the same organisations in opposite orders, at once: no deadlock, every delivery recorded once", async () => {
+    const a = await world(1_000);
+    const b = await world(1_000);
+    for (let round = 0; round < 8; round++) {
+      const [x, y] = await Promise.all([
+        recordDeliveriesInOneCall(db, [request(a, `a${round}`), request(b, `b${round}`)].map(oneCallItem)),
+        recordDeliveriesInOneCall(db, [request(b, `b${round}'`), request(a, `a${round}'`)].map(oneCallItem)),
+      ]);
+      expect([...x, ...y].map((o) => o.outcome)).toEqual(["delivered", "delivered", "delivered", "delivered"]);
+    }
+    for (const w of [a, b]) {
+      const s = await snapshot(db, w.org.id);
+      expect([s.balance, s.ledgerSum, s.campaigns[0]!.deliveriesCount]).toEqual([840, 840, 16]);
+    }
+  });
+
+  it("1,000 concurrent deliveries on one organisation through recordDelivery: in batches, every one debited once, balances stepping down without gaps", async () => {
+    const w = await world(10_000, 7);
+    const out = await Promise.all(Array.from({ length: 1000 }, (_, i) => recordDelivery(db, request(w, `hot-${i}`))));
+    expect(out.every((o) => !o.replayed)).toBe(true);
+    const s = await snapshot(db, w.org.id);
+    expect([s.balance, s.ledgerSum, s.campaigns[0]!.deliveriesCount]).toEqual([3_000, 3_000, 1000]);
+    const usage = s.entries.filter((e) => e.kind === "usage");
+    expect(usage.map((e) => e.balanceAfter)).toEqual(Array.from({ length: 1000 }, (_, i) => 10_000 - 7 * (i + 1)));
+    expect(out.map((o) => o.delivery.balanceAfter).sort((x, y) => y - x)).toEqual(usage.map((e) => e.balanceAfter));
+    // Far fewer transactions than deliveries: they went in batches.
+    const [tx] = await db.execute<{ n: number }>(sql`select count(distinct xmin::text)::int n from deliveries where org_id = ${w.org.id}::uuid`);
+    expect(tx!.n).toBeLessThan(200);
+    const [org] = await db.select().from(organizations).where(eq(organizations.id, w.org.id));
+    expect(org!.balance).toBe(3_000);
+    expect(await db.select().from(creditEntries).where(eq(creditEntries.orgId, w.org.id))).toHaveLength(1001);
+  });
+});
