@@ -9,9 +9,14 @@
 // all of them, each item still all-or-nothing in it. No item waits for a timer: a lone item goes
 // at once, as a batch of one.
 //
-// A batch that fails is retried item by item, so a bad item fails alone (unless the database is
-// out of reach: then every item of the batch fails at once, as it would have alone, and trying
-// each again would only double the wait for the same answer).
+// With `group`, items of different groups (deliveries: organisations) never share a call, and
+// each group has its own calls in flight: a call never holds one organisation's lock while it
+// waits for another's.
+//
+// A batch that fails is retried item by item, so a bad item fails alone; unless the database is
+// out of reach or too slow to answer (unavailable, timeout): then every item of the batch fails
+// at once, as it would have alone; trying each again would multiply the wait for the same answer,
+// and a call the client gave up on may still have committed.
 import { classifyDbError } from "./db-errors";
 import { log } from "./log";
 
@@ -20,33 +25,45 @@ type Waiting<I, O> = { item: I; resolve: (r: O) => void; reject: (e: unknown) =>
 export type OneCallBatcherOptions<I, O> = {
   /** The one call: one result per item, in the items' order. */
   call: (items: I[]) => Promise<O[]>;
-  /** For the log line of a batch retried item by item. */
+  /** For the log line of a batch retried item by item: what it carries, and the line's event. */
   what: string;
+  event: string;
   ids: (items: I[]) => Record<string, unknown>;
   /** At most this many items in one call (the organisations' locks are held for all of them). */
   maxBatch: number;
   callsInFlight: number;
+  /** Items of different groups never go in one call; each group has its own calls in flight. */
+  group?: (item: I) => string;
 };
 
+type Group<I, O> = { queue: Waiting<I, O>[]; running: number };
+
 export class OneCallBatcher<I, O> {
-  private readonly queue: Waiting<I, O>[] = [];
-  private running = 0;
+  private readonly groups = new Map<string, Group<I, O>>();
 
   constructor(private readonly opts: OneCallBatcherOptions<I, O>) {}
 
   submit(item: I): Promise<O> {
+    const key = this.opts.group ? this.opts.group(item) : "";
+    let g = this.groups.get(key);
+    if (!g) this.groups.set(key, (g = { queue: [], running: 0 }));
+    const group = g;
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      this.next();
+      group.queue.push({ item, resolve, reject });
+      this.next(key, group);
     });
   }
 
-  private next(): void {
-    if (this.running >= this.opts.callsInFlight || this.queue.length === 0) return;
-    this.running++;
-    void this.run(this.queue.splice(0, this.opts.maxBatch)).finally(() => {
-      this.running--;
-      this.next();
+  private next(key: string, g: Group<I, O>): void {
+    if (g.running >= this.opts.callsInFlight) return;
+    if (g.queue.length === 0) {
+      if (g.running === 0) this.groups.delete(key);
+      return;
+    }
+    g.running++;
+    void this.run(g.queue.splice(0, this.opts.maxBatch)).finally(() => {
+      g.running--;
+      this.next(key, g);
     });
   }
 
@@ -56,12 +73,13 @@ export class OneCallBatcher<I, O> {
       batch.forEach((w, i) => w.resolve(results[i]!));
       return;
     } catch (e) {
-      if (batch.length === 1 || classifyDbError(e)?.kind === "unavailable") {
+      const kind = classifyDbError(e)?.kind;
+      if (batch.length === 1 || kind === "unavailable" || kind === "timeout") {
         for (const w of batch) w.reject(e);
         return;
       }
       // The whole call rolled back: each item again on its own, so one bad item fails alone.
-      log.warn({ event: "one_call_batch_retried_singly", what: this.opts.what, ...this.opts.ids(batch.map((w) => w.item)), err: e }, `${this.opts.what}: a batch failed; retrying its items one by one`);
+      log.warn({ event: this.opts.event, ...this.opts.ids(batch.map((w) => w.item)), err: e }, `${this.opts.what}: a batch failed; retrying its items one by one`);
     }
     for (const w of batch) {
       try {

@@ -92,6 +92,7 @@ export class OneCallBatcher {
     this.batcher = new Batcher({
       call: (events) => settlePaidTopUpsInOneCall(db, events),
       what: "webhook: paid top-ups",
+      event: "webhook_batch_retried_singly",
       ids: (events) => ({ eventIds: events.map((e) => e.id) }),
       maxBatch,
       callsInFlight,

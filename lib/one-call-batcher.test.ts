@@ -1,0 +1,80 @@
+// The batcher alone, with a fake call: what goes together, how many calls run at once, and what
+// a failed call means for each item. (The calls themselves: tests/integration/settle-paid.test.ts
+// and deliveries-one-call.test.ts.)
+import { describe, expect, it } from "vitest";
+import { OneCallBatcher } from "./one-call-batcher";
+
+type Item = { org: string; n: number };
+
+/** A fake one call: records each call's items, answers after `release()` (or at once). */
+function fake(opts: { fail?: (items: Item[]) => Error | null; hold?: boolean } = {}) {
+  const calls: Item[][] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const waiters: (() => void)[] = [];
+  const call = async (items: Item[]) => {
+    calls.push(items);
+    running++;
+    maxRunning = Math.max(maxRunning, running);
+    if (opts.hold) await new Promise<void>((r) => waiters.push(r));
+    else await new Promise((r) => setTimeout(r, 5));
+    running--;
+    const err = opts.fail?.(items);
+    if (err) throw err;
+    return items.map((i) => `${i.org}:${i.n}`);
+  };
+  const releaseAll = () => waiters.splice(0).forEach((w) => w());
+  return { call, calls, maxRunning: () => maxRunning, releaseAll };
+}
+
+const batcher = (f: ReturnType<typeof fake>, grouped: boolean, callsInFlight = 2) =>
+  new OneCallBatcher<Item, string>({ call: f.call, what: "test", event: "test_batch_retried_singly", ids: () => ({}), maxBatch: 32, callsInFlight, ...(grouped ? { group: (i: Item) => i.org } : {}) });
+
+describe("OneCallBatcher", () => {
+  it("items arriving while calls run go together in the next call; each gets its own result", async () => {
+    const f = fake();
+    const b = batcher(f, false);
+    const out = await Promise.all(Array.from({ length: 10 }, (_, n) => b.submit({ org: "a", n })));
+    expect(out).toEqual(Array.from({ length: 10 }, (_, n) => `a:${n}`));
+    // Two alone (two calls in flight), then the eight that waited, together.
+    expect(f.calls.map((c) => c.length)).toEqual([1, 1, 8]);
+  });
+
+  it("with groups, items of two organisations never share a call, and each has its own calls in flight", async () => {
+    const f = fake({ hold: true });
+    const b = batcher(f, true, 1);
+    const all = Promise.all([0, 1, 2].flatMap((n) => [b.submit({ org: "a", n }), b.submit({ org: "b", n })]));
+    await new Promise((r) => setTimeout(r, 10));
+    // One call per organisation at once, neither waiting for the other's.
+    expect(f.calls.map((c) => c.map((i) => i.org))).toEqual([["a"], ["b"]]);
+    for (let i = 0; i < 5 && f.calls.length < 4; i++) {
+      f.releaseAll();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    f.releaseAll();
+    await new Promise((r) => setTimeout(r, 10));
+    f.releaseAll();
+    expect(await all).toEqual(["a:0", "b:0", "a:1", "b:1", "a:2", "b:2"]);
+    expect(f.calls.every((c) => new Set(c.map((i) => i.org)).size === 1)).toBe(true);
+    expect(f.calls.map((c) => c.length)).toEqual([1, 1, 2, 2]);
+  });
+
+  it("a batch that fails for a reason of its own is retried item by item: the bad item fails alone", async () => {
+    const f = fake({ fail: (items) => (items.some((i) => i.n === 2) ? Object.assign(new Error("value out of range"), { code: "22003" }) : null) });
+    const b = batcher(f, false, 1);
+    const out = await Promise.allSettled([1, 2, 3].map((n) => b.submit({ org: "a", n })));
+    expect(out.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    // [1] alone, then [2, 3] together (fails), then 2 and 3 again, each on its own.
+    expect(f.calls.map((c) => c.map((i) => i.n))).toEqual([[1], [2, 3], [2], [3]]);
+  });
+
+  it("a batch that fails because the database is out of reach or too slow fails every item at once, without retries", async () => {
+    for (const code of ["57P01", "57014", "DB_OPERATION_TIMEOUT", "55P03"]) {
+      const f = fake({ fail: () => Object.assign(new Error(code), { code }) });
+      const b = batcher(f, false, 1);
+      const out = await Promise.allSettled([1, 2, 3].map((n) => b.submit({ org: "a", n })));
+      expect(out.map((o) => (o.status === "rejected" ? (o.reason as { code?: string }).code : "ok")), code).toEqual([code, code, code]);
+      expect(f.calls.map((c) => c.length), code).toEqual([1, 2]);
+    }
+  });
+});
