@@ -40,7 +40,18 @@ export async function endDelinquency(tx: Tx, row: { id: string; orgId: string })
   return liftBillingPause(tx, row.orgId);
 }
 
+/**
+ * The organisation's row, locked as a balance change locks it, before any of its campaign rows:
+ * the order of grants and deliveries (a one-call delivery batch holds the organisation and then
+ * locks campaigns one by one; updating several campaigns without it first could deadlock with it).
+ */
+async function lockOrganisation(tx: Tx, orgId: string): Promise<{ balance: number } | undefined> {
+  const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, orgId)).for("no key update");
+  return org;
+}
+
 export async function pauseForBilling(tx: Tx, orgId: string): Promise<number> {
+  await lockOrganisation(tx, orgId);
   const paused = await tx
     .update(campaigns)
     .set({ status: "paused", pauseReason: "billing", pausedAt: sql`coalesce(${campaigns.pausedAt}, now())`, updatedAt: sql`now()` })
@@ -55,13 +66,13 @@ export async function pauseForBilling(tx: Tx, orgId: string): Promise<number> {
 }
 
 export async function liftBillingPause(tx: Tx, orgId: string): Promise<string[]> {
+  const org = await lockOrganisation(tx, orgId);
   const lifted = await tx
     .update(campaigns)
     .set({ pauseReason: "insufficient_credits", updatedAt: sql`now()` })
     .where(and(eq(campaigns.orgId, orgId), eq(campaigns.status, "paused"), eq(campaigns.pauseReason, "billing")))
     .returning({ id: campaigns.id });
   if (lifted.length === 0) return [];
-  const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, orgId));
   return resumeCampaignsCoveredBy(tx, orgId, org!.balance);
 }
 
