@@ -12,6 +12,10 @@ export const LOCK_NAMESPACE = {
   // An organisation's checkouts with first-purchase-only coupons (lib/coupons/service.ts): taken
   // after the coupon's row lock, so checkouts with two different such codes serialise too.
   firstPurchaseCoupons: 4,
+  // A delivery's claim (lib/deliveries/service.ts), keyed by the delivery's id: the general path
+  // takes it first, the one-call function (db/migrations/0016) only tries it, under the
+  // organisation's lock it already holds, and leaves a delivery it cannot take to the general path.
+  deliveryClaims: 5,
 } as const;
 
 /** Holds until the surrounding transaction ends; call inside db.transaction. */

@@ -7,10 +7,11 @@
 //
 // Batched (lib/one-call-batcher.ts): deliveries arriving while calls run go together in the next
 // call, one round trip and one commit for all of them, each delivery still all-or-nothing in it.
-// The function answers "slow" having written nothing for every case it leaves to the general path
-// (lib/deliveries/service.ts), which handles every case with the same effects; a claim that
-// collides with a concurrent request raises SQLSTATE CL001 and rolls the call back (the batch is
-// then retried delivery by delivery; CL001 alone sends the delivery to the general path).
+// One organisation per call. The function answers "slow" having written nothing for every case it
+// leaves to the general path (lib/deliveries/service.ts), which handles every case with the same
+// effects, including a delivery whose key another request is recording right now (the claim's
+// advisory lock, LOCK_NAMESPACE.deliveryClaims, is taken by the general path and only tried by the
+// function, which holds the organisation's lock: waiting there would deadlock).
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { batcherFor, OneCallBatcher } from "../one-call-batcher";
@@ -46,6 +47,17 @@ type Row = {
   created_at: string | Date | null;
   balance_after: number | null;
 };
+
+/**
+ * What the one call must not even see: a reference JSON cannot carry to the database as text (a
+ * lone surrogate, which the general path's text parameter would store as U+FFFD, or NUL, which no
+ * text column holds) would fail the whole batch it rides in. The API refuses both before this
+ * (lib/deliveries/receive.ts); this keeps the batch safe for any other caller.
+ */
+export function oneCallCase(req: DeliveryRequest): boolean {
+  // \p{Cs} under the u flag matches only unpaired surrogates (isWellFormed is beyond this lib).
+  return req.reference == null || (!/\p{Cs}/u.test(req.reference) && !req.reference.includes("\0"));
+}
 
 export function oneCallItem(req: DeliveryRequest): Item {
   const reference = req.reference ?? null;
@@ -91,9 +103,13 @@ export function newDeliveryBatcher(db: Db, maxBatch = MAX_BATCH, callsInFlight =
   return new OneCallBatcher({
     call: (items) => recordDeliveriesInOneCall(db, items),
     what: "deliveries",
-    ids: (items) => ({ deliveryIds: items.map((i) => i.id) }),
+    event: "delivery_batch_retried_singly",
+    ids: (items) => ({ orgId: items[0]?.orgId, deliveryIds: items.map((i) => i.id) }),
     maxBatch,
     callsInFlight,
+    // One organisation per call: a call never holds one organisation's lock while it waits for
+    // another's, so one organisation's queue never holds up another's.
+    group: (item) => item.orgId,
   });
 }
 

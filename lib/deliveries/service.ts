@@ -29,9 +29,10 @@ import { log } from "../log";
 import { afterDebit } from "../balance-care/after-debit";
 import { overageTerms, recordUsage } from "../usage/record";
 import { splitDelivery } from "../usage/rules";
-import { hasSqlState, ONE_CALL_RACE } from "../db-errors";
+import { classifyDbError, hasSqlState, ONE_CALL_RACE } from "../db-errors";
+import { LOCK_NAMESPACE } from "../locks";
 import { deliveryIdFor, deliveryRequestHash } from "./ids";
-import { deliveryBatcher, oneCallItem } from "./one-call";
+import { deliveryBatcher, oneCallCase, oneCallItem } from "./one-call";
 
 export type DeliveryRequest = {
   orgId: string;
@@ -118,12 +119,13 @@ async function countDelivery(tx: Tx, campaignId: string): Promise<void> {
  * skips the one call (tests compare the two paths).
  */
 export async function recordDelivery(db: Db, req: DeliveryRequest, opts: { oneCall?: boolean } = {}): Promise<DeliveryOutcome> {
-  if (opts.oneCall !== false) {
+  if (opts.oneCall !== false && oneCallCase(req)) {
     const fast = await deliveryBatcher(db)
       .submit(oneCallItem(req))
       .catch((e: unknown) => {
-        // A claim that collided with a concurrent request's: the general path decides.
-        if (hasSqlState(e, ONE_CALL_RACE)) return null;
+        // The call rolled back whole on a race (a claim that collided, a deadlock or a
+        // serialisation failure): the general path decides.
+        if (hasSqlState(e, ONE_CALL_RACE) || classifyDbError(e)?.kind === "conflict") return null;
         throw e;
       });
     if (fast && fast.outcome !== "slow") return { replayed: fast.replayed, delivery: fast.delivery };
@@ -136,7 +138,11 @@ async function recordDeliveryInTransaction(db: Db, req: DeliveryRequest): Promis
   const reference = req.reference ?? null;
   const requestHash = deliveryRequestHash(req.campaignId, reference);
   const result = await db.transaction(async (tx): Promise<TxResult> => {
-    const [row] = await readCampaign(tx, req);
+    // The claim's lock first, sent with the campaign's read (one round trip): a request with the
+    // same key waits here, holding nothing, until this one ends; the one call only tries it
+    // (lib/deliveries/one-call.ts).
+    const claimLock = tx.execute(sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE.deliveryClaims}::int, hashtext(${id}))`).execute();
+    const [[row]] = await Promise.all([readCampaign(tx, req), claimLock]);
     if (!row) {
       // Rare path: say which of the two is missing.
       if (req.apiKeyId && (await campaignOfOrg(tx, req.orgId, req.campaignId))) throw new AppError("unauthenticated", KEY_REVOKED, { apiCode: "unauthenticated" });

@@ -1,9 +1,10 @@
 // The one-call delivery (lib/deliveries/one-call.ts, the database function in
-// db/migrations/0016_record_deliveries_batch.sql) against the general path it short-cuts
+// db/migrations/0016_record_deliveries_batch.sql as replaced by 0017) against the general path it short-cuts
 // (lib/deliveries/service.ts): the same rows and the same answer for the same request, alone and
 // in batches; "slow" with nothing written for every case it leaves to the general path; a claim
-// colliding with a concurrent request rolled back whole; a failed batch retried delivery by
-// delivery; no deadlock between batches; the ledger exact under 1,000 concurrent deliveries.
+// another request is recording left to it (no deadlock with the general path); a claim that still
+// collides rolled back whole; a failed batch retried delivery by delivery; no deadlock between
+// batches or with the grace-end pause; the ledger exact under 1,000 concurrent deliveries.
 import { describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { campaigns, creditDailyTotals, creditEntries, deliveries, organizations } from "@/db/schema";
@@ -13,6 +14,7 @@ import { deliveryRequestHash } from "@/lib/deliveries/ids";
 import { revokeApiKey } from "@/lib/api-keys/service";
 import { grantCredits } from "@/lib/ledger/ledger";
 import { saveCard, setAutoRecharge, setLowBalanceThreshold } from "@/lib/balance-care/settings";
+import { pauseForBilling } from "@/lib/subscriptions/dunning";
 import { useTestDatabase } from "../support/context";
 import { makeOrg, makePack, makeUser, snapshot } from "../support/fixtures";
 import { deliveryFingerprint, fund, makeActiveCampaign, makeApiKey } from "../support/deliveries";
@@ -170,7 +172,99 @@ describe("one-call delivery", () => {
     expect(tx!.n).toBe(1);
   });
 
-  it("a claim colliding with a concurrent request rolls the whole call back (CL001); recordDelivery then takes the general path", async () => {
+  it("the same key on both paths at once: no deadlock, whichever gets the organisation's lock first (one delivery, one debit)", async () => {
+    // The general path claims, then waits for the organisation's lock; the call queued for that
+    // lock first. Whichever PostgreSQL wakes first: the general path (the call then answers the
+    // replay) or the call, which must then leave the key to the general path ("slow") instead of
+    // waiting for its claim (each would wait for the other: a deadlock, 40P01 after a second).
+    const waiting = async (n: number) => {
+      for (let i = 0; i < 300; i++) {
+        const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if (row!.n >= n) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`never ${n} waiting`);
+    };
+    const outcomes: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const w = await world(100);
+      const req = request(w, "both-paths");
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((r) => (locked = r));
+      const holder = db.transaction(async (tx) => {
+        await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
+        locked();
+        await released;
+      });
+      await lockTaken;
+      const call = recordDeliveriesInOneCall(db, [oneCallItem(req)]).then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+      await waiting(1);
+      const general = recordDelivery(db, req, { oneCall: false }).then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+      await waiting(2);
+      release();
+      await holder;
+      const [c] = (await call) as { outcome: string }[];
+      outcomes.push(c!.outcome);
+      expect(["slow", "replayed"]).toContain(c!.outcome);
+      expect(await general).toMatchObject({ replayed: false, delivery: { balanceAfter: 90 } });
+      const s = await snapshot(db, w.org.id);
+      expect([s.balance, s.ledgerSum, s.entries.filter((e) => e.kind === "usage").length, s.campaigns[0]!.deliveriesCount]).toEqual([90, 90, 1, 1]);
+      // And a retry, on the one call: the replay.
+      expect(await recordDelivery(db, req)).toMatchObject({ replayed: true, delivery: { balanceAfter: 90 } });
+    }
+    console.log(`both paths, who went first: ${outcomes.join(", ")}`);
+  });
+
+  it("a reference the one call cannot carry (a lone surrogate) goes to the general path, as before", async () => {
+    const w = await world(100);
+    const out = await recordDelivery(db, request(w, "surrogate", { reference: "a\ud800b" }));
+    expect(out).toMatchObject({ replayed: false, delivery: { balanceAfter: 90 } });
+    expect((await snapshot(db, w.org.id)).balance).toBe(90);
+  });
+
+  it("the grace-end pause locks the organisation before any campaign (the order a delivery batch takes them in)", async () => {
+    const w = await world(100);
+    const second = await makeActiveCampaign(db, w.org.id, 10);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((r) => (locked = r));
+    const holder = db.transaction(async (tx) => {
+      await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
+      locked();
+      await released;
+    });
+    await lockTaken;
+    let settled = false;
+    const pause = db.transaction((tx) => pauseForBilling(tx, w.org.id)).finally(() => (settled = true));
+    let waiting = 0;
+    for (let i = 0; i < 300 && waiting === 0 && !settled; i++) {
+      const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      waiting = row!.n;
+      if (!waiting) await new Promise((r) => setTimeout(r, 10));
+    }
+    // It waits for the organisation's row…
+    expect([waiting, settled]).toEqual([1, false]);
+    // …holding no campaign: both can be locked meanwhile.
+    const free = await db.transaction(async (tx) => {
+      await tx.execute(sql`set local lock_timeout = '100ms'`);
+      return tx.execute<{ id: string }>(sql`select id from campaigns where id in (${w.campaign.id}::uuid, ${second.id}::uuid) for no key update`);
+    });
+    expect(free).toHaveLength(2);
+    release();
+    await holder;
+    expect(await pause).toBe(2);
+  });
+
+  it("a claim that still collides (a writer without the claim's lock) rolls the whole call back (CL001); recordDelivery then takes the general path", async () => {
     const w = await world(100);
     const first = oneCallItem(request(w, "first"));
     const colliding = oneCallItem(request(w, "colliding"));
