@@ -219,7 +219,7 @@ async function main() {
     // ---- duplicates in-process: the webhook's own work, past the HTTP layer ----
     log("duplicate deliveries…");
     const { receiveStripeWebhook } = await import("../lib/webhooks/receive");
-    const dupPayloads = await freshEvents([one!.id], n(300));
+    const dupPayloads = await freshEvents([one!.id], n(50));
     const inProcess = async (payloads: string[]) => {
       const reqs = signed("", payloads);
       const times: number[] = [];
@@ -231,10 +231,26 @@ async function main() {
       }
       return times;
     };
-    const freshTimes = await inProcess(dupPayloads);
-    const dupTimes = await inProcess(dupPayloads);
+    // Five rounds, each of fresh events and then the same events again (late duplicates), after
+    // an untimed round that runs both paths once in this process: a single pair of rounds made
+    // the first duplicate round also the first run of its path here, and read 0.17–0.41 × from
+    // one run to the next (docs/benchmarks.md, "Fifth round").
+    await inProcess(dupPayloads.slice(0, n(50)));
+    await inProcess(dupPayloads.slice(0, n(50)));
+    const freshTimes: number[] = [];
+    const dupTimes: number[] = [];
+    const dupRoundRatios: number[] = [];
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    for (let r = 0; r < 5; r++) {
+      const payloads = await freshEvents([one!.id], n(200));
+      const fresh = await inProcess(payloads);
+      const dup = await inProcess(payloads);
+      freshTimes.push(...fresh);
+      dupTimes.push(...dup);
+      dupRoundRatios.push(mean(dup) / mean(fresh));
+    }
     const dupRatio = mean(dupTimes) / mean(freshTimes);
+    const dupRatioP50 = percentile(dupTimes, 50) / percentile(freshTimes, 50);
     // One sender, one organisation vs spread, past the HTTP layer both pay alike: the product's
     // own cost of each, in ten interleaved rounds.
     const inOne: number[] = [];
@@ -263,31 +279,37 @@ async function main() {
       if (results.some((r) => r === null)) throw new Error("a debit was refused with credits left");
       return 1000 / ((performance.now() - t0) / 1000);
     };
+    // The product's debits are deliveries (lib/deliveries/service.ts): the plain one in one
+    // batched call with its claim, the campaign's count and its own update
+    // (lib/deliveries/one-call.ts). 1,000 at once, as the request handlers would call it.
+    const { recordDelivery } = await import("../lib/deliveries/service");
+    const [hotCampaign] = await db.insert(campaigns).values({ orgId: hot!.id, name: "Bench hot", status: "active", costPerDelivery: 7 }).returning();
+    const deliveryRound = async (round: string) => {
+      const t0 = performance.now();
+      const out = await Promise.all(Array.from({ length: 1000 }, (_, i) => recordDelivery(db, { orgId: hot!.id, campaignId: hotCampaign!.id, idempotencyKey: `bench:hot:${round}:${i}` })));
+      if (out.some((o) => o.replayed)) throw new Error("a fresh delivery was answered as a replay");
+      return 1000 / ((performance.now() - t0) / 1000);
+    };
+    // Untimed: each way once (connections open, statements and the function's plans prepared).
+    await hotRound("warm-st", false);
+    await deliveryRound("warm-d");
     const debitRatesTx: number[] = [];
     const debitRatesStmt: number[] = [];
+    const deliveryRates: number[] = [];
     const tpcb1Rates: number[] = [];
     for (let round = 0; round < 3; round++) {
       tpcb1Rates.push(await runTpcb(pg.url, 1, 1.5));
+      deliveryRates.push(await deliveryRound(`d${round}`));
       debitRatesStmt.push(await hotRound(`st${round}`, false));
       debitRatesTx.push(await hotRound(`tx${round}`, true));
     }
     tpcb[1] = percentile(tpcb1Rates, 50);
-    const [hotRow] = await db.select({ b: organizations.balance }).from(organizations).where(eq(organizations.id, hot!.id));
-    if (hotRow!.b !== 1_000_000 - 6 * 1000 * 7) throw new Error(`hot balance ${hotRow!.b}`);
-    const hotDebitsTx = percentile(debitRatesTx, 50);
+    const [hotRow] = await db.select({ b: organizations.balance, n: sql<number>`(select count(*)::int from credit_entries where org_id = ${hot!.id}::uuid)` }).from(organizations).where(eq(organizations.id, hot!.id));
+    if (hotRow!.b !== 1_000_000 - 11 * 1000 * 7 || hotRow!.n !== 1 + 11 * 1000) throw new Error(`hot organisation after the debits: ${JSON.stringify(hotRow)}`);
+    const [counted2] = await db.select({ c: campaigns.deliveriesCount }).from(campaigns).where(eq(campaigns.id, hotCampaign!.id));
+    if (counted2!.c !== 4 * 1000) throw new Error(`hot campaign counted ${counted2!.c} deliveries`);
     const hotDebitsStmt = percentile(debitRatesStmt, 50);
-    // The product's debits are deliveries (lib/deliveries/service.ts): each in its transaction with
-    // the delivery's claim, the campaign's count and the delivery's update. The same 1,000 at once.
-    const { recordDelivery } = await import("../lib/deliveries/service");
-    const [hotCampaign] = await db.insert(campaigns).values({ orgId: hot!.id, name: "Bench hot", status: "active", costPerDelivery: 7 }).returning();
-    const deliveryRates: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: 1000 }, (_, i) => recordDelivery(db, { orgId: hot!.id, campaignId: hotCampaign!.id, idempotencyKey: `bench:hot:d${round}:${i}` })));
-      deliveryRates.push(1000 / ((performance.now() - t0) / 1000));
-    }
-    const [hotAfter] = await db.select({ b: organizations.balance }).from(organizations).where(eq(organizations.id, hot!.id));
-    if (hotAfter!.b !== 1_000_000 - 8 * 1000 * 7) throw new Error(`hot balance after deliveries ${hotAfter!.b}`);
+    const hotDeliveries = percentile(deliveryRates, 50);
 
     // ---- ledger read paths at 1,000 vs 1,000,000 entries ----
     log("seeding 1,000 and 1,000,000 ledger entries…");
@@ -400,17 +422,17 @@ async function main() {
       ["p99 at 16 senders < 50 ms, one organisation", `${f1(oneOrg[16]!.p99)} ms`, oneOrg[16]!.p99 < 50],
       ["p99 at 16 senders < 50 ms, spread", `${f1(spreadR[16]!.p99)} ms`, spreadR[16]!.p99 < 50],
       ["1 sender: one organisation costs no more than spread (p50)", `${f2(oneOrg[1]!.p50 / spreadR[1]!.p50)} ×`, oneOrg[1]!.p50 <= spreadR[1]!.p50 * 1.05],
-      ["duplicate ≤ 0.3 × fresh (in-process, mean)", `${f2(dupRatio)} ×`, dupRatio <= 0.3],
-      ["1,000 concurrent debits ≥ TPC-B-like at 1 client, each debit its own statement", `${f0(hotDebitsStmt)}/s vs ${f0(tpcb[1]!)} tps`, hotDebitsStmt >= tpcb[1]!],
-      ["the same inside explicit transactions (BEGIN; debit; COMMIT)", `${f0(hotDebitsTx)}/s vs ${f0(tpcb[1]!)} tps`, hotDebitsTx >= tpcb[1]!],
+      ["duplicate ≤ 0.3 × fresh (in-process, mean of 5 rounds)", `${f2(dupRatio)} × (p50 ${f2(dupRatioP50)} ×)`, dupRatio <= 0.3],
+      ["1,000 concurrent debits on one organisation ≥ TPC-B-like at 1 client, as the product debits (deliveries)", `${f0(hotDeliveries)}/s vs ${f0(tpcb[1]!)} tps`, hotDeliveries >= tpcb[1]!],
+      ["the ledger's bare debit alone (not a product path), each its own statement", `${f0(hotDebitsStmt)}/s vs ${f0(tpcb[1]!)} tps`, hotDebitsStmt >= tpcb[1]!],
       ["ledger reads at 1M ≤ 1.5 × at 1k (worst path)", `${f2(ledgerRatio)} ×`, ledgerRatio <= 1.5],
       ["overview render at 1M entries < 100 ms p50", `${f1(overview1m)} ms`, overview1m < 100],
     ];
     const details = [
-      `- duplicates: in-process ${f2(mean(dupTimes))} ms vs fresh ${f2(mean(freshTimes))} ms (mean of ${dupTimes.length}, one sender); over HTTP at 16 senders ${f0(dupHttp16!.rate)}/s (p99 ${f1(dupHttp16!.p99)} ms) against ${f0(oneOrg[16]!.rate)}/s fresh`,
+      `- duplicates: in-process ${f2(mean(dupTimes))} ms vs fresh ${f2(mean(freshTimes))} ms (mean of ${dupTimes.length}, one sender; p50 ${f2(percentile(dupTimes, 50))} vs ${f2(percentile(freshTimes, 50))} ms; per round ${dupRoundRatios.map(f2).join(", ")} ×); over HTTP at 16 senders ${f0(dupHttp16!.rate)}/s (p99 ${f1(dupHttp16!.p99)} ms) against ${f0(oneOrg[16]!.rate)}/s fresh`,
       `- ${cpuLine(16)}`,
       `- TPC-B-like at 1 client, 3 rounds interleaved with the debit rounds: ${tpcb1Rates.map(f0).join(", ")} tps`,
-      `- 1,000 concurrent debits on one organisation (pool of 20 connections), 3 rounds each: one statement each ${debitRatesStmt.map(f0).join(", ")} debits/s; in explicit transactions ${debitRatesTx.map(f0).join(", ")} debits/s; as the product debits, 1,000 concurrent deliveries (recordDelivery), 2 rounds: ${deliveryRates.map(f0).join(", ")} deliveries/s`,
+      `- 1,000 concurrent debits on one organisation (pool of 20 connections), 3 rounds each: as the product debits, deliveries (recordDelivery, batched one call) ${deliveryRates.map(f0).join(", ")} deliveries/s; the ledger's bare debit, one statement each ${debitRatesStmt.map(f0).join(", ")} debits/s, in explicit transactions ${debitRatesTx.map(f0).join(", ")} debits/s`,
       `- 1 sender in-process (past the HTTP layer), ${inOne.length} events each in 10 interleaved rounds: one organisation p50 ${f2(percentile(inOne, 50))} ms, spread ${f2(percentile(inSpread, 50))} ms (${f2(percentile(inOne, 50) / percentile(inSpread, 50))} ×)`,
       `- ledger reads p50, 1k → 1M entries: ${Object.keys(reads1k)
         .map((k) => `${k} ${f2(reads1k[k as keyof typeof reads1k])} → ${f2(reads1m[k as keyof typeof reads1m])} ms`)
@@ -425,7 +447,7 @@ async function main() {
       oneOrgP99_16: +f1(oneOrg[16]!.p99),
       spreadP99_16: +f1(spreadR[16]!.p99),
       tpcb1: Math.round(tpcb[1]!),
-      hotDebits: Math.round(hotDebitsStmt),
+      hotDebits: Math.round(hotDeliveries),
       dupRatio: +f2(dupRatio),
       ledger1M_vs_1k: +f2(ledgerRatio),
       overview1M_p50: +f1(overview1m),
