@@ -1,8 +1,11 @@
-// The code that writes credit_entries and organizations.balance — with one exception: plain
+// The code that writes credit_entries and organizations.balance — with two exceptions: plain
 // paid top-ups settled by the webhook in one call run the same grant statement inside the
 // database function creditloop_settle_paid_topups (db/migrations/0014_settle_paid_topups_batch.sql,
-// lib/topups/settle-paid.ts; tests/integration/settle-paid.test.ts compares the rows both leave).
-// A change here that alters what a grant writes must change that function too. Callers pass the
+// lib/topups/settle-paid.ts; tests/integration/settle-paid.test.ts compares the rows both leave),
+// and plain deliveries recorded in one call run the same debit inside creditloop_record_deliveries
+// (db/migrations/0018_record_deliveries_drain.sql, lib/deliveries/one-call.ts;
+// tests/integration/deliveries-one-call.test.ts compares them). A change here that alters what a
+// grant or a debit writes must change those functions too. Callers pass the
 // transaction of the change that causes the entry, so both commit together; a change with no
 // other effect may pass the database itself, since the entry and the balance move in one
 // statement, which is then its own transaction.
@@ -104,29 +107,12 @@ export async function debitCredits(tx: DbOrTx, input: DebitInput): Promise<Credi
 /**
  * Takes `credits` from the organisation's live buckets, soonest expiry first (ties: oldest
  * bucket). Runs right after the debit's statement, under the organisation lock it took; what the
- * buckets cannot cover came from never-expiring credits.
+ * buckets cannot cover came from never-expiring credits. One definition, in the database
+ * (creditloop_drain_buckets, db/migrations/0018_record_deliveries_drain.sql), shared with the
+ * one-call delivery.
  */
 async function drainBuckets(tx: DbOrTx, orgId: string, credits: number): Promise<void> {
-  // organizations.expiring_credits moves by what the buckets gave, in the same statement.
-  await tx
-    .execute(sql`
-    with live as (
-      select id, remaining, expires_at from credit_grants
-      where org_id = ${orgId}::uuid and remaining > 0 and expired_at is null
-      for update
-    ), ranked as (
-      select id, remaining, coalesce(sum(remaining) over (order by expires_at, id rows between unbounded preceding and 1 preceding), 0) as before
-      from live
-    ), drained as (
-      update credit_grants g
-      set remaining = g.remaining - least(r.remaining, ${credits}::int - r.before)
-      from ranked r
-      where g.id = r.id and r.before < ${credits}::int
-      returning least(r.remaining, ${credits}::int - r.before) as taken
-    )
-    update organizations set expiring_credits = expiring_credits - (select coalesce(sum(taken), 0)::int from drained)
-    where id = ${orgId}::uuid`)
-    .execute();
+  await tx.execute(sql`select creditloop_drain_buckets(${orgId}::uuid, ${credits}::int)`).execute();
 }
 
 /**
