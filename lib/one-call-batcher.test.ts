@@ -3,6 +3,7 @@
 // and deliveries-one-call.test.ts.)
 import { describe, expect, it } from "vitest";
 import { OneCallBatcher } from "./one-call-batcher";
+import { classifyDbError } from "./db-errors";
 
 type Item = { org: string; n: number };
 
@@ -42,7 +43,7 @@ describe("OneCallBatcher", () => {
 
   it("with groups, items of two organisations never share a call, and each has its own calls in flight", async () => {
     const f = fake({ hold: true });
-    const b = batcher(f, true, 1);
+    const b = new OneCallBatcher<Item, string>({ call: f.call, what: "test", event: "e", ids: () => ({}), maxBatch: 32, callsInFlight: 1, totalCallsInFlight: 2, group: (i) => i.org });
     const all = Promise.all([0, 1, 2].flatMap((n) => [b.submit({ org: "a", n }), b.submit({ org: "b", n })]));
     await new Promise((r) => setTimeout(r, 10));
     // One call per organisation at once, neither waiting for the other's.
@@ -68,13 +69,62 @@ describe("OneCallBatcher", () => {
     expect(f.calls.map((c) => c.map((i) => i.n))).toEqual([[1], [2, 3], [2], [3]]);
   });
 
-  it("a batch that fails because the database is out of reach or too slow fails every item at once, without retries", async () => {
-    for (const code of ["57P01", "57014", "DB_OPERATION_TIMEOUT", "55P03"]) {
-      const f = fake({ fail: () => Object.assign(new Error(code), { code }) });
-      const b = batcher(f, false, 1);
+  it("a batch that fails because the database is out of reach fails every item at once, without retries", async () => {
+    for (const grouped of [false, true]) {
+      const f = fake({ fail: () => Object.assign(new Error("terminating connection"), { code: "57P01" }) });
+      const b = batcher(f, grouped, 1);
       const out = await Promise.allSettled([1, 2, 3].map((n) => b.submit({ org: "a", n })));
-      expect(out.map((o) => (o.status === "rejected" ? (o.reason as { code?: string }).code : "ok")), code).toEqual([code, code, code]);
-      expect(f.calls.map((c) => c.length), code).toEqual([1, 2]);
+      expect(out.map((o) => (o.status === "rejected" ? (o.reason as { code?: string }).code : "ok"))).toEqual(["57P01", "57P01", "57P01"]);
+      expect(f.calls.map((c) => c.length)).toEqual([1, 2]);
     }
   });
+
+  it("a timeout fails a grouped batch at once (one organisation's row), but an ungrouped batch item by item (one organisation's held row must not fail another's)", async () => {
+    for (const code of ["57014", "DB_OPERATION_TIMEOUT", "55P03"]) {
+      const grouped = fake({ fail: () => Object.assign(new Error(code), { code }) });
+      const g = batcher(grouped, true, 1);
+      await Promise.allSettled([1, 2, 3].map((n) => g.submit({ org: "a", n })));
+      expect(grouped.calls.map((c) => c.length), code).toEqual([1, 2]);
+      // Ungrouped: organisation "a" is held; "b" settles once retried alone.
+      const mixed = fake({ fail: (items) => (items.some((i) => i.org === "a") ? Object.assign(new Error(code), { code }) : null) });
+      const u = batcher(mixed, false, 1);
+      const out = await Promise.allSettled([b0(), { org: "a", n: 2 }, { org: "b", n: 3 }].map((i) => u.submit(i)));
+      expect(out.map((o) => o.status), code).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect(mixed.calls.map((c) => c.map((i) => `${i.org}${i.n}`)), code).toEqual([["b1"], ["a2", "b3"], ["a2"], ["b3"]]);
+    }
+  });
+
+  it("groups take turns for a limited number of calls in all; each group keeps its own limit", async () => {
+    const f = fake({ hold: true });
+    const b = new OneCallBatcher<Item, string>({ call: f.call, what: "test", event: "e", ids: () => ({}), maxBatch: 32, callsInFlight: 2, totalCallsInFlight: 3, group: (i) => i.org });
+    const all = Promise.all(["a", "a", "a", "a", "b", "c"].map((org, n) => b.submit({ org, n })));
+    await new Promise((r) => setTimeout(r, 10));
+    // Three calls in all: a's first two (its own limit is 2), then b's; c waits its turn.
+    expect(f.calls.map((c) => c.map((i) => `${i.org}${i.n}`))).toEqual([["a0"], ["a1"], ["b4"]]);
+    expect(f.maxRunning()).toBe(3);
+    for (let i = 0; i < 6; i++) {
+      f.releaseAll();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await all).toEqual(["a:0", "a:1", "a:2", "a:3", "b:4", "c:5"]);
+    // c went before a's remaining items (a had had its turn), and never more than 3 at once.
+    expect(f.calls.map((c) => c.map((i) => `${i.org}${i.n}`))).toEqual([["a0"], ["a1"], ["b4"], ["c5"], ["a2", "a3"]]);
+    expect(f.maxRunning()).toBe(3);
+  });
+
+  it("an item no call takes within the queue's bound fails as a pool without a free slot does (unavailable), and leaves the queue", async () => {
+    const f = fake({ hold: true });
+    const b = new OneCallBatcher<Item, string>({ call: f.call, what: "test", event: "e", ids: () => ({}), maxBatch: 32, callsInFlight: 1, queueTimeoutMs: 50 });
+    const first = b.submit({ org: "a", n: 0 });
+    const second = b.submit({ org: "a", n: 1 }).catch((e: unknown) => e);
+    expect(await second).toMatchObject({ code: "DB_ACQUIRE_TIMEOUT" });
+    expect(classifyDbError(await second)?.kind).toBe("unavailable");
+    f.releaseAll();
+    expect(await first).toBe("a:0");
+    expect(f.calls.map((c) => c.length)).toEqual([1]);
+  });
 });
+
+function b0(): Item {
+  return { org: "b", n: 1 };
+}
