@@ -1,17 +1,19 @@
 // The delivery's hot path: the plain delivery (campaign active, the balance covers it, nothing for
 // balance care to do) recorded whole in ONE round trip by the database function
-// creditloop_record_deliveries (db/migrations/0016_record_deliveries_batch.sql), called as a
-// single statement outside any explicit transaction, so it is its own transaction with BEGIN and
-// COMMIT included: claim, debit, campaign count and the delivery's update, with the organisation's
-// row held for those statements and the commit, instead of a transaction of five round trips.
+// creditloop_record_deliveries (db/migrations/0016_record_deliveries_batch.sql; 0017 and 0018
+// replaced it, each saying why), called as a single statement outside any explicit transaction,
+// so it is its own transaction with BEGIN and COMMIT included: claim, debit (with the expiring
+// buckets drained), campaign count and the delivery's update, with the organisation's row held
+// for those statements and the commit, instead of a transaction of five round trips.
 //
 // Batched (lib/one-call-batcher.ts): deliveries arriving while calls run go together in the next
 // call, one round trip and one commit for all of them, each delivery still all-or-nothing in it.
-// One organisation per call. The function answers "slow" having written nothing for every case it
-// leaves to the general path (lib/deliveries/service.ts), which handles every case with the same
-// effects, including a delivery whose key another request is recording right now (the claim's
-// advisory lock, LOCK_NAMESPACE.deliveryClaims, is taken by the general path and only tried by the
-// function, which holds the organisation's lock: waiting there would deadlock).
+// One organisation per call (two in flight per organisation, TOTAL_CALLS_IN_FLIGHT in all; an
+// item waits for a call at most 5 s). The function answers "slow" having written nothing for
+// every case it leaves to the general path (lib/deliveries/service.ts), which handles every case
+// with the same effects, including a delivery whose key another request is recording right now
+// (the claim's advisory lock, LOCK_NAMESPACE.deliveryClaims, is taken by the general path and
+// only tried by the function, which holds the organisation's lock: waiting there would deadlock).
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { batcherFor, OneCallBatcher } from "../one-call-batcher";
@@ -22,8 +24,10 @@ export type OneCallDelivery = ({ outcome: "delivered" | "replayed" } & DeliveryO
 
 /** At most this many deliveries in one call (the organisations' locks are held for all of them). */
 export const MAX_BATCH = 32;
-/** Calls in flight from one process (as for paid top-ups: one commits while the next starts). */
+/** Calls in flight per organisation (as for paid top-ups: one commits while the next starts)… */
 export const CALLS_IN_FLIGHT = 2;
+/** …and of all organisations together, from one process (the pool serves everything else too). */
+export const TOTAL_CALLS_IN_FLIGHT = 4;
 
 type Item = {
   id: string;
@@ -110,6 +114,7 @@ export function newDeliveryBatcher(db: Db, maxBatch = MAX_BATCH, callsInFlight =
     // One organisation per call: a call never holds one organisation's lock while it waits for
     // another's, so one organisation's queue never holds up another's.
     group: (item) => item.orgId,
+    totalCallsInFlight: Math.max(callsInFlight, TOTAL_CALLS_IN_FLIGHT),
   });
 }
 

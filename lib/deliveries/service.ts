@@ -124,8 +124,9 @@ export async function recordDelivery(db: Db, req: DeliveryRequest, opts: { oneCa
       .submit(oneCallItem(req))
       .catch((e: unknown) => {
         // The call rolled back whole on a race (a claim that collided, a deadlock or a
-        // serialisation failure): the general path decides.
-        if (hasSqlState(e, ONE_CALL_RACE) || classifyDbError(e)?.kind === "conflict") return null;
+        // serialisation failure), or its batch waited too long for the organisation's row
+        // (lock_timeout): the general path decides (a replay is answered there without that row).
+        if (hasSqlState(e, ONE_CALL_RACE) || hasSqlState(e, "55P03") || classifyDbError(e)?.kind === "conflict") return null;
         throw e;
       });
     if (fast && fast.outcome !== "slow") return { replayed: fast.replayed, delivery: fast.delivery };

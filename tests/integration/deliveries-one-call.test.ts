@@ -15,6 +15,8 @@ import { revokeApiKey } from "@/lib/api-keys/service";
 import { grantCredits } from "@/lib/ledger/ledger";
 import { saveCard, setAutoRecharge, setLowBalanceThreshold } from "@/lib/balance-care/settings";
 import { pauseForBilling } from "@/lib/subscriptions/dunning";
+import { createDb } from "@/db/client";
+import { classifyDbError } from "@/lib/db-errors";
 import { useTestDatabase } from "../support/context";
 import { makeOrg, makePack, makeUser, snapshot } from "../support/fixtures";
 import { deliveryFingerprint, fund, makeActiveCampaign, makeApiKey, whileOrgRowHeld } from "../support/deliveries";
@@ -134,6 +136,43 @@ describe("one-call delivery", () => {
     expect(out.r).toMatchObject([{ outcome: "replayed", delivery: { balanceAfter: 90 } }]);
     // Answered while the row was held: whileOrgRowHeld waits up to 2 s for a lock waiter first.
     expect(out.ms).toBeLessThan(1500);
+  });
+
+  it("through recordDelivery, a replay batched behind a delivery waiting for a held organisation row is still answered (the general path, after the call's lock timeout)", async () => {
+    // An app whose lock_timeout is 300 ms (5 s in production); its own batcher.
+    const app = createDb(process.env.DATABASE_URL!, { lockTimeoutMs: 300 });
+    try {
+      const w = await world(100);
+      await recordDelivery(db, request(w, "earlier"));
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((r) => (locked = r));
+      const holder = db.transaction(async (tx) => {
+        await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
+        locked();
+        await released;
+      });
+      await lockTaken;
+      // Two fresh deliveries take the organisation's two calls (both wait for the row); a third
+      // and the replay then go together in the next call, behind the third's wait.
+      const fresh = ["fresh-1", "fresh-2", "fresh-3"].map((k) =>
+        recordDelivery(app.db, request(w, k)).then(
+          (r) => r,
+          (e: unknown) => e,
+        ),
+      );
+      const replay = await recordDelivery(app.db, request(w, "earlier"));
+      expect(replay).toMatchObject({ replayed: true, delivery: { balanceAfter: 90 } });
+      // The fresh ones waited for the row on both paths, and were refused as too slow, writing nothing.
+      for (const f of fresh) expect(classifyDbError(await f)).toMatchObject({ kind: "timeout", code: "55P03" });
+      release();
+      await holder;
+      const s = await snapshot(db, w.org.id);
+      expect([s.balance, s.ledgerSum, s.entries.filter((e) => e.kind === "usage").length]).toEqual([90, 90, 1]);
+    } finally {
+      await app.sql.end({ timeout: 5 });
+    }
   });
 
   it("answers 'slow' having written nothing for every case it leaves to the general path", async () => {
