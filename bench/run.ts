@@ -249,8 +249,9 @@ async function main() {
       dupTimes.push(...dup);
       dupRoundRatios.push(mean(dup) / mean(fresh));
     }
-    const dupRatio = mean(dupTimes) / mean(freshTimes);
-    const dupRatioP50 = percentile(dupTimes, 50) / percentile(freshTimes, 50);
+    // The target: the median round (a noisy round on a shared machine moves one round, not it).
+    const dupRatio = percentile(dupRoundRatios, 50);
+    const dupRatioMean = mean(dupTimes) / mean(freshTimes);
     // One sender, one organisation vs spread, past the HTTP layer both pay alike: the product's
     // own cost of each, in ten interleaved rounds.
     const inOne: number[] = [];
@@ -284,15 +285,24 @@ async function main() {
     // (lib/deliveries/one-call.ts). 1,000 at once, as the request handlers would call it.
     const { recordDelivery } = await import("../lib/deliveries/service");
     const [hotCampaign] = await db.insert(campaigns).values({ orgId: hot!.id, name: "Bench hot", status: "active", costPerDelivery: 7 }).returning();
-    const deliveryRound = async (round: string) => {
+    // Each delivery's own time too (from its call to its answer), over the timed rounds.
+    const deliveryLatencies: number[] = [];
+    const deliveryRound = async (round: string, timed = true) => {
       const t0 = performance.now();
-      const out = await Promise.all(Array.from({ length: 1000 }, (_, i) => recordDelivery(db, { orgId: hot!.id, campaignId: hotCampaign!.id, idempotencyKey: `bench:hot:${round}:${i}` })));
+      const out = await Promise.all(
+        Array.from({ length: 1000 }, async (_, i) => {
+          const t = performance.now();
+          const o = await recordDelivery(db, { orgId: hot!.id, campaignId: hotCampaign!.id, idempotencyKey: `bench:hot:${round}:${i}` });
+          if (timed) deliveryLatencies.push(performance.now() - t);
+          return o;
+        }),
+      );
       if (out.some((o) => o.replayed)) throw new Error("a fresh delivery was answered as a replay");
       return 1000 / ((performance.now() - t0) / 1000);
     };
     // Untimed: each way once (connections open, statements and the function's plans prepared).
     await hotRound("warm-st", false);
-    await deliveryRound("warm-d");
+    await deliveryRound("warm-d", false);
     const debitRatesTx: number[] = [];
     const debitRatesStmt: number[] = [];
     const deliveryRates: number[] = [];
@@ -422,17 +432,17 @@ async function main() {
       ["p99 at 16 senders < 50 ms, one organisation", `${f1(oneOrg[16]!.p99)} ms`, oneOrg[16]!.p99 < 50],
       ["p99 at 16 senders < 50 ms, spread", `${f1(spreadR[16]!.p99)} ms`, spreadR[16]!.p99 < 50],
       ["1 sender: one organisation costs no more than spread (p50)", `${f2(oneOrg[1]!.p50 / spreadR[1]!.p50)} ×`, oneOrg[1]!.p50 <= spreadR[1]!.p50 * 1.05],
-      ["duplicate ≤ 0.3 × fresh (in-process, mean of 5 rounds)", `${f2(dupRatio)} × (p50 ${f2(dupRatioP50)} ×)`, dupRatio <= 0.3],
-      ["1,000 concurrent debits on one organisation ≥ TPC-B-like at 1 client, as the product debits (deliveries)", `${f0(hotDeliveries)}/s vs ${f0(tpcb[1]!)} tps`, hotDeliveries >= tpcb[1]!],
-      ["the ledger's bare debit alone (not a product path), each its own statement", `${f0(hotDebitsStmt)}/s vs ${f0(tpcb[1]!)} tps`, hotDebitsStmt >= tpcb[1]!],
+      ["duplicate ≤ 0.3 × fresh (in-process, mean cost; median of 5 rounds)", `${f2(dupRatio)} × (rounds ${dupRoundRatios.map(f2).join(", ")}; all pooled ${f2(dupRatioMean)} ×)`, dupRatio <= 0.3],
+      ["1,000 concurrent debits on one organisation ≥ TPC-B-like at 1 client, as the product debits: deliveries (batched, up to 32 per commit)", `${f0(hotDeliveries)}/s vs ${f0(tpcb[1]!)} tps`, hotDeliveries >= tpcb[1]!],
+      ["the same with the ledger's bare debit (no product path calls it alone), each its own statement and commit", `${f0(hotDebitsStmt)}/s vs ${f0(tpcb[1]!)} tps`, hotDebitsStmt >= tpcb[1]!],
       ["ledger reads at 1M ≤ 1.5 × at 1k (worst path)", `${f2(ledgerRatio)} ×`, ledgerRatio <= 1.5],
       ["overview render at 1M entries < 100 ms p50", `${f1(overview1m)} ms`, overview1m < 100],
     ];
     const details = [
-      `- duplicates: in-process ${f2(mean(dupTimes))} ms vs fresh ${f2(mean(freshTimes))} ms (mean of ${dupTimes.length}, one sender; p50 ${f2(percentile(dupTimes, 50))} vs ${f2(percentile(freshTimes, 50))} ms; per round ${dupRoundRatios.map(f2).join(", ")} ×); over HTTP at 16 senders ${f0(dupHttp16!.rate)}/s (p99 ${f1(dupHttp16!.p99)} ms) against ${f0(oneOrg[16]!.rate)}/s fresh`,
+      `- duplicates: in-process ${f2(mean(dupTimes))} ms vs fresh ${f2(mean(freshTimes))} ms (mean of ${dupTimes.length}, one sender; p50 ${f2(percentile(dupTimes, 50))} vs ${f2(percentile(freshTimes, 50))} ms); over HTTP at 16 senders ${f0(dupHttp16!.rate)}/s (p99 ${f1(dupHttp16!.p99)} ms) against ${f0(oneOrg[16]!.rate)}/s fresh`,
       `- ${cpuLine(16)}`,
       `- TPC-B-like at 1 client, 3 rounds interleaved with the debit rounds: ${tpcb1Rates.map(f0).join(", ")} tps`,
-      `- 1,000 concurrent debits on one organisation (pool of 20 connections), 3 rounds each: as the product debits, deliveries (recordDelivery, batched one call) ${deliveryRates.map(f0).join(", ")} deliveries/s; the ledger's bare debit, one statement each ${debitRatesStmt.map(f0).join(", ")} debits/s, in explicit transactions ${debitRatesTx.map(f0).join(", ")} debits/s`,
+      `- 1,000 concurrent debits on one organisation (pool of 20 connections), 3 rounds each: as the product debits, deliveries (recordDelivery, batched one call) ${deliveryRates.map(f0).join(", ")} deliveries/s, each answered in p50 ${f1(percentile(deliveryLatencies, 50))} ms, p99 ${f1(percentile(deliveryLatencies, 99))} ms (all 1,000 start at once); the ledger's bare debit, one statement each ${debitRatesStmt.map(f0).join(", ")} debits/s, in explicit transactions ${debitRatesTx.map(f0).join(", ")} debits/s`,
       `- 1 sender in-process (past the HTTP layer), ${inOne.length} events each in 10 interleaved rounds: one organisation p50 ${f2(percentile(inOne, 50))} ms, spread ${f2(percentile(inSpread, 50))} ms (${f2(percentile(inOne, 50) / percentile(inSpread, 50))} ×)`,
       `- ledger reads p50, 1k → 1M entries: ${Object.keys(reads1k)
         .map((k) => `${k} ${f2(reads1k[k as keyof typeof reads1k])} → ${f2(reads1m[k as keyof typeof reads1m])} ms`)
@@ -447,7 +457,8 @@ async function main() {
       oneOrgP99_16: +f1(oneOrg[16]!.p99),
       spreadP99_16: +f1(spreadR[16]!.p99),
       tpcb1: Math.round(tpcb[1]!),
-      hotDebits: Math.round(hotDeliveries),
+      hotDebits: Math.round(hotDebitsStmt),
+      hotDeliveries: Math.round(hotDeliveries),
       dupRatio: +f2(dupRatio),
       ledger1M_vs_1k: +f2(ledgerRatio),
       overview1M_p50: +f1(overview1m),
