@@ -19,7 +19,7 @@ import { createDb } from "@/db/client";
 import { classifyDbError } from "@/lib/db-errors";
 import { useTestDatabase } from "../support/context";
 import { makeOrg, makePack, makeUser, snapshot } from "../support/fixtures";
-import { deliveryFingerprint, fund, makeActiveCampaign, makeApiKey, whileOrgRowHeld } from "../support/deliveries";
+import { deliveryFingerprint, fund, holdOrgRow, makeActiveCampaign, makeApiKey, untilLockWaiters, whileOrgRowHeld } from "../support/deliveries";
 
 const { db } = useTestDatabase();
 
@@ -144,16 +144,7 @@ describe("one-call delivery", () => {
     try {
       const w = await world(100);
       await recordDelivery(db, request(w, "earlier"));
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const lockTaken = new Promise<void>((r) => (locked = r));
-      const holder = db.transaction(async (tx) => {
-        await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
-        locked();
-        await released;
-      });
-      await lockTaken;
+      const held = await holdOrgRow(db, w.org.id);
       // Two fresh deliveries take the organisation's two calls (both wait for the row); a third
       // and the replay then go together in the next call, behind the third's wait.
       const fresh = ["fresh-1", "fresh-2", "fresh-3"].map((k) =>
@@ -166,8 +157,7 @@ describe("one-call delivery", () => {
       expect(replay).toMatchObject({ replayed: true, delivery: { balanceAfter: 90 } });
       // The fresh ones waited for the row on both paths, and were refused as too slow, writing nothing.
       for (const f of fresh) expect(classifyDbError(await f)).toMatchObject({ kind: "timeout", code: "55P03" });
-      release();
-      await holder;
+      await held.release();
       const s = await snapshot(db, w.org.id);
       expect([s.balance, s.ledgerSum, s.entries.filter((e) => e.kind === "usage").length]).toEqual([90, 90, 1]);
     } finally {
@@ -244,27 +234,13 @@ describe("one-call delivery", () => {
     // replay) or the call, which must then leave the key to the general path ("slow") instead of
     // waiting for its claim (each would wait for the other: a deadlock, 40P01 after a second).
     const waiting = async (n: number) => {
-      for (let i = 0; i < 300; i++) {
-        const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-        if (row!.n >= n) return;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`never ${n} waiting`);
+      if ((await untilLockWaiters(db, n)) < n) throw new Error(`never ${n} waiting`);
     };
     const outcomes: string[] = [];
     for (let round = 0; round < 8; round++) {
       const w = await world(100);
       const req = request(w, "both-paths");
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const lockTaken = new Promise<void>((r) => (locked = r));
-      const holder = db.transaction(async (tx) => {
-        await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
-        locked();
-        await released;
-      });
-      await lockTaken;
+      const held = await holdOrgRow(db, w.org.id);
       const call = recordDeliveriesInOneCall(db, [oneCallItem(req)]).then(
         (r) => r,
         (e: unknown) => e,
@@ -275,8 +251,7 @@ describe("one-call delivery", () => {
         (e: unknown) => e,
       );
       await waiting(2);
-      release();
-      await holder;
+      await held.release();
       const [c] = (await call) as { outcome: string }[];
       outcomes.push(c!.outcome);
       expect(["slow", "replayed"]).toContain(c!.outcome);
@@ -299,24 +274,10 @@ describe("one-call delivery", () => {
   it("the grace-end pause locks the organisation before any campaign (the order a delivery batch takes them in)", async () => {
     const w = await world(100);
     const second = await makeActiveCampaign(db, w.org.id, 10);
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((r) => (locked = r));
-    const holder = db.transaction(async (tx) => {
-      await tx.execute(sql`select 1 from organizations where id = ${w.org.id}::uuid for no key update`);
-      locked();
-      await released;
-    });
-    await lockTaken;
+    const held = await holdOrgRow(db, w.org.id);
     let settled = false;
     const pause = db.transaction((tx) => pauseForBilling(tx, w.org.id)).finally(() => (settled = true));
-    let waiting = 0;
-    for (let i = 0; i < 300 && waiting === 0 && !settled; i++) {
-      const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-      waiting = row!.n;
-      if (!waiting) await new Promise((r) => setTimeout(r, 10));
-    }
+    const waiting = await untilLockWaiters(db, 1, () => settled);
     // It waits for the organisation's row…
     expect([waiting, settled]).toEqual([1, false]);
     // …holding no campaign: both can be locked meanwhile.
@@ -325,8 +286,7 @@ describe("one-call delivery", () => {
       return tx.execute<{ id: string }>(sql`select id from campaigns where id in (${w.campaign.id}::uuid, ${second.id}::uuid) for no key update`);
     });
     expect(free).toHaveLength(2);
-    release();
-    await holder;
+    await held.release();
     expect(await pause).toBe(2);
   });
 
@@ -350,11 +310,7 @@ describe("one-call delivery", () => {
       () => null,
       (e: unknown) => e,
     );
-    for (let i = 0; i < 200; i++) {
-      const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-      if (row!.n > 0) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await untilLockWaiters(db, 1);
     release();
     await other;
     expect(await call).toMatchObject({ cause: expect.objectContaining({ code: "CL001" }) });

@@ -55,12 +55,28 @@ export async function deliveryFingerprint(db: Db): Promise<string> {
   return parts.join("\n");
 }
 
+/** Backends of this database waiting for a lock now. */
+export async function lockWaiters(db: Db): Promise<number> {
+  const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+  return row!.n;
+}
+
+/** Waits (up to 3 s) until at least `n` backends wait for a lock, or `stop()` says to give up; the last count. */
+export async function untilLockWaiters(db: Db, n: number, stop: () => boolean = () => false): Promise<number> {
+  let waiting = 0;
+  for (let i = 0; i < 300 && !stop(); i++) {
+    waiting = await lockWaiters(db);
+    if (waiting >= n) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return waiting;
+}
+
 /**
- * Runs `start` while another transaction holds the organisation's row (the lock a balance change
- * takes), waits until a backend is waiting for a lock (the started work reached its debit), runs
- * `meanwhile`, then releases the row and returns what `start` gave.
+ * Holds the organisation's row (the lock a balance change takes) in a transaction of its own,
+ * until `release()` (which waits for that transaction to end).
  */
-export async function whileOrgRowHeld<T>(db: Db, orgId: string, start: () => Promise<T>, meanwhile: () => Promise<unknown>): Promise<T> {
+export async function holdOrgRow(db: Db, orgId: string): Promise<{ release: () => Promise<void> }> {
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let locked!: () => void;
@@ -70,15 +86,31 @@ export async function whileOrgRowHeld<T>(db: Db, orgId: string, start: () => Pro
     locked();
     await released;
   });
-  await lockTaken;
-  const started = start();
-  for (let i = 0; i < 200; i++) {
-    const [row] = await db.execute<{ n: number }>(sql`select count(*)::int n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-    if (row!.n > 0) break;
-    await new Promise((r) => setTimeout(r, 10));
+  await Promise.race([lockTaken, holder]);
+  return {
+    release: async () => {
+      release();
+      await holder;
+    },
+  };
+}
+
+/**
+ * Runs `start` while another transaction holds the organisation's row (the lock a balance change
+ * takes), waits until a backend is waiting for a lock (the started work reached its debit), runs
+ * `meanwhile`, then releases the row and returns what `start` gave.
+ */
+export async function whileOrgRowHeld<T>(db: Db, orgId: string, start: () => Promise<T>, meanwhile: () => Promise<unknown>): Promise<T> {
+  const held = await holdOrgRow(db, orgId);
+  let started: Promise<T>;
+  try {
+    started = start();
+    // A failure shows when it is awaited below; never unhandled while the row is held.
+    started.catch(() => {});
+    await untilLockWaiters(db, 1);
+    await meanwhile();
+  } finally {
+    await held.release();
   }
-  await meanwhile();
-  release();
-  await holder;
   return started;
 }
