@@ -258,7 +258,15 @@ export function createDb(url: string, options: DbOptions = {}) {
   });
   const gate = new Gate(s.max, s.acquireTimeoutMs);
   const db = drizzle(gated(sql, gate, noTimeouts ? 0 : s.operationTimeoutMs, s.preparedStatements), { schema });
+  settingsByDb.set(db, s);
   return { db, sql, settings: s };
+}
+
+const settingsByDb = new WeakMap<object, DbSettings>();
+
+/** The settings `db` was created with (the defaults for a database object made elsewhere). */
+export function settingsOf(db: object): DbSettings {
+  return settingsByDb.get(db) ?? DB_DEFAULTS;
 }
 
 export type Db = ReturnType<typeof createDb>["db"];

@@ -79,19 +79,48 @@ describe("OneCallBatcher", () => {
     }
   });
 
-  it("a timeout fails a grouped batch at once (one organisation's row), but an ungrouped batch item by item (one organisation's held row must not fail another's)", async () => {
+  it("a statement or operation timeout fails any batch at once; a lock timeout fails a grouped batch at once, an ungrouped one item by item (one organisation's held row must not fail another's)", async () => {
+    const failWith = (code: string) => () => Object.assign(new Error(code), { code });
     for (const code of ["57014", "DB_OPERATION_TIMEOUT", "55P03"]) {
-      const grouped = fake({ fail: () => Object.assign(new Error(code), { code }) });
+      const grouped = fake({ fail: failWith(code) });
       const g = batcher(grouped, true, 1);
       await Promise.allSettled([1, 2, 3].map((n) => g.submit({ org: "a", n })));
       expect(grouped.calls.map((c) => c.length), code).toEqual([1, 2]);
-      // Ungrouped: organisation "a" is held; "b" settles once retried alone.
-      const mixed = fake({ fail: (items) => (items.some((i) => i.org === "a") ? Object.assign(new Error(code), { code }) : null) });
-      const u = batcher(mixed, false, 1);
-      const out = await Promise.allSettled([b0(), { org: "a", n: 2 }, { org: "b", n: 3 }].map((i) => u.submit(i)));
-      expect(out.map((o) => o.status), code).toEqual(["fulfilled", "rejected", "fulfilled"]);
-      expect(mixed.calls.map((c) => c.map((i) => `${i.org}${i.n}`)), code).toEqual([["b1"], ["a2", "b3"], ["a2"], ["b3"]]);
     }
+    for (const code of ["57014", "DB_OPERATION_TIMEOUT"]) {
+      const slow = fake({ fail: failWith(code) });
+      const u = batcher(slow, false, 1);
+      await Promise.allSettled([1, 2, 3].map((n) => u.submit({ org: "a", n })));
+      expect(slow.calls.map((c) => c.length), code).toEqual([1, 2]);
+    }
+    // Organisation "a" is held; "b" settles once retried alone.
+    const mixed = fake({ fail: (items) => (items.some((i) => i.org === "a") ? Object.assign(new Error("lock timeout"), { code: "55P03" }) : null) });
+    const u = batcher(mixed, false, 1);
+    const out = await Promise.allSettled([b0(), { org: "a", n: 2 }, { org: "b", n: 3 }].map((i) => u.submit(i)));
+    expect(out.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(mixed.calls.map((c) => c.map((i) => `${i.org}${i.n}`))).toEqual([["b1"], ["a2", "b3"], ["a2"], ["b3"]]);
+  });
+
+  it("a failed batch's item-by-item retries stop at the queue's bound: the items left fail with the batch's error", async () => {
+    let calls = 0;
+    const b = new OneCallBatcher<Item, string>({
+      call: async (items) => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 40));
+        if (items.length > 1 || items[0]!.n === 2) throw Object.assign(new Error(`held ${items.length}`), { code: "55P03" });
+        return items.map((i) => `${i.org}:${i.n}`);
+      },
+      what: "test",
+      event: "e",
+      ids: () => ({}),
+      maxBatch: 32,
+      callsInFlight: 1,
+      queueTimeoutMs: 60,
+    });
+    const out = await Promise.allSettled([1, 2, 3, 4].map((n) => b.submit({ org: String(n), n })));
+    // 1 alone; [2, 3, 4] fails; 2 alone fails (40 ms), 3 alone settles (80 ms); 4 is past the bound.
+    expect(out.map((o) => (o.status === "fulfilled" ? o.value : (o.reason as Error).message))).toEqual(["1:1", "lock timeout", "3:3", "held 3"].map((x) => (x === "lock timeout" ? "held 1" : x)));
+    expect(calls).toBe(4);
   });
 
   it("groups take turns for a limited number of calls in all; each group keeps its own limit", async () => {

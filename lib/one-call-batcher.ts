@@ -17,11 +17,14 @@
 // (DB_ACQUIRE_TIMEOUT): no caller waits without bound (db/client.ts).
 //
 // A batch that fails is retried item by item, so a bad item fails alone; unless the database is
-// out of reach: then every item of the batch fails at once, as it would have alone (trying each
-// again would only multiply the wait for the same answer). A timeout fails a grouped batch at
-// once too (all its items wait for the same organisation); an ungrouped batch (top-ups of
-// several organisations) is retried item by item, so one organisation's held row does not fail
-// the others' items.
+// out of reach or too slow (a statement or operation timeout): then every item of the batch fails
+// at once, as it would have alone (trying each again would only multiply the wait for the same
+// answer, and a call given up on client-side may still be running). A lock timeout (55P03) fails
+// a grouped batch at once too (all its items wait for the same organisation's row); an ungrouped
+// batch (top-ups of several organisations) is retried item by item, so one organisation's held
+// row does not fail the others' items, until `queueTimeoutMs` has passed since the retries
+// began: the items left then fail with the batch's error.
+import { settingsOf } from "@/db/client";
 import { classifyDbError } from "./db-errors";
 import { log } from "./log";
 
@@ -42,7 +45,7 @@ export type OneCallBatcherOptions<I, O> = {
   group?: (item: I) => string;
   /** Calls in flight of all groups together (default: callsInFlight). */
   totalCallsInFlight?: number;
-  /** Longest wait in the queue before a call takes the item (default 5 s, the pool's acquire bound). */
+  /** Longest wait in the queue before a call takes the item (default 5 s); also bounds a failed batch's retries. */
   queueTimeoutMs?: number;
 };
 
@@ -118,20 +121,28 @@ export class OneCallBatcher<I, O> {
   }
 
   private async run(batch: Waiting<I, O>[]): Promise<void> {
+    let batchError: unknown;
     try {
       const results = await this.opts.call(batch.map((w) => w.item));
       batch.forEach((w, i) => w.resolve(results[i]!));
       return;
     } catch (e) {
-      const kind = classifyDbError(e)?.kind;
-      if (batch.length === 1 || kind === "unavailable" || (kind === "timeout" && this.opts.group)) {
+      const failure = classifyDbError(e);
+      const heldRow = failure?.code === "55P03";
+      if (batch.length === 1 || failure?.kind === "unavailable" || (failure?.kind === "timeout" && (!heldRow || this.opts.group))) {
         for (const w of batch) w.reject(e);
         return;
       }
       // The whole call rolled back: each item again on its own, so one bad item fails alone.
       log.warn({ event: this.opts.event, ...this.opts.ids(batch.map((w) => w.item)), err: e }, `${this.opts.what}: a batch failed; retrying its items one by one`);
+      batchError = e;
     }
+    const deadline = Date.now() + (this.opts.queueTimeoutMs ?? 5_000);
     for (const w of batch) {
+      if (Date.now() > deadline) {
+        w.reject(batchError);
+        continue;
+      }
       try {
         w.resolve((await this.opts.call([w.item]))[0]!);
       } catch (e) {
@@ -139,6 +150,16 @@ export class OneCallBatcher<I, O> {
       }
     }
   }
+}
+
+/**
+ * How long an item may wait for a call on `db`: twice its lock_timeout, so an item queued behind
+ * a call that waits for a held row is still taken (and its call can fall back) before it gives up;
+ * the pool's acquire bound when there is no lock_timeout.
+ */
+export function queueTimeoutFor(db: object): number {
+  const s = settingsOf(db);
+  return s.lockTimeoutMs > 0 ? 2 * s.lockTimeoutMs : s.acquireTimeoutMs;
 }
 
 /** One batcher per (database, kind) in this process. */

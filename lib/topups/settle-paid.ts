@@ -22,7 +22,7 @@
 import type Stripe from "stripe";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { batcherFor, OneCallBatcher as Batcher } from "../one-call-batcher";
+import { batcherFor, OneCallBatcher as Batcher, queueTimeoutFor } from "../one-call-batcher";
 
 export type OneCallSettlement =
   | { outcome: "processed"; purchaseId: string; entryId: number; balanceAfter: number; resumedCampaignIds: string[] }
@@ -106,6 +106,7 @@ export class OneCallBatcher {
       ids: (events) => ({ eventIds: events.map((e) => e.id) }),
       maxBatch,
       callsInFlight,
+      queueTimeoutMs: queueTimeoutFor(db),
     });
   }
 
