@@ -8,15 +8,16 @@
 //
 // Batched (lib/one-call-batcher.ts): deliveries arriving while calls run go together in the next
 // call, one round trip and one commit for all of them, each delivery still all-or-nothing in it.
-// One organisation per call (two in flight per organisation, TOTAL_CALLS_IN_FLIGHT in all; an
-// item waits for a call at most 5 s). The function answers "slow" having written nothing for
+// One organisation per call (two in flight per organisation, half the pool in all; an item
+// waits for a call at most twice lock_timeout). The function answers "slow" having written nothing for
 // every case it leaves to the general path (lib/deliveries/service.ts), which handles every case
 // with the same effects, including a delivery whose key another request is recording right now
 // (the claim's advisory lock, LOCK_NAMESPACE.deliveryClaims, is taken by the general path and
 // only tried by the function, which holds the organisation's lock: waiting there would deadlock).
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { batcherFor, OneCallBatcher } from "../one-call-batcher";
+import { settingsOf } from "@/db/client";
+import { batcherFor, OneCallBatcher, queueTimeoutFor } from "../one-call-batcher";
 import type { DeliveryOutcome, DeliveryRequest } from "./service";
 import { deliveryIdFor, deliveryRequestHash } from "./ids";
 
@@ -24,10 +25,17 @@ export type OneCallDelivery = ({ outcome: "delivered" | "replayed" } & DeliveryO
 
 /** At most this many deliveries in one call (the organisations' locks are held for all of them). */
 export const MAX_BATCH = 32;
-/** Calls in flight per organisation (as for paid top-ups: one commits while the next starts)… */
+/** Calls in flight per organisation (as for paid top-ups: one commits while the next starts). */
 export const CALLS_IN_FLIGHT = 2;
-/** …and of all organisations together, from one process (the pool serves everything else too). */
-export const TOTAL_CALLS_IN_FLIGHT = 4;
+
+/**
+ * Calls of all organisations together, from one process: half the pool (the pool serves
+ * everything else too). An organisation whose row is held elsewhere keeps its calls for up to
+ * lock_timeout, so it takes CALLS_IN_FLIGHT of these meanwhile, not the pool.
+ */
+export function totalCallsInFlight(db: Db): number {
+  return Math.max(CALLS_IN_FLIGHT, Math.floor(settingsOf(db).max / 2));
+}
 
 type Item = {
   id: string;
@@ -112,9 +120,11 @@ export function newDeliveryBatcher(db: Db, maxBatch = MAX_BATCH, callsInFlight =
     maxBatch,
     callsInFlight,
     // One organisation per call: a call never holds one organisation's lock while it waits for
-    // another's, so one organisation's queue never holds up another's.
+    // another's; an organisation whose row is held elsewhere holds up the others only by the
+    // calls it occupies meanwhile (CALLS_IN_FLIGHT of totalCallsInFlight).
     group: (item) => item.orgId,
-    totalCallsInFlight: Math.max(callsInFlight, TOTAL_CALLS_IN_FLIGHT),
+    totalCallsInFlight: Math.max(callsInFlight, totalCallsInFlight(db)),
+    queueTimeoutMs: queueTimeoutFor(db),
   });
 }
 

@@ -122,16 +122,41 @@ export async function recordDelivery(db: Db, req: DeliveryRequest, opts: { oneCa
   if (opts.oneCall !== false && oneCallCase(req)) {
     const fast = await deliveryBatcher(db)
       .submit(oneCallItem(req))
-      .catch((e: unknown) => {
+      .catch(async (e: unknown) => {
         // The call rolled back whole on a race (a claim that collided, a deadlock or a
-        // serialisation failure), or its batch waited too long for the organisation's row
-        // (lock_timeout): the general path decides (a replay is answered there without that row).
-        if (hasSqlState(e, ONE_CALL_RACE) || hasSqlState(e, "55P03") || classifyDbError(e)?.kind === "conflict") return null;
+        // serialisation failure): the general path decides.
+        if (hasSqlState(e, ONE_CALL_RACE) || classifyDbError(e)?.kind === "conflict") return null;
+        // Its batch waited past lock_timeout for the organisation's row, held elsewhere. A replay
+        // needs no lock: answer it. Anything else fails as it would have on the general path,
+        // which would only wait for the same row again (a pool connection each meanwhile).
+        if (hasSqlState(e, "55P03")) {
+          const replay = await replayWithoutLocks(db, req);
+          if (replay) return { outcome: "replayed" as const, ...replay };
+        }
         throw e;
       });
     if (fast && fast.outcome !== "slow") return { replayed: fast.replayed, delivery: fast.delivery };
   }
   return recordDeliveryInTransaction(db, req);
+}
+
+/**
+ * The answer to a request already delivered, read without any lock (a delivered row never
+ * changes), with the general path's checks: the campaign is the organisation's, the key is live.
+ */
+async function replayWithoutLocks(db: Db, req: DeliveryRequest): Promise<DeliveryOutcome | null> {
+  const id = deliveryIdFor(req.orgId, req.idempotencyKey);
+  const [d] = await db.select().from(deliveries).where(eq(deliveries.id, id));
+  if (!d || d.status !== "delivered" || d.orgId !== req.orgId || d.requestHash !== deliveryRequestHash(req.campaignId, req.reference ?? null)) return null;
+  if (!(await campaignOfOrg(db, req.orgId, req.campaignId))) return null;
+  if (req.apiKeyId) {
+    const [key] = await db
+      .select({ id: apiKeys.id })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, req.apiKeyId), eq(apiKeys.orgId, req.orgId), isNull(apiKeys.revokedAt)));
+    if (!key) return null;
+  }
+  return { replayed: true, delivery: await viewOf(db, d) };
 }
 
 async function recordDeliveryInTransaction(db: Db, req: DeliveryRequest): Promise<DeliveryOutcome> {
@@ -289,7 +314,7 @@ function view(d: Delivery, balanceAfter: number): DeliveryView {
   };
 }
 
-async function viewOf(tx: Tx, d: Delivery): Promise<DeliveryView> {
+async function viewOf(tx: Db | Tx, d: Delivery): Promise<DeliveryView> {
   // Entirely in overage: no entry, and the balance it left was zero.
   if (d.entryId === null) return view(d, 0);
   const [entry] = await tx.select({ balanceAfter: creditEntries.balanceAfter }).from(creditEntries).where(eq(creditEntries.id, d.entryId));

@@ -165,6 +165,42 @@ describe("one-call delivery", () => {
     }
   });
 
+  it("an organisation whose row is held elsewhere does not take the pool: its deliveries fail at lock_timeout (no second wait on the general path) while another organisation's are recorded", async () => {
+    // A small app: pool of 4 (two calls in all for deliveries), lock_timeout 300 ms.
+    const app = createDb(process.env.DATABASE_URL!, { max: 4, lockTimeoutMs: 300 });
+    try {
+      const a = await world(1_000);
+      const b = await world(1_000);
+      const held = await holdOrgRow(db, a.org.id);
+      const started = Date.now();
+      const stuck = Array.from({ length: 40 }, (_, i) =>
+        recordDelivery(app.db, request(a, `a-${i}`)).then(
+          () => null,
+          (e: unknown) => classifyDbError(e)?.code ?? String(e),
+        ),
+      );
+      const other = await recordDelivery(app.db, request(b, "b-1"));
+      const otherMs = Date.now() - started;
+      const failures = await Promise.all(stuck);
+      const allMs = Date.now() - started;
+      await held.release();
+      expect(other).toMatchObject({ replayed: false, delivery: { balanceAfter: 990 } });
+      // Each failed as the held row (55P03) or, queued behind the calls waiting for it past the
+      // queue's bound (twice lock_timeout), as a full pool (DB_ACQUIRE_TIMEOUT); nothing else.
+      expect(failures.filter((f) => f !== "55P03" && f !== "DB_ACQUIRE_TIMEOUT")).toEqual([]);
+      expect(failures).toContain("55P03");
+      // b waited for a free call (a's two calls hold both for one lock_timeout), not for a's 40
+      // deliveries to wait again one by one on the general path (40 × 300 ms over 4 connections).
+      expect(otherMs).toBeLessThan(2_000);
+      expect(allMs).toBeLessThan(2_500);
+      const s = await snapshot(db, a.org.id);
+      expect([s.balance, s.entries.filter((e) => e.kind === "usage").length]).toEqual([1_000, 0]);
+      expect(await db.select().from(deliveries).where(eq(deliveries.orgId, a.org.id))).toHaveLength(0);
+    } finally {
+      await app.sql.end({ timeout: 5 });
+    }
+  });
+
   it("answers 'slow' having written nothing for every case it leaves to the general path", async () => {
     type Case = { label: string; setup: (w: World) => Promise<unknown>; req?: (w: World) => DeliveryRequest; balance?: number };
     const other = await world(100);
