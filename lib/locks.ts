@@ -18,7 +18,10 @@ export const LOCK_NAMESPACE = {
   deliveryClaims: 5,
 } as const;
 
-/** Holds until the surrounding transaction ends; call inside db.transaction. */
+/**
+ * Holds until the surrounding transaction ends; call inside db.transaction. The statement is sent
+ * at once, so a caller may send its next statement before awaiting this (pipelined behind it).
+ */
 export async function advisoryXactLock(tx: DbOrTx, namespace: (typeof LOCK_NAMESPACE)[keyof typeof LOCK_NAMESPACE], key: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${namespace}::int, hashtext(${key}))`);
+  await tx.execute(sql`select pg_advisory_xact_lock(${namespace}::int, hashtext(${key}))`).execute();
 }

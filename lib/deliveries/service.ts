@@ -30,7 +30,7 @@ import { afterDebit } from "../balance-care/after-debit";
 import { overageTerms, recordUsage } from "../usage/record";
 import { splitDelivery } from "../usage/rules";
 import { classifyDbError, hasSqlState, ONE_CALL_RACE } from "../db-errors";
-import { LOCK_NAMESPACE } from "../locks";
+import { advisoryXactLock, LOCK_NAMESPACE } from "../locks";
 import { deliveryIdFor, deliveryRequestHash } from "./ids";
 import { deliveryBatcher, oneCallCase, oneCallItem } from "./one-call";
 
@@ -167,7 +167,7 @@ async function recordDeliveryInTransaction(db: Db, req: DeliveryRequest): Promis
     // The claim's lock first, sent with the campaign's read (one round trip): a request with the
     // same key waits here, holding nothing, until this one ends; the one call only tries it
     // (lib/deliveries/one-call.ts).
-    const claimLock = tx.execute(sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE.deliveryClaims}::int, hashtext(${id}))`).execute();
+    const claimLock = advisoryXactLock(tx, LOCK_NAMESPACE.deliveryClaims, id);
     const [[row]] = await Promise.all([readCampaign(tx, req), claimLock]);
     if (!row) {
       // Rare path: say which of the two is missing.
