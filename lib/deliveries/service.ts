@@ -22,9 +22,9 @@
 // Lock order everywhere: organisation row, then campaign rows (as settlement's grant + resume).
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { apiKeys, balanceSettings, campaigns, creditEntries, deliveries, organizations, type Delivery } from "@/db/schema";
+import { apiKeys, balanceSettings, campaigns, creditEntries, deliveries, type Delivery } from "@/db/schema";
 import { AppError } from "../errors";
-import { debitCredits } from "../ledger/ledger";
+import { debitCredits, lockBalance } from "../ledger/ledger";
 import { log } from "../log";
 import { afterDebit } from "../balance-care/after-debit";
 import { overageTerms, recordUsage } from "../usage/record";
@@ -240,13 +240,12 @@ async function recordDeliveryInTransaction(db: Db, req: DeliveryRequest): Promis
         return { kind: "delivered", outcome: { replayed: false, delivery: view(done!, entry.balanceAfter) } };
       }
       // The guarded debit found too little. Decide under the organisation's lock, so a grant
-      // that commits meanwhile cannot resume the campaign before we pause it. FOR NO KEY UPDATE
-      // is the lock a balance UPDATE takes: it waits for grants and debits, but not for the key
-      // share locks that other deliveries' foreign keys hold on the row (FOR UPDATE would, and
-      // concurrent refusals would deadlock on each other). The overage terms are read first,
-      // outside the lock.
+      // that commits meanwhile cannot resume the campaign before we pause it. lockBalance takes
+      // the lock a balance UPDATE takes, which does not wait for the key-share locks other
+      // deliveries' foreign keys hold on the row (FOR UPDATE would, and concurrent refusals would
+      // deadlock on each other). The overage terms are read first, outside the lock.
       const terms = await overageTerms(tx, req.orgId);
-      const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, req.orgId)).for("no key update");
+      const org = await lockBalance(tx, req.orgId);
       if (org && org.balance >= cost) continue; // credits arrived: debit after all
       const split = terms && org ? splitDelivery(org.balance, cost) : null;
       if (terms && split) {

@@ -13,7 +13,7 @@
 import { and, asc, eq, isNull, lte, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { creditGrants, organizations } from "@/db/schema";
-import { grantCredits } from "./ledger";
+import { grantCredits, lockBalance } from "./ledger";
 import { afterBalanceDrop } from "../balance-care/after-debit";
 import { formatCredits } from "../money/money";
 import { log } from "../log";
@@ -25,7 +25,7 @@ export async function expireGrant(db: Db, grantId: string, now: Date = new Date(
   return db.transaction(async (tx) => {
     const [peek] = await tx.select({ orgId: creditGrants.orgId }).from(creditGrants).where(eq(creditGrants.id, grantId));
     if (!peek) return { grantId, outcome: "missing", credits: 0 };
-    const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, peek.orgId)).for("no key update");
+    const org = await lockBalance(tx, peek.orgId);
     const [bucket] = await tx.select().from(creditGrants).where(eq(creditGrants.id, grantId)).for("update");
     if (!org || !bucket) return { grantId, outcome: "missing", credits: 0 };
     if (bucket.expiredAt) return { grantId, outcome: "already", credits: 0 };

@@ -36,7 +36,7 @@
 // expiry job never takes more than the balance (lib/ledger/expiry.ts).
 import { eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "@/db/client";
-import { creditEntries, type CreditEntry, type CreditEntryKind } from "@/db/schema";
+import { creditEntries, organizations, type CreditEntry, type CreditEntryKind } from "@/db/schema";
 import { AppError } from "../errors";
 
 export type EntryRefs = {
@@ -92,6 +92,17 @@ export type DebitInput = EntryRefs & {
  * zero, however many debits run at once. Returns null when the balance cannot cover it; a key
  * already used returns its entry and changes nothing.
  */
+/**
+ * Locks the organisation's row as a balance change locks it (FOR NO KEY UPDATE: it waits for
+ * grants and debits, not for the key-share locks other rows' foreign keys hold on it) and reads
+ * its balance under that lock. Taken before any of the organisation's campaign or bucket rows,
+ * the order grants, debits and one-call deliveries take them in. Undefined: no such organisation.
+ */
+export async function lockBalance(tx: DbOrTx, orgId: string): Promise<{ balance: number } | undefined> {
+  const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, orgId)).for("no key update");
+  return org;
+}
+
 export async function debitCredits(tx: DbOrTx, input: DebitInput): Promise<CreditEntry | null> {
   if (!Number.isSafeInteger(input.credits) || input.credits <= 0) throw new RangeError("debit must be a positive integer");
   const appended = await appendEntry(tx, input, "usage", -input.credits, true, null);

@@ -9,8 +9,9 @@
 // credits" and those the balance covers resume at once (the usual rule).
 import { and, eq, or, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { campaigns, organizations, subscriptions } from "@/db/schema";
+import { campaigns, subscriptions } from "@/db/schema";
 import { resumeCampaignsCoveredBy } from "../campaigns/service";
+import { lockBalance } from "../ledger/ledger";
 import { enqueue } from "../jobs/queue";
 import { log } from "../log";
 import { serverEnv } from "../env";
@@ -40,18 +41,10 @@ export async function endDelinquency(tx: Tx, row: { id: string; orgId: string })
   return liftBillingPause(tx, row.orgId);
 }
 
-/**
- * The organisation's row, locked as a balance change locks it, before any of its campaign rows:
- * the order of grants and deliveries (a one-call delivery batch holds the organisation and then
- * locks campaigns one by one; updating several campaigns without it first could deadlock with it).
- */
-async function lockOrganisation(tx: Tx, orgId: string): Promise<{ balance: number } | undefined> {
-  const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, orgId)).for("no key update");
-  return org;
-}
-
 export async function pauseForBilling(tx: Tx, orgId: string): Promise<number> {
-  await lockOrganisation(tx, orgId);
+  // The organisation first, as a delivery batch (which then locks campaigns one by one) takes it:
+  // updating several campaigns without it could deadlock with one.
+  await lockBalance(tx, orgId);
   const paused = await tx
     .update(campaigns)
     .set({ status: "paused", pauseReason: "billing", pausedAt: sql`coalesce(${campaigns.pausedAt}, now())`, updatedAt: sql`now()` })
@@ -66,7 +59,7 @@ export async function pauseForBilling(tx: Tx, orgId: string): Promise<number> {
 }
 
 export async function liftBillingPause(tx: Tx, orgId: string): Promise<string[]> {
-  const org = await lockOrganisation(tx, orgId);
+  const org = await lockBalance(tx, orgId); // as pauseForBilling, and the balance under the lock
   const lifted = await tx
     .update(campaigns)
     .set({ pauseReason: "insufficient_credits", updatedAt: sql`now()` })
