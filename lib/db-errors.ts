@@ -39,7 +39,7 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 const TIMEOUT_CODES = new Set([
   "57014", // query_canceled: statement_timeout
-  "55P03", // lock_not_available: lock_timeout
+  "55P03", // lock_not_available: lock_timeout (LOCK_TIMEOUT)
   "25P03", // idle_in_transaction_session_timeout
   "DB_OPERATION_TIMEOUT",
 ]);
@@ -78,6 +78,9 @@ export function classifyDbError(e: unknown): DbFailure | null {
  * found a race after writing and rolled itself back; the caller runs its general path instead.
  */
 export const ONE_CALL_RACE = "CL001";
+
+/** lock_not_available: a row lock waited past lock_timeout (a row held elsewhere). */
+export const LOCK_TIMEOUT = "55P03";
 
 /** True when `e` or one of its causes carries SQLSTATE `code`. */
 export function hasSqlState(e: unknown, code: string): boolean {

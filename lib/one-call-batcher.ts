@@ -25,7 +25,7 @@
 // row does not fail the others' items, until `queueTimeoutMs` has passed since the retries
 // began: the items left then fail with the batch's error.
 import { settingsOf } from "@/db/client";
-import { classifyDbError } from "./db-errors";
+import { classifyDbError, LOCK_TIMEOUT } from "./db-errors";
 import { log } from "./log";
 
 type Waiting<I, O> = { item: I; resolve: (r: O) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout };
@@ -61,8 +61,11 @@ export class OneCallBatcher<I, O> {
   /** Groups with items waiting and a call of their own free, in turn order. */
   private readonly ready: Group<I, O>[] = [];
   private running = 0;
+  private readonly queueTimeoutMs: number;
 
-  constructor(private readonly opts: OneCallBatcherOptions<I, O>) {}
+  constructor(private readonly opts: OneCallBatcherOptions<I, O>) {
+    this.queueTimeoutMs = opts.queueTimeoutMs ?? 5_000;
+  }
 
   submit(item: I): Promise<O> {
     const key = this.opts.group ? this.opts.group(item) : "";
@@ -70,7 +73,7 @@ export class OneCallBatcher<I, O> {
     if (!g) this.groups.set(key, (g = { key, queue: [], running: 0 }));
     const group = g;
     return new Promise((resolve, reject) => {
-      const timeoutMs = this.opts.queueTimeoutMs ?? 5_000;
+      const timeoutMs = this.queueTimeoutMs;
       const waiting: Waiting<I, O> = {
         item,
         resolve,
@@ -128,7 +131,7 @@ export class OneCallBatcher<I, O> {
       return;
     } catch (e) {
       const failure = classifyDbError(e);
-      const heldRow = failure?.code === "55P03";
+      const heldRow = failure?.code === LOCK_TIMEOUT;
       if (batch.length === 1 || failure?.kind === "unavailable" || (failure?.kind === "timeout" && (!heldRow || this.opts.group))) {
         for (const w of batch) w.reject(e);
         return;
@@ -137,7 +140,7 @@ export class OneCallBatcher<I, O> {
       log.warn({ event: this.opts.event, ...this.opts.ids(batch.map((w) => w.item)), err: e }, `${this.opts.what}: a batch failed; retrying its items one by one`);
       batchError = e;
     }
-    const deadline = Date.now() + (this.opts.queueTimeoutMs ?? 5_000);
+    const deadline = Date.now() + this.queueTimeoutMs;
     for (const w of batch) {
       if (Date.now() > deadline) {
         w.reject(batchError);
@@ -154,7 +157,7 @@ export class OneCallBatcher<I, O> {
 
 /**
  * How long an item may wait for a call on `db`: twice its lock_timeout, so an item queued behind
- * a call that waits for a held row is still taken (and its call can fall back) before it gives up;
+ * a call that waits for a held row is still taken (and its replay answered) before it gives up;
  * the pool's acquire bound when there is no lock_timeout.
  */
 export function queueTimeoutFor(db: object): number {

@@ -29,7 +29,7 @@ import { log } from "../log";
 import { afterDebit } from "../balance-care/after-debit";
 import { overageTerms, recordUsage } from "../usage/record";
 import { splitDelivery } from "../usage/rules";
-import { classifyDbError, hasSqlState, ONE_CALL_RACE } from "../db-errors";
+import { classifyDbError, hasSqlState, LOCK_TIMEOUT, ONE_CALL_RACE } from "../db-errors";
 import { advisoryXactLock, LOCK_NAMESPACE } from "../locks";
 import { deliveryIdFor, deliveryRequestHash } from "./ids";
 import { deliveryBatcher, oneCallCase, oneCallItem } from "./one-call";
@@ -129,7 +129,7 @@ export async function recordDelivery(db: Db, req: DeliveryRequest, opts: { oneCa
         // Its batch waited past lock_timeout for the organisation's row, held elsewhere. A replay
         // needs no lock: answer it. Anything else fails as it would have on the general path,
         // which would only wait for the same row again (a pool connection each meanwhile).
-        if (hasSqlState(e, "55P03")) {
+        if (hasSqlState(e, LOCK_TIMEOUT)) {
           const replay = await replayWithoutLocks(db, req);
           if (replay) return { outcome: "replayed" as const, ...replay };
         }
