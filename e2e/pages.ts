@@ -1,7 +1,11 @@
 // Page objects for the end-to-end stories: what a person does, not how the DOM is built.
 import { expect, type Page } from "@playwright/test";
+import { PORTS } from "../scripts/ports";
 
 export const DEMO_PASSWORD = "creditloop-demo";
+
+/** The e2e server's Stripe emulator (scripts/dev.ts, e2e profile). */
+export const EMULATOR_URL = `http://127.0.0.1:${PORTS.e2eEmulator}`;
 
 export async function signIn(page: Page, email: string) {
   await page.goto("/signin");

@@ -4,9 +4,8 @@
 import { expect, test, type Page } from "@playwright/test";
 import postgres from "postgres";
 import { PORTS } from "../scripts/ports";
-import { creditsText, shot, signIn, signInStaff } from "./pages";
+import { creditsText, EMULATOR_URL, shot, signIn, signInStaff } from "./pages";
 
-const EMULATOR_URL = `http://127.0.0.1:${PORTS.e2eEmulator}`;
 const EMULATOR_KEY = { authorization: "Bearer sk_test_e2e" };
 /** The e2e server's database (scripts/dev.ts, e2e profile), as in e2e/db-outage.spec.ts. */
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${PORTS.e2ePg}/creditloop_e2e`;

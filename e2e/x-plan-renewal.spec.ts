@@ -3,10 +3,7 @@
 // month on and the renewal's credits appear; cancel at period end, then keep the plan.
 // Runs after top-up.spec.ts (files run in name order on one worker): it changes Bluebird's balance.
 import { expect, test } from "@playwright/test";
-import { PORTS } from "../scripts/ports";
-import { creditsText, shot, signIn } from "./pages";
-
-const EMULATOR_URL = `http://127.0.0.1:${PORTS.e2eEmulator}`;
+import { creditsText, EMULATOR_URL, shot, signIn } from "./pages";
 
 async function advanceEmulatorClock(seconds: number) {
   const res = await fetch(`${EMULATOR_URL}/_emulator/clock/advance`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ seconds }) });
