@@ -37,7 +37,39 @@ function readJson(file: string): Record<string, unknown> | null {
 
 const num = (v: unknown) => (typeof v === "number" ? v : 0);
 
-type Result = { name: string; status: number; passed: number; failed: number; skipped: number };
+type Result = { name: string; status: number; passed: number; failed: number; skipped: number; failures?: string[] };
+
+/** One line for a failed test: where it is, its name, and the first line of what it said. */
+function failureLine(file: string, name: string, message: unknown): string {
+  const first = typeof message === "string" ? message.split("\n").find((l) => l.trim() !== "") ?? "" : "";
+  return `${path.relative(process.cwd(), file)} › ${name}${first ? `: ${first.trim().slice(0, 300)}` : ""}`;
+}
+
+type VitestFile = { name: string; message?: string; status?: string; assertionResults?: { fullName: string; status: string; failureMessages?: string[] }[] };
+
+function vitestFailures(v: Record<string, unknown> | null): string[] {
+  const out: string[] = [];
+  for (const f of (v?.testResults as VitestFile[] | undefined) ?? []) {
+    const failed = (f.assertionResults ?? []).filter((a) => a.status === "failed");
+    for (const a of failed) out.push(failureLine(f.name, a.fullName, a.failureMessages?.[0]));
+    if (failed.length === 0 && f.status === "failed") out.push(failureLine(f.name, "(the file)", f.message));
+  }
+  return out;
+}
+
+type PwSuite = { file?: string; suites?: PwSuite[]; specs?: { title: string; file: string; tests: { status: string; results?: { error?: { message?: string } }[] }[] }[] };
+
+function playwrightFailures(suites: PwSuite[] | undefined, out: string[] = []): string[] {
+  for (const s of suites ?? []) {
+    for (const spec of s.specs ?? []) {
+      for (const t of spec.tests) {
+        if (t.status === "unexpected") out.push(failureLine(path.join("e2e", spec.file), spec.title, t.results?.at(-1)?.error?.message));
+      }
+    }
+    playwrightFailures(s.suites, out);
+  }
+  return out;
+}
 
 /** A check is one test: it passes (exit 0) or fails. */
 function check(name: string, bin: string, args: string[]): Result {
@@ -56,12 +88,14 @@ function vitest(): Result {
     // A run that failed outside any test (global setup, a file that does not load) still fails.
     failed: status !== 0 && failed === 0 ? 1 : failed,
     skipped: num(v?.numPendingTests) + num(v?.numTodoTests),
+    failures: vitestFailures(v),
   };
 }
 
 function playwright(): Result {
   const status = run("playwright", ["test"], { PLAYWRIGHT_JSON_OUTPUT_NAME: PLAYWRIGHT_JSON, CHROMIUM_PATH: chromium });
-  const s = readJson(PLAYWRIGHT_JSON)?.stats as Record<string, unknown> | undefined;
+  const report = readJson(PLAYWRIGHT_JSON);
+  const s = report?.stats as Record<string, unknown> | undefined;
   const failed = num(s?.unexpected);
   return {
     name: "playwright",
@@ -69,6 +103,7 @@ function playwright(): Result {
     passed: num(s?.expected) + num(s?.flaky),
     failed: status !== 0 && failed === 0 ? 1 : failed, // web server or config failure
     skipped: num(s?.skipped),
+    failures: playwrightFailures(report?.suites as PwSuite[] | undefined),
   };
 }
 
@@ -84,6 +119,9 @@ console.log("\n── npm test ──");
 for (const r of results) {
   console.log(`${r.name.padEnd(11)} ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""} (exit ${r.status})`);
 }
+// The failed tests by name, last, where a log's tail shows them.
+const failures = results.flatMap((r) => (r.failures ?? []).map((f) => `${r.name}: ${f}`));
+if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ✗ ${f}`).join("\n")}`);
 const passed = results.reduce((n, r) => n + r.passed, 0);
 const failed = results.reduce((n, r) => n + r.failed, 0);
 const ok = results.every((r) => r.status === 0) && failed === 0 && passed > 0;
