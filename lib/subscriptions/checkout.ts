@@ -16,6 +16,7 @@ import { planByKey, priceOf, type PlanInterval } from "../plans/catalogue";
 import { overagePriceIdFor, stripePriceIdFor } from "../plans/sync";
 import { createPlanCheckoutSession, expireCheckoutSession } from "../stripe/checkout";
 import { reservePlanRow, withStripe, type PlanRowRequest } from "./subscribe";
+import { trialDaysFor } from "./trial";
 
 export type StartedPlanCheckout = { subscriptionId: string; url: string };
 
@@ -48,7 +49,7 @@ async function sessionFor(db: Db, row: Subscription, appUrl: string, slug: strin
     customerId: row.stripeCustomerId,
     priceId: priceId!,
     overagePriceId: row.interval === "month" ? await overagePriceIdFor(db, plan.key) : null,
-    trialDays: plan.trialDays,
+    trialDays: await trialDaysFor(db, plan, row),
     successUrl: `${page}?checkout=complete&session_id={CHECKOUT_SESSION_ID}`,
     cancelUrl: page,
   });

@@ -20,13 +20,14 @@ export type PlanCard = {
   overageUnitAmount: number | null;
 };
 
-export function planCards(): PlanCard[] {
+/** The plans as the Plan page offers them: without their trial once the organisation has had one (lib/subscriptions/trial.ts). */
+export function planCardsFor(trialUsed: boolean): PlanCard[] {
   return PLANS.map((p) => ({
     key: p.key,
     name: p.name,
     description: p.description,
     creditsPerMonth: p.creditsPerMonth,
-    trialDays: p.trialDays,
+    trialDays: trialUsed ? 0 : p.trialDays,
     trialCredits: p.trialCredits,
     currency: p.currency,
     monthlyAmount: p.monthly.amount,

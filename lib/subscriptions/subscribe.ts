@@ -28,6 +28,7 @@ import { completeTestAuthentication, isStripeConnectionError, retrievePaymentInt
 import { applyPaidInvoice } from "./grants";
 import { writeMirror } from "./sync";
 import { recordPlanAudit, type PlanAudit } from "./audit";
+import { trialDaysFor } from "./trial";
 
 export type StartedSubscription = {
   subscriptionId: string;
@@ -143,7 +144,7 @@ async function ensureCreated(db: Db, row: Subscription): Promise<Stripe.Subscrip
   const sub = row.stripeSubscriptionId
     ? await withStripe(() => retrieveSubscription(row.stripeSubscriptionId!))
     : await withStripe(async () =>
-        createSubscription({ rowId: row.id, orgId: row.orgId, customerId: row.stripeCustomerId, priceId: priceId!, overagePriceId: row.interval === "month" ? await overagePriceIdFor(db, plan.key) : null, trialDays: plan.trialDays }),
+        createSubscription({ rowId: row.id, orgId: row.orgId, customerId: row.stripeCustomerId, priceId: priceId!, overagePriceId: row.interval === "month" ? await overagePriceIdFor(db, plan.key) : null, trialDays: await trialDaysFor(db, plan, row) }),
       );
   // Audited once per row (its request id), by whoever links it first.
   await syncRow(db, row.id, sub.id, { actorUserId: row.createdBy, action: "plan.subscribe", requestId: row.requestId, details: { planKey: row.planKey, interval: row.interval } });

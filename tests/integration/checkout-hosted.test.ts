@@ -321,6 +321,32 @@ describe("a plan started through a Checkout Session", () => {
     expect(more).toMatchObject({ ok: false, code: "conflict" });
   });
 
+  it("the trial once per organisation: a Starter started again after its trial ended is paid at once and grants the period", async () => {
+    const w = await world();
+    const start = async () => {
+      const r = await runOrgAction(startPlanCheckoutDef, w.admin, { orgSlug: w.org.slug, planKey: "starter", interval: "month", requestId: crypto.randomUUID() }, db);
+      if (!r.ok) throw new Error(r.error);
+      expect((await payOnPage(r.data.url, "pm_card_visa")).status).toBe(303);
+      await drainDeliveries();
+      return (await db.select().from(subscriptions).where(eq(subscriptions.id, r.data.subscriptionId)))[0]!;
+    };
+    const trial = await start();
+    expect(trial).toMatchObject({ status: "trialing", trialEnd: expect.any(Date) });
+    await stripe().subscriptions.cancel(trial.stripeSubscriptionId!);
+    await drainDeliveries();
+
+    const again = await start();
+    expect(again).toMatchObject({ status: "active", trialEnd: null });
+    const atStripe = await stripe().subscriptions.retrieve(again.stripeSubscriptionId!);
+    expect(atStripe.trial_end).toBeNull();
+    const s = await snapshot(db, w.org.id);
+    expect(s.entries.map((e) => [e.kind, e.amount])).toEqual([
+      ["trial_grant", 200],
+      ["subscription_grant", 1000],
+    ]);
+    expect(s.balance).toBe(1200);
+  });
+
   it("choosing another plan expires the open session first; the old page can no longer be paid", async () => {
     const w = await world();
     const first = await runOrgAction(startPlanCheckoutDef, w.admin, { orgSlug: w.org.slug, planKey: "growth", interval: "month", requestId: crypto.randomUUID() }, db);

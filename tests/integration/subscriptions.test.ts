@@ -23,6 +23,8 @@ import { applyGraceEnd } from "@/lib/subscriptions/dunning";
 import { applyPaidInvoice } from "@/lib/subscriptions/grants";
 import { debitCredits } from "@/lib/ledger/ledger";
 import { syncSubscription } from "@/lib/subscriptions/sync";
+import { planCardsFor } from "@/lib/subscriptions/queries";
+import { trialUsed } from "@/lib/subscriptions/trial";
 import { processStripeEvent } from "@/lib/webhooks/process";
 import { useTestDatabase } from "../support/context";
 import { drainDeliveries, resendEvent, setChaos, useWebhookReceiver } from "../support/emulator";
@@ -183,6 +185,42 @@ describe("trials", () => {
       ["trial_grant", 200],
       ["subscription_grant", 4000],
     ]);
+  });
+});
+
+describe("a trial is once per organisation", () => {
+  it("after a trial was cancelled, starting the plan again charges the first invoice and grants the period, not a second trial", async () => {
+    const w = await clockOrg(db);
+    const first = await subscribePaid(db, w, "starter", "month");
+    expect(first).toMatchObject({ status: "trialing", clientSecret: null });
+    expect(planCardsFor(await trialUsed(db, w.org.id)).find((p) => p.key === "starter")?.trialDays).toBe(0);
+    await stripe().subscriptions.cancel((await row(w.org.id)).stripeSubscriptionId!);
+    await drainDeliveries();
+    expect((await row(w.org.id)).status).toBe("canceled");
+
+    const again = await subscribePaid(db, w, "starter", "month");
+    expect(again.clientSecret, "no second trial: the first invoice needs paying").toMatch(/^pi_.+_secret_/);
+    expect(again.amountDue).toBe(planByKey("starter")!.monthly.amount);
+    const r = await row(w.org.id);
+    expect(r).toMatchObject({ status: "active", planKey: "starter", trialEnd: null });
+    const s = await snapshot(db, w.org.id);
+    expect(subKinds(s.entries).map((e) => [e.kind, e.amount])).toEqual([
+      ["trial_grant", 200],
+      ["subscription_grant", 1000],
+    ]);
+    expect(s.balance).toBe(1200);
+  });
+
+  it("an organisation that never had a trial is offered it; one whose plan start was only unpaid still is", async () => {
+    const w = await clockOrg(db);
+    expect(await trialUsed(db, w.org.id)).toBe(false);
+    expect(planCardsFor(false).find((p) => p.key === "starter")?.trialDays).toBe(14);
+    // An unpaid start of another plan (no trial in it) does not use the trial up.
+    const started = await runOrgAction(startSubscriptionDef, w.admin, { orgSlug: w.org.slug, planKey: "growth", interval: "month", requestId: crypto.randomUUID() }, db);
+    expect(started).toMatchObject({ ok: true, data: { status: "incomplete" } });
+    expect(await trialUsed(db, w.org.id)).toBe(false);
+    const trial = await subscribePaid(db, w, "starter", "month");
+    expect(trial).toMatchObject({ status: "trialing", clientSecret: null });
   });
 });
 

@@ -6,7 +6,8 @@ import { formatMoney } from "@/lib/money/money";
 import { listInvoices } from "@/lib/stripe/billing";
 import { paymentFormConfig } from "@/lib/stripe/payment-form";
 import { checkoutModeFor } from "@/lib/checkout/config";
-import { currentPlan, planCards, planCreditsGranted, stripeCustomerOf } from "@/lib/subscriptions/queries";
+import { currentPlan, planCardsFor, planCreditsGranted, stripeCustomerOf } from "@/lib/subscriptions/queries";
+import { trialUsed } from "@/lib/subscriptions/trial";
 import { settlingPlanId } from "@/lib/subscriptions/rules";
 import { PastDueBanner } from "@/components/plan/past-due-banner";
 import { PlanManager } from "@/components/plan/plan-manager";
@@ -31,7 +32,7 @@ export default async function PlanPage({
   const checkoutMode = checkoutModeFor(checkout);
   const { org, role } = await orgPageAccess(slug);
   const db = getDb();
-  const [current, granted, customerId] = await Promise.all([currentPlan(db, org.id), planCreditsGranted(db, org.id), stripeCustomerOf(db, org.id)]);
+  const [current, granted, customerId, hadTrial] = await Promise.all([currentPlan(db, org.id), planCreditsGranted(db, org.id), stripeCustomerOf(db, org.id), trialUsed(db, org.id)]);
   let invoices: { id: string; number: string | null; created: number; total: number; currency: string; status: string | null; url: string | null }[] | null = [];
   if (customerId) {
     try {
@@ -47,7 +48,7 @@ export default async function PlanPage({
     <>
       <PageTitle title="Plan" subtitle="A plan adds credits every period; top-ups add more whenever you need them." />
       {current?.graceEndsAt && <PastDueBanner slug={slug} graceEndsAt={current.graceEndsAt} graceOver={current.graceOver} canFix={isAdmin} />}
-      <PlanManager slug={slug} plans={planCards()} current={current} canManage={isAdmin} payment={paymentFormConfig()} creditsGranted={granted} checkoutMode={checkoutMode} settlingId={settlingId} />
+      <PlanManager slug={slug} plans={planCardsFor(hadTrial)} current={current} canManage={isAdmin} payment={paymentFormConfig()} creditsGranted={granted} checkoutMode={checkoutMode} settlingId={settlingId} />
       <Card className="mt-4">
         <h2 className="mb-2 font-semibold">Invoices</h2>
         {invoices === null ? (
