@@ -40,12 +40,19 @@ export async function adjustCredits(db: Db, input: AdjustmentInput) {
   const reason = input.reason.trim();
   if (reason.length < 3) throw new AppError("invalid_input", "A reason is required.");
   const idempotencyKey = `adjustment:${input.requestId}`;
+  const entryKind = input.kind === "bonus" ? "bonus" : "adjustment";
+  const description = `${input.kind === "bonus" ? "Bonus" : "Correction"}: ${reason}`;
   return db.transaction(async (tx) => {
     const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, input.orgId)).for("update");
     if (!org) throw new AppError("not_found", "Organisation not found.");
     const [done] = await tx.select().from(creditEntries).where(eq(creditEntries.idempotencyKey, idempotencyKey));
     if (done) {
       if (done.orgId !== input.orgId) throw new AppError("conflict", "This request was already used for another organisation.");
+      // A retry must be the same request: an edited one (other amount, kind or reason) would
+      // otherwise be answered as if it had been applied.
+      if (done.amount !== input.amount || done.kind !== entryKind || done.description !== description) {
+        throw new AppError("conflict", `This request was already recorded as ${done.description ?? "an adjustment"} (${done.amount} credits). Reload the page to make another.`);
+      }
       return { entry: done, created: false };
     }
     if (org.balance + input.amount < 0) {
@@ -54,9 +61,9 @@ export async function adjustCredits(db: Db, input: AdjustmentInput) {
     const { entry, created } = await grantCredits(tx, {
       orgId: input.orgId,
       amount: input.amount,
-      kind: input.kind === "bonus" ? "bonus" : "adjustment",
+      kind: entryKind,
       idempotencyKey,
-      description: `${input.kind === "bonus" ? "Bonus" : "Correction"}: ${reason}`,
+      description,
       actorUserId: input.actorUserId,
     });
     await recordAudit(tx, {

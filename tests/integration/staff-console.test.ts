@@ -94,6 +94,26 @@ describe("staff console: adjustments", () => {
     expect(audit[0]!.details).toMatchObject({ amount: 250, reason: "Launch goodwill" });
   });
 
+  it("the same request id with other values (a retry after an unanswered submit, edited) is refused, saying what was recorded; nothing more is written", async () => {
+    const w = await world();
+    const requestId = crypto.randomUUID();
+    const first = await runStaffAction(adjustCreditsDef, w.staff, { orgSlug: w.org.slug, kind: "bonus", amount: "100", reason: "goodwill", requestId }, db);
+    expect(first).toMatchObject({ ok: true, data: { created: true } });
+    for (const other of [
+      { kind: "bonus", amount: "150", reason: "goodwill" },
+      { kind: "bonus", amount: "100", reason: "another reason" },
+      { kind: "correction", amount: "100", reason: "goodwill" },
+    ]) {
+      const again = await runStaffAction(adjustCreditsDef, w.staff, { orgSlug: w.org.slug, ...other, requestId }, db);
+      expect(again, JSON.stringify(other)).toMatchObject({ ok: false, code: "conflict" });
+      expect(!again.ok && again.error).toMatch(/already recorded.*100 credits/i);
+    }
+    const s = await snapshot(db, w.org.id);
+    expect(s.entries.map((e) => [e.kind, e.amount])).toEqual([["bonus", 100]]);
+    expect(s.balance).toBe(100);
+    expect(await db.select().from(auditLog)).toHaveLength(1);
+  });
+
   it("a negative correction may not overdraw; within the balance it is a new negative entry", async () => {
     const w = await world();
     await runStaffAction(adjustCreditsDef, w.staff, { orgSlug: w.org.slug, kind: "bonus", amount: 100, reason: "start", requestId: crypto.randomUUID() }, db);
