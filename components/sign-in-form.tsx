@@ -7,6 +7,7 @@ import { useRouter } from "next/navigation";
 import { signIn } from "next-auth/react";
 import { safeRedirectPath } from "@/lib/auth/redirect";
 import { SIGN_IN_THROTTLED } from "@/lib/auth/sign-in-throttle";
+import { ErrorMessage } from "./ui";
 
 export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
   const router = useRouter();
@@ -48,9 +49,7 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
         <label htmlFor="password" className="block text-sm font-medium">Password</label>
         <input id="password" name="password" type="password" autoComplete="current-password" required className="mt-1 block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-base focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200" />
       </div>
-      {error && (
-        <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{error}</p>
-      )}
+      <ErrorMessage>{error}</ErrorMessage>
       <button type="submit" disabled={pending} className="w-full rounded-lg bg-indigo-600 px-4 py-2.5 font-medium text-white hover:bg-indigo-500 disabled:cursor-wait disabled:opacity-70">
         {pending ? "Signing in…" : "Sign in"}
       </button>

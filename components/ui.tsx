@@ -49,3 +49,13 @@ export function Spinner({ className = "h-4 w-4" }: { className?: string }) {
     </svg>
   );
 }
+
+/** A form's error, read out when it appears (role="alert"). Renders nothing without a message. */
+export function ErrorMessage({ children, testId, className = "" }: { children: React.ReactNode; testId?: string; className?: string }) {
+  if (children === null || children === undefined || children === false || children === "") return null;
+  return (
+    <p role="alert" data-testid={testId} className={`rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 ${className}`}>
+      {children}
+    </p>
+  );
+}

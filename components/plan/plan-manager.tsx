@@ -23,7 +23,7 @@ import type { TestPaymentMethod } from "@/lib/stripe/test-cards";
 import type { CurrentPlanView, PlanCard } from "@/lib/subscriptions/queries";
 import type { ChangePreview } from "@/lib/subscriptions/changes";
 import { formatCredits, formatMoney } from "@/lib/money/money";
-import { Badge, Card, Spinner } from "../ui";
+import { Badge, Card, ErrorMessage, Spinner } from "../ui";
 import { formatDateTime } from "../entry-labels";
 import { ElementsPayment } from "../top-up/elements-payment";
 import { AuthenticationPanel, TestCardPicker } from "../top-up/test-card-payment";
@@ -197,7 +197,7 @@ export function PlanManager(props: {
 
   const messages = (
     <div aria-live="polite">
-      {error && <p role="alert" data-testid="plan-error" className="mb-3 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{error}</p>}
+      <ErrorMessage testId="plan-error" className="mb-3">{error}</ErrorMessage>
       {notice && <p data-testid="plan-notice" className="mb-3 rounded-lg bg-emerald-50 px-3 py-2 text-sm text-emerald-800">{notice}</p>}
     </div>
   );

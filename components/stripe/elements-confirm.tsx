@@ -9,7 +9,7 @@
 import { useMemo, useState } from "react";
 import { loadStripe, type Stripe, type StripeElements } from "@stripe/stripe-js";
 import { Elements, PaymentElement, useElements, useStripe } from "@stripe/react-stripe-js";
-import { Spinner } from "../ui";
+import { ErrorMessage, Spinner } from "../ui";
 import { classifyConfirmError } from "./confirm-errors";
 
 const stripePromises = new Map<string, ReturnType<typeof loadStripe>>();
@@ -76,11 +76,7 @@ function ElementsConfirmForm({ confirm, submitLabel, pendingLabel, onDone, onFai
   return (
     <div className="space-y-4">
       <PaymentElement />
-      {error && (
-        <p data-testid="payment-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">
-          {error}
-        </p>
-      )}
+      <ErrorMessage testId="payment-error">{error}</ErrorMessage>
       <div className="flex flex-wrap gap-2">
         <button type="button" onClick={() => void submit()} disabled={!stripe || pending} className="inline-flex items-center gap-2 rounded-lg bg-indigo-600 px-5 py-2.5 font-medium text-white hover:bg-indigo-500 disabled:opacity-60">
           {(pending || !stripe) && <Spinner />}

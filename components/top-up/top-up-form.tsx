@@ -17,7 +17,7 @@ import {
 } from "@/lib/actions/topup-actions";
 import type { TestPaymentMethod } from "@/lib/stripe/test-cards";
 import { formatMoney } from "@/lib/money/money";
-import { Card, Spinner } from "../ui";
+import { Card, ErrorMessage, Spinner } from "../ui";
 import { PackPicker } from "./pack-picker";
 import { OrderSummary } from "./order-summary";
 import { AuthenticationPanel, TestCardPicker } from "./test-card-payment";
@@ -302,9 +302,7 @@ export function TopUpForm({
                 </span>
               </label>
             )}
-            {formError && (
-              <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{formError}</p>
-            )}
+            <ErrorMessage>{formError}</ErrorMessage>
             <button
               type="button"
               onClick={() => void continueToPayment()}
@@ -317,14 +315,8 @@ export function TopUpForm({
           </div>
         ) : payment.kind === "elements" ? (
           <div className="space-y-4">
-            {paymentError && (
-              <p data-testid="payment-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">
-                {paymentError} Nothing was charged. Try another card.
-              </p>
-            )}
-            {startError && (
-              <p data-testid="start-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{startError}</p>
-            )}
+            {paymentError && <ErrorMessage testId="payment-error">{paymentError} Nothing was charged. Try another card.</ErrorMessage>}
+            <ErrorMessage testId="start-error">{startError}</ErrorMessage>
           {!checkout ? (
             <div className="flex flex-wrap items-center gap-3 text-sm text-slate-600">
               {busy === "start" ? (
@@ -361,14 +353,8 @@ export function TopUpForm({
               <TestCardPicker value={card} onChange={setCard} disabled={busy !== null} />
             )}
             <div aria-live="assertive">
-              {paymentError && (
-                <p data-testid="payment-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">
-                  {paymentError} Nothing was charged. Choose another card to try again.
-                </p>
-              )}
-              {startError && (
-                <p data-testid="start-error" role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700">{startError}</p>
-              )}
+              {paymentError && <ErrorMessage testId="payment-error">{paymentError} Nothing was charged. Choose another card to try again.</ErrorMessage>}
+              <ErrorMessage testId="start-error">{startError}</ErrorMessage>
             </div>
             {!needsAuth && (
               <div className="flex flex-wrap gap-2">
