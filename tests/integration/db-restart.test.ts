@@ -14,7 +14,7 @@ import { runMigrations } from "../../db/migrate";
 import { ensurePostgres, type PgHandle } from "../../scripts/pg";
 import { PORTS } from "../../scripts/ports";
 import { stopAndWait } from "../support/pg-restart";
-import { RECOVERY_LOAD_EVENTS, exactlyOnceViolations, makePaidEvents, medianRate, recoveryTime, redeliverUnacknowledged, startLoad, timeline, type Deliver } from "../support/webhook-load";
+import { RECOVERY_LOAD_EVENTS, exactlyOnceViolations, makePaidEvents, fillPool, medianRate, recoveryTime, redeliverUnacknowledged, startLoad, timeline, type Deliver } from "../support/webhook-load";
 
 const logLevel = log.level;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,6 +56,7 @@ describe.skipIf(external)("database server restart", () => {
     // now, were free before it), and the comparison measured PostgreSQL's WAL, not recovery.
     await harness.db.execute(sql`checkpoint`);
     const deliver: Deliver = async (payload, signature) => (await receiveStripeWebhook(app.db, payload, signature)).status;
+    await fillPool(app, 10); // the rate before with the whole pool open, as after the reconnect (tests/support/webhook-load.ts)
     const run = startLoad({ events, deliver, secret: secret(), concurrency: 16, duplicateRatio: 0.3 });
     let healthDuring, healthAfter;
     try {

@@ -254,3 +254,15 @@ export function timeline(run: LoadRun, from: number, to: number): string {
   for (let t = from; t + 1000 <= to; t += 1000) out.push(run.rate(t, t + 1000).toFixed(0));
   return out.join(" ");
 }
+
+/**
+ * Opens every connection of a pool (`size` queries at once, each held briefly), so the rate
+ * measured before a fault is the rate of a full pool, as after it. The retries after a fault open
+ * the whole pool, and postgres.js hands queries to its idle connections oldest first, so ten
+ * backends then share work that two did before; on two cores that ran 20–30 % slower here, and
+ * the comparison measured the pool's size instead of the recovery (a 2-connection rate before
+ * against a 10-connection one after).
+ */
+export async function fillPool(app: { sql: import("postgres").Sql }, size: number) {
+  await Promise.all(Array.from({ length: size }, () => app.sql`select pg_sleep(0.05)`));
+}
