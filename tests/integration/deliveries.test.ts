@@ -175,6 +175,21 @@ describe("delivery API", () => {
     expect(await deliveryFingerprint(db)).toBe(before);
   });
 
+  it("a reference's 200 characters are characters: 200 emoji (400 UTF-16 units) are taken and stored whole, 201 are refused", async () => {
+    const w = await world(100, 10);
+    const emoji = "\u{1F600}";
+    const ok = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "emoji-200", body: JSON.stringify({ reference: emoji.repeat(200) }) });
+    expect(ok.status).toBe(201);
+    expect(ok.body.delivery.reference).toBe(emoji.repeat(200));
+    const [row] = await db.select({ reference: deliveries.reference }).from(deliveries).where(eq(deliveries.orgId, w.org.id));
+    expect(row!.reference).toBe(emoji.repeat(200));
+    const before = await deliveryFingerprint(db);
+    const long = await callDeliveryApi(db, w.campaign.id, { key: w.key, idempotencyKey: "emoji-201", body: JSON.stringify({ reference: emoji.repeat(201) }) });
+    expect([long.status, long.body.error?.code]).toEqual([400, "invalid_request"]);
+    expect(await deliveryFingerprint(db)).toBe(before);
+    expect((await snapshot(db, w.org.id)).balance).toBe(90);
+  });
+
   it("a reference that is not well-formed Unicode (a lone surrogate) is refused (400), not stored altered; pairs are fine", async () => {
     // JSON can carry "\ud800" alone; stored as UTF-8 it would become U+FFFD, so the delivery's
     // reference would differ from the one sent (and from a retry's).
