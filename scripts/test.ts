@@ -9,6 +9,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { ensureChromium } from "./chromium";
 
 process.chdir(path.resolve(import.meta.dirname, ".."));
@@ -41,7 +42,8 @@ type Result = { name: string; status: number; passed: number; failed: number; sk
 
 /** One line for a failed test: where it is, its name, and the first line of what it said. */
 function failureLine(file: string, name: string, message: unknown): string {
-  const first = typeof message === "string" ? message.split("\n").find((l) => l.trim() !== "") ?? "" : "";
+  const text = typeof message === "string" ? stripVTControlCharacters(message) : "";
+  const first = text.split("\n").find((l) => l.trim() !== "") ?? "";
   return `${path.relative(process.cwd(), file)} › ${name}${first ? `: ${first.trim().slice(0, 300)}` : ""}`;
 }
 
@@ -103,7 +105,11 @@ function playwright(): Result {
     passed: num(s?.expected) + num(s?.flaky),
     failed: status !== 0 && failed === 0 ? 1 : failed, // web server or config failure
     skipped: num(s?.skipped),
-    failures: playwrightFailures(report?.suites as PwSuite[] | undefined),
+    failures: [
+      ...playwrightFailures(report?.suites as PwSuite[] | undefined),
+      // Errors outside any test (the web server, global setup).
+      ...((report?.errors as { message?: string }[] | undefined) ?? []).map((e) => failureLine("e2e", "(outside any test)", e.message)),
+    ],
   };
 }
 
@@ -120,7 +126,10 @@ for (const r of results) {
   console.log(`${r.name.padEnd(11)} ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""} (exit ${r.status})`);
 }
 // The failed tests by name, last, where a log's tail shows them.
-const failures = results.flatMap((r) => (r.failures ?? []).map((f) => `${r.name}: ${f}`));
+// A check, or a run that failed outside any test (global setup, the web server), has no names.
+const failures = results.flatMap((r) =>
+  r.failures && r.failures.length > 0 ? r.failures.map((f) => `${r.name}: ${f}`) : r.failed > 0 ? [`${r.name}: exit ${r.status} (its output above says why)`] : [],
+);
 if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ✗ ${f}`).join("\n")}`);
 const passed = results.reduce((n, r) => n + r.passed, 0);
 const failed = results.reduce((n, r) => n + r.failed, 0);
