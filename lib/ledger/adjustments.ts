@@ -14,7 +14,7 @@
 // double submit records one entry (and one audit row: the second call finds the entry and stops).
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { creditEntries, organizations } from "@/db/schema";
+import { creditEntries, organizations, type CreditEntry } from "@/db/schema";
 import { recordAudit } from "../audit/audit";
 import { resumeCampaignsCoveredBy } from "../campaigns/service";
 import { AppError } from "../errors";
@@ -42,19 +42,20 @@ export async function adjustCredits(db: Db, input: AdjustmentInput) {
   const idempotencyKey = `adjustment:${input.requestId}`;
   const entryKind = input.kind === "bonus" ? "bonus" : "adjustment";
   const description = `${input.kind === "bonus" ? "Bonus" : "Correction"}: ${reason}`;
+  // A repeat must be the same request: an edited one (other amount, kind or reason) would
+  // otherwise be answered as if it had been applied.
+  const sameRequest = (e: CreditEntry) => {
+    if (e.orgId !== input.orgId) throw new AppError("conflict", "This request was already used for another organisation.");
+    if (e.amount !== input.amount || e.kind !== entryKind || e.description !== description) {
+      throw new AppError("conflict", `This request was already recorded as ${e.description ?? "an adjustment"} (${e.amount} credits). Reload the page to make another.`);
+    }
+    return { entry: e, created: false };
+  };
   return db.transaction(async (tx) => {
     const [org] = await tx.select({ balance: organizations.balance }).from(organizations).where(eq(organizations.id, input.orgId)).for("update");
     if (!org) throw new AppError("not_found", "Organisation not found.");
     const [done] = await tx.select().from(creditEntries).where(eq(creditEntries.idempotencyKey, idempotencyKey));
-    if (done) {
-      if (done.orgId !== input.orgId) throw new AppError("conflict", "This request was already used for another organisation.");
-      // A retry must be the same request: an edited one (other amount, kind or reason) would
-      // otherwise be answered as if it had been applied.
-      if (done.amount !== input.amount || done.kind !== entryKind || done.description !== description) {
-        throw new AppError("conflict", `This request was already recorded as ${done.description ?? "an adjustment"} (${done.amount} credits). Reload the page to make another.`);
-      }
-      return { entry: done, created: false };
-    }
+    if (done) return sameRequest(done);
     if (org.balance + input.amount < 0) {
       throw new AppError("conflict", `A correction may not take the balance below zero (balance ${org.balance}).`);
     }
@@ -66,6 +67,9 @@ export async function adjustCredits(db: Db, input: AdjustmentInput) {
       description,
       actorUserId: input.actorUserId,
     });
+    // The same request id committed meanwhile under another organisation's lock (the unique key
+    // answered): nothing was written here, so nothing to audit or resume.
+    if (!created) return sameRequest(entry);
     await recordAudit(tx, {
       actorUserId: input.actorUserId,
       action: input.kind === "bonus" ? "credits.bonus" : "credits.correction",
@@ -75,7 +79,7 @@ export async function adjustCredits(db: Db, input: AdjustmentInput) {
     });
     if (input.amount > 0) await resumeCampaignsCoveredBy(tx, input.orgId, entry.balanceAfter);
     // A correction below the low-balance / auto-recharge threshold is a crossing like a delivery's.
-    else if (created) await afterBalanceDrop(tx, { orgId: input.orgId, entry, autoRecharge: true });
+    else await afterBalanceDrop(tx, { orgId: input.orgId, entry, autoRecharge: true });
     return { entry, created };
   });
 }

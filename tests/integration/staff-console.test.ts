@@ -114,6 +114,23 @@ describe("staff console: adjustments", () => {
     expect(await db.select().from(auditLog)).toHaveLength(1);
   });
 
+  it("one request id for two organisations at once: one is recorded, the other refused, with one entry and one audit row", async () => {
+    // Several rounds: the two only overlap (both past the look-up before either commits) some of the time.
+    const w = await world();
+    for (let round = 1; round <= 6; round++) {
+      const [a, b] = [await makeOrg(db), await makeOrg(db)];
+      const requestId = crypto.randomUUID();
+      const results = await Promise.all(
+        [a, b].map((org) => runStaffAction(adjustCreditsDef, w.staff, { orgSlug: org.slug, kind: "bonus", amount: "100", reason: "goodwill", requestId }, db)),
+      );
+      expect(results.filter((r) => r.ok), `round ${round}`).toHaveLength(1);
+      expect(results.filter((r) => !r.ok)).toEqual([expect.objectContaining({ ok: false, code: "conflict", error: "This request was already used for another organisation." })]);
+      const balances = [(await snapshot(db, a.id)).balance, (await snapshot(db, b.id)).balance].sort();
+      expect(balances).toEqual([0, 100]);
+      expect(await db.select().from(auditLog), `round ${round}`).toHaveLength(round);
+    }
+  });
+
   it("a negative correction may not overdraw; within the balance it is a new negative entry", async () => {
     const w = await world();
     await runStaffAction(adjustCreditsDef, w.staff, { orgSlug: w.org.slug, kind: "bonus", amount: 100, reason: "start", requestId: crypto.randomUUID() }, db);
