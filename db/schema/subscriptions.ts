@@ -60,6 +60,10 @@ export const subscriptions = pgTable(
     createdBy: uuid("created_by").references(() => users.id),
     // From the subscribe form; a double submit carries the same one and finds this row.
     requestId: uuid("request_id").notNull().unique(),
+    // How the start pays its first invoice: "page" (Elements, the subscription created by us) or
+    // "checkout" (a hosted Checkout Session creates it). A row of one is never continued by the
+    // other: that would leave a payable session beside a subscription of our own.
+    startedVia: text("started_via").notNull().default("page"),
     stripeSubscriptionId: text("stripe_subscription_id").unique(),
     stripeCustomerId: text("stripe_customer_id").notNull(),
     // "creating" (ours: before Stripe answered) or Stripe's status.
@@ -95,6 +99,7 @@ export const subscriptions = pgTable(
       .where(sql`${t.status} NOT IN ('canceled', 'incomplete_expired')`),
     index("subscriptions_org_idx").on(t.orgId, t.createdAt),
     check("subscriptions_interval", sql`${t.interval} IN ('month', 'year')`),
+    check("subscriptions_started_via", sql`${t.startedVia} IN ('page', 'checkout')`),
     check("subscriptions_grace_with_past_due", sql`(${t.graceEndsAt} IS NULL) = (${t.pastDueSince} IS NULL)`),
   ],
 );

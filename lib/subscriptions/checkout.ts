@@ -23,6 +23,7 @@ export type StartedPlanCheckout = { subscriptionId: string; url: string };
 type Input = PlanRowRequest & { appUrl: string };
 
 const ALREADY = "Your organisation already has a plan. Change it below instead.";
+const STARTING_ON_PAGE = "This plan is being started on this page (another tab). Finish it there, or reload the page.";
 
 export async function startPlanCheckout(db: Db, input: Input): Promise<StartedPlanCheckout> {
   const plan = planByKey(input.planKey);
@@ -30,8 +31,9 @@ export async function startPlanCheckout(db: Db, input: Input): Promise<StartedPl
   const priceId = await stripePriceIdFor(db, priceOf(plan, input.interval).lookupKey);
   if (!priceId) throw new AppError("not_found", "Plans are not available yet. Please try again later.");
 
-  const row = await reservePlanRow(db, { ...input, planKey: plan.key }, (live) => continueOrReplace(db, live, input));
+  const row = await reservePlanRow(db, { ...input, planKey: plan.key, startedVia: "checkout" }, (live) => continueOrReplace(db, live, input));
   if (row.status !== "creating" || row.stripeSubscriptionId) throw new AppError("conflict", ALREADY);
+  if (row.startedVia !== "checkout") throw new AppError("conflict", STARTING_ON_PAGE);
   const session = await withStripe(() => sessionFor(db, row, input.appUrl, input.org.slug));
   if (session.status !== "open" || !session.url) throw new AppError("conflict", "This plan's checkout has already finished. Reload the page.");
   log.info({ subscriptionId: row.id, orgId: input.org.id, checkoutSessionId: session.id }, "plan checkout session started");
@@ -58,6 +60,8 @@ async function sessionFor(db: Db, row: Subscription, appUrl: string, slug: strin
 /** Same plan still unpaid: continue it. Another plan: expire its session, then end the unpaid row. */
 async function continueOrReplace(db: Db, live: Subscription, input: Input): Promise<Subscription | undefined> {
   if (live.status !== "creating" || live.stripeSubscriptionId) throw new AppError("conflict", ALREADY);
+  // The page's own start, between its reservation and Stripe's answer: not ours to expire or continue.
+  if (live.startedVia !== "checkout") throw new AppError("conflict", STARTING_ON_PAGE);
   if (live.planKey === input.planKey && live.interval === input.interval) return live;
   const session = await withStripe(async () => expireCheckoutSession((await sessionFor(db, live, input.appUrl, input.org.slug)).id));
   if (session.status === "complete") throw new AppError("conflict", "Your plan was just paid. Reload the page.");

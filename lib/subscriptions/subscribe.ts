@@ -59,6 +59,7 @@ export async function startSubscription(
   if (!priceId) throw new AppError("not_found", "Plans are not available yet. Please try again later.");
 
   const row = await reservePlanRow(db, { ...input, planKey: plan.key }, (live) => continueOrReplace(db, live, input.planKey, input.interval));
+  if (row.startedVia === "checkout" && !row.stripeSubscriptionId) throw new AppError("conflict", PAYING_ON_CHECKOUT);
   if (!UNPAID_START.includes(row.status)) {
     if (row.status === "trialing" || row.status === "active") return { subscriptionId: row.id, status: row.status, clientSecret: null, amountDue: 0, currency: plan.currency };
     throw new AppError("conflict", "This plan has already been started. Reload the page.");
@@ -75,7 +76,9 @@ export async function startSubscription(
   };
 }
 
-export type PlanRowRequest = { org: Pick<Organization, "id" | "name" | "slug">; userId: string; planKey: string; interval: PlanInterval; requestId: string };
+export type PlanRowRequest = { org: Pick<Organization, "id" | "name" | "slug">; userId: string; planKey: string; interval: PlanInterval; requestId: string; startedVia?: "page" | "checkout" };
+
+const PAYING_ON_CHECKOUT = "This plan is being paid on Stripe's checkout page (another tab). Finish it there, or reload the page.";
 
 /**
  * The subscriptions row a plan start works on, for the embedded form and hosted Checkout alike:
@@ -99,7 +102,7 @@ export async function reservePlanRow(
   const customerId = await withStripe(() => ensureStripeCustomer(db, input.org));
   const [inserted] = await db
     .insert(subscriptions)
-    .values({ orgId: input.org.id, createdBy: input.userId, requestId: input.requestId, stripeCustomerId: customerId, planKey: input.planKey, interval: input.interval })
+    .values({ orgId: input.org.id, createdBy: input.userId, requestId: input.requestId, stripeCustomerId: customerId, planKey: input.planKey, interval: input.interval, startedVia: input.startedVia ?? "page" })
     .onConflictDoNothing()
     .returning();
   row = inserted ?? (await findByRequest(db, input.requestId, input.org.id));
@@ -123,6 +126,8 @@ export async function findByRequest(db: Db, requestId: string, orgId: string): P
  */
 async function continueOrReplace(db: Db, live: Subscription, planKey: string, interval: PlanInterval): Promise<Subscription | undefined> {
   if (!UNPAID_START.includes(live.status)) throw new AppError("conflict", "Your organisation already has a plan. Change it below instead.");
+  // A hosted Checkout's row: its session is open and payable, so no subscription of ours for it.
+  if (live.startedVia === "checkout") throw new AppError("conflict", PAYING_ON_CHECKOUT);
   if (live.planKey === planKey && live.interval === interval) return live;
   const sub = await ensureCreated(db, live);
   if (sub.status === "incomplete") {

@@ -11,7 +11,7 @@ import { couponRedemptions, creditEntries, purchases, subscriptions, ENDED_SUBSC
 import { runOrgAction } from "@/lib/actions/org-action";
 import { planByKey } from "@/lib/plans/catalogue";
 import { stripe } from "@/lib/stripe/client";
-import { startPlanCheckoutDef } from "@/lib/subscriptions/actions";
+import { startPlanCheckoutDef, startSubscriptionDef } from "@/lib/subscriptions/actions";
 import { startTopUpCheckoutDef, startTopUpDef, confirmTestCardDef } from "@/lib/topups/actions";
 import { reclaimAllAbandonedHolds } from "@/lib/topups/reclaim";
 import { couponOverRedemptions } from "@/lib/staff/queries";
@@ -319,6 +319,38 @@ describe("a plan started through a Checkout Session", () => {
     // The organisation has its plan now: another start is refused.
     const more = await runOrgAction(startPlanCheckoutDef, w.admin, { ...input, planKey: "scale", requestId: crypto.randomUUID() }, db);
     expect(more).toMatchObject({ ok: false, code: "conflict" });
+  });
+
+  it("a plan whose Checkout is open is not also started on the page (two tabs, or a direct call): refused, nothing created at Stripe; the session still pays once", async () => {
+    const w = await world();
+    const input = { orgSlug: w.org.slug, planKey: "growth", interval: "month" };
+    const hosted = await runOrgAction(startPlanCheckoutDef, w.admin, { ...input, requestId: crypto.randomUUID() }, db);
+    if (!hosted.ok) throw new Error(hosted.error);
+    const onPage = await runOrgAction(startSubscriptionDef, w.admin, { ...input, requestId: crypto.randomUUID() }, db);
+    expect(onPage).toMatchObject({ ok: false, code: "conflict" });
+    const [row] = await db.select().from(subscriptions).where(eq(subscriptions.id, hosted.data.subscriptionId));
+    expect(row).toMatchObject({ status: "creating", stripeSubscriptionId: null });
+    expect((await stripe().subscriptions.list({ customer: row!.stripeCustomerId, status: "all" })).data).toHaveLength(0);
+
+    expect((await payOnPage(hosted.data.url, "pm_card_visa")).status).toBe(303);
+    await drainDeliveries();
+    const atStripe = await stripe().subscriptions.list({ customer: row!.stripeCustomerId, status: "all" });
+    expect(atStripe.data).toHaveLength(1);
+    const [paid] = await db.select().from(subscriptions).where(eq(subscriptions.id, hosted.data.subscriptionId));
+    expect(paid).toMatchObject({ status: "active", stripeSubscriptionId: atStripe.data[0]!.id });
+    expect((await snapshot(db, w.org.id)).balance).toBe(planByKey("growth")!.creditsPerMonth);
+  });
+
+  it("a plan being started on the page is not also sent to Checkout: refused, nothing written", async () => {
+    const w = await world();
+    const input = { orgSlug: w.org.slug, planKey: "growth", interval: "month" };
+    // The page's start between its reservation and Stripe's answer: a row "creating", not via Checkout.
+    const customer = await stripe().customers.create({ name: w.org.name });
+    await db.insert(subscriptions).values({ orgId: w.org.id, createdBy: w.admin.id, requestId: crypto.randomUUID(), stripeCustomerId: customer.id, planKey: "growth", interval: "month" });
+    const hosted = await runOrgAction(startPlanCheckoutDef, w.admin, { ...input, requestId: crypto.randomUUID() }, db);
+    expect(hosted).toMatchObject({ ok: false, code: "conflict" });
+    // No second row, and the page's row as it was (refused before any call to Stripe).
+    expect(await db.select({ via: subscriptions.startedVia, status: subscriptions.status }).from(subscriptions).where(eq(subscriptions.orgId, w.org.id))).toEqual([{ via: "page", status: "creating" }]);
   });
 
   it("the trial once per organisation: a Starter started again after its trial ended is paid at once and grants the period", async () => {

@@ -1,0 +1,2 @@
+ALTER TABLE "subscriptions" ADD COLUMN "started_via" text DEFAULT 'page' NOT NULL;--> statement-breakpoint
+ALTER TABLE "subscriptions" ADD CONSTRAINT "subscriptions_started_via" CHECK ("subscriptions"."started_via" IN ('page', 'checkout'));
