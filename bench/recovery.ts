@@ -19,6 +19,7 @@ import { stopAndWait } from "../tests/support/pg-restart";
 import {
   RECOVERY_LOAD_EVENTS,
   exactlyOnceViolations,
+  fillPool,
   makePaidEvents,
   medianRate,
   recoveryTime,
@@ -89,7 +90,7 @@ async function main() {
   // In process: the whole pool open before the rate before any fault is measured, as it is after
   // a reconnect (tests/support/webhook-load.ts, fillPool, says why). Over HTTP the server's pool
   // is its own; "app backends" below says how many it had open.
-  if (!remote) await Promise.all(Array.from({ length: getDbSettings().max }, () => getDb().execute(sql`select pg_sleep(0.05)`)));
+  if (!remote) await fillPool(getDb(), getDbSettings().max);
   const run = startLoad({ events, deliver, secret: WEBHOOK_SECRET, concurrency: 16, duplicateRatio: 0.3 });
   const out = { push: (line: string) => process.stdout.write(line + "\n") };
   out.push(`recovery: ${where}; 16 concurrent deliveries, ~30 % duplicates, retried on non-2xx`);

@@ -112,7 +112,7 @@ describe("database connection loss", () => {
   it("terminating all of the app's connections several times under load: back to ≥ 80 % of the rate within 5 s, exactly once", { timeout: 120_000 }, async () => {
     const events = await makePaidEvents(harness, { count: RECOVERY_LOAD_EVENTS });
     const deliver: Deliver = async (payload, signature) => (await receiveStripeWebhook(app.db, payload, signature)).status;
-    await fillPool(app); // the rate before with the whole pool open, as after the reconnect (tests/support/webhook-load.ts)
+    await fillPool(app.db, app.settings.max); // the rate before with the whole pool open, as after the reconnect (tests/support/webhook-load.ts)
     const run = startLoad({ events, deliver, secret: secret(), concurrency: 16, duplicateRatio: 0.3 });
     try {
       await sleep(1500); // warm-up: statements prepared

@@ -56,7 +56,7 @@ describe.skipIf(external)("database server restart", () => {
     // now, were free before it), and the comparison measured PostgreSQL's WAL, not recovery.
     await harness.db.execute(sql`checkpoint`);
     const deliver: Deliver = async (payload, signature) => (await receiveStripeWebhook(app.db, payload, signature)).status;
-    await fillPool(app); // the rate before with the whole pool open, as after the reconnect (tests/support/webhook-load.ts)
+    await fillPool(app.db, app.settings.max); // the rate before with the whole pool open, as after the reconnect (tests/support/webhook-load.ts)
     const run = startLoad({ events, deliver, secret: secret(), concurrency: 16, duplicateRatio: 0.3 });
     let healthDuring, healthAfter;
     try {

@@ -256,13 +256,13 @@ export function timeline(run: LoadRun, from: number, to: number): string {
 }
 
 /**
- * Opens every connection of a pool (as many brief queries at once as it has connections), so
- * the rate measured before a fault is the rate of a full pool, as after it. The retries after a fault open
- * the whole pool, and postgres.js hands queries to its idle connections oldest first, so ten
+ * Opens every connection of a pool (`connections`, its size: that many brief queries at once),
+ * so the rate measured before a fault is the rate of a full pool, as after it. The retries after
+ * a fault open the whole pool, and postgres.js hands queries to its idle connections oldest first, so ten
  * backends then share work that two did before; on two cores that ran 20–30 % slower here, and
  * the comparison measured the pool's size instead of the recovery (a 2-connection rate before
  * against a 10-connection one after).
  */
-export async function fillPool(app: { sql: import("postgres").Sql; settings: { max: number } }) {
-  await Promise.all(Array.from({ length: app.settings.max }, () => app.sql`select pg_sleep(0.05)`));
+export async function fillPool(db: Db, connections: number) {
+  await Promise.all(Array.from({ length: connections }, () => db.execute(sql`select pg_sleep(0.05)`)));
 }
